@@ -1,0 +1,20 @@
+//! The value grammar of Brunt's public contract, shared by the attribute macro
+//! (which checks every value at compile time) and the runtime (which evaluates
+//! criteria and reads `BRUNT_*` variables), so that both accept exactly the
+//! same text. Pure `std`: a proc-macro crate can depend on it without pulling
+//! the runtime in.
+#![warn(missing_docs)]
+
+mod criterion;
+mod error;
+mod metric;
+mod unit;
+mod value;
+
+pub use criterion::{CmpOp, ParsedCriterion, check_criterion_unit, parse_criterion};
+pub use error::GrammarError;
+pub use metric::{
+    BUILTIN_METRICS, RESERVED_NAMESPACES, check_metric_name, closest, edit_distance, lookup_builtin,
+};
+pub use unit::{Dimension, Unit};
+pub use value::{parse_duration, parse_number, parse_rate, parse_size};

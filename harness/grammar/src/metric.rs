@@ -1,0 +1,169 @@
+//! Metric names: the built-in metrics of the contract with what each
+//! measures, and the rules a custom metric's name must follow.
+
+use crate::{Dimension, GrammarError};
+
+/// Every built-in metric and what it measures.
+///
+/// `target.*` repeats the resource metrics for processes added with
+/// `Stress::watch_pid`.
+pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
+    ("ops", Dimension::Count),
+    ("errors", Dimension::Count),
+    ("success_rate", Dimension::Percent),
+    ("throughput", Dimension::Rate),
+    ("duration", Dimension::Time),
+    ("latency.min", Dimension::Time),
+    ("latency.mean", Dimension::Time),
+    ("latency.p50", Dimension::Time),
+    ("latency.p90", Dimension::Time),
+    ("latency.p95", Dimension::Time),
+    ("latency.p99", Dimension::Time),
+    ("latency.p999", Dimension::Time),
+    ("latency.max", Dimension::Time),
+    ("rss.start", Dimension::Size),
+    ("rss.peak", Dimension::Size),
+    ("rss.end", Dimension::Size),
+    ("rss.growth", Dimension::Size),
+    ("rss.slope", Dimension::SizeRate),
+    ("cpu.mean", Dimension::Percent),
+    ("cpu.peak", Dimension::Percent),
+    ("threads.peak", Dimension::Count),
+    ("fds.peak", Dimension::Count),
+    ("target.rss.start", Dimension::Size),
+    ("target.rss.peak", Dimension::Size),
+    ("target.rss.end", Dimension::Size),
+    ("target.rss.growth", Dimension::Size),
+    ("target.rss.slope", Dimension::SizeRate),
+    ("target.cpu.mean", Dimension::Percent),
+    ("target.cpu.peak", Dimension::Percent),
+    ("target.threads.peak", Dimension::Count),
+    ("target.fds.peak", Dimension::Count),
+];
+
+/// Prefixes that belong to built-in metrics; a custom metric may not use them.
+pub const RESERVED_NAMESPACES: &[&str] =
+    &["latency.", "rss.", "cpu.", "threads.", "fds.", "target."];
+
+/// What a built-in metric measures, or `None` for any other name.
+pub fn lookup_builtin(name: &str) -> Option<Dimension> {
+    BUILTIN_METRICS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
+}
+
+/// Checks a metric name as a criterion or `Stress::record` would use it.
+///
+/// Returns the built-in dimension for a built-in name and `None` for a valid
+/// custom name. A name inside a reserved namespace that is not built in, or
+/// one within two edits of a built-in name, is rejected as a likely typo:
+/// a criterion on a misspelt metric would otherwise fail only at run time.
+pub fn check_metric_name(name: &str) -> Result<Option<Dimension>, GrammarError> {
+    let well_formed = !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+        && !name.contains("..")
+        && !name.ends_with('.');
+    if !well_formed {
+        return Err(GrammarError::BadMetricName {
+            name: name.to_string(),
+        });
+    }
+    if let Some(dimension) = lookup_builtin(name) {
+        return Ok(Some(dimension));
+    }
+    let builtin_names = BUILTIN_METRICS.iter().map(|(n, _)| *n);
+    let suggestion = closest(name, builtin_names, 2);
+    let reserved = RESERVED_NAMESPACES.iter().any(|p| name.starts_with(p));
+    if reserved || suggestion.is_some() {
+        return Err(GrammarError::UnknownBuiltin {
+            name: name.to_string(),
+            suggestion,
+        });
+    }
+    Ok(None)
+}
+
+/// The candidate closest to `word` by edit distance, if within `max`.
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max: usize,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= max)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance between two strings, in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_known() {
+        assert_eq!(check_metric_name("latency.p99"), Ok(Some(Dimension::Time)));
+        assert_eq!(
+            check_metric_name("target.rss.peak"),
+            Ok(Some(Dimension::Size))
+        );
+    }
+
+    #[test]
+    fn custom_names_pass() {
+        assert_eq!(check_metric_name("sessions_open"), Ok(None));
+        assert_eq!(check_metric_name("spawn.rate"), Ok(None));
+    }
+
+    #[test]
+    fn typos_of_builtins_are_caught_with_a_suggestion() {
+        assert_eq!(
+            check_metric_name("sucess_rate"),
+            Err(GrammarError::UnknownBuiltin {
+                name: "sucess_rate".into(),
+                suggestion: Some("success_rate"),
+            })
+        );
+        assert!(matches!(
+            check_metric_name("latency.p98"),
+            Err(GrammarError::UnknownBuiltin {
+                suggestion: Some(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_metric_name("rss.whatever_else"),
+            Err(GrammarError::UnknownBuiltin {
+                suggestion: None,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn malformed_names_are_rejected() {
+        for bad in ["", "Latency", "a..b", "a.", "9lives", "a-b"] {
+            assert!(check_metric_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Quoted values of the attribute and of `BRUNT_*` variables: durations
+//! (`"10s"`, `"1m30s"`), sizes (`"512MiB"`) and rates (`"500/s"`).
+
+use std::time::Duration;
+
+use crate::GrammarError;
+
+const DURATION_UNITS: &str = "`ns` `us` `ms` `s` `m` `h`";
+const SIZE_UNITS: &str = "`B` `KiB` `MiB` `GiB` `TiB` `KB` `MB` `GB`";
+const RATE_UNITS: &str = "`/s` `/m` `/h`";
+
+/// Reads a decimal number; `_` separators are allowed (`10_000`).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    if cleaned.is_empty()
+        || !cleaned
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+')
+    {
+        return None;
+    }
+    cleaned.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Splits `"12.5ms"` into `("12.5", "ms")` at the first character that
+/// cannot belong to a number.
+fn split_number(text: &str) -> (&str, &str) {
+    let end = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '_'))
+        .map(|(i, _)| i)
+        .unwrap_or(text.len());
+    (&text[..end], &text[end..])
+}
+
+/// Parses a duration such as `"10s"`, `"250ms"`, `"1.5s"` or `"1m30s"`.
+///
+/// Units: `ns us ms s m h`. A bare number is rejected: `"10"` could mean
+/// anything.
+pub fn parse_duration(input: &str) -> Result<Duration, GrammarError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(GrammarError::Empty { what: "duration" });
+    }
+    let mut rest = text;
+    let mut total_ns = 0f64;
+    while !rest.is_empty() {
+        let (number, after) = split_number(rest);
+        let value = parse_number(number).ok_or_else(|| GrammarError::BadNumber {
+            input: input.to_string(),
+            what: "duration",
+        })?;
+        let unit_len = after
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii_alphabetic())
+            .map(|(i, _)| i)
+            .unwrap_or(after.len());
+        let unit = &after[..unit_len];
+        let factor = match unit {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" | "min" => 60e9,
+            "h" => 3600e9,
+            "" => {
+                return Err(GrammarError::MissingUnit {
+                    input: input.to_string(),
+                    expected: DURATION_UNITS,
+                });
+            }
+            other => {
+                return Err(GrammarError::UnknownUnit {
+                    unit: other.to_string(),
+                    expected: DURATION_UNITS,
+                });
+            }
+        };
+        total_ns += value * factor;
+        rest = &after[unit_len..];
+    }
+    if total_ns > u64::MAX as f64 {
+        return Err(GrammarError::OutOfRange {
+            input: input.to_string(),
+            rule: "duration too long",
+        });
+    }
+    Ok(Duration::from_nanos(total_ns.round() as u64))
+}
+
+/// Parses a size such as `"512MiB"` or `"2GiB"` into bytes. Binary units
+/// (`KiB MiB GiB TiB`) and decimal ones (`KB MB GB`) are both accepted,
+/// and mean what they say.
+pub fn parse_size(input: &str) -> Result<u64, GrammarError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(GrammarError::Empty { what: "size" });
+    }
+    let (number, unit) = split_number(text);
+    let value = parse_number(number).ok_or_else(|| GrammarError::BadNumber {
+        input: input.to_string(),
+        what: "size",
+    })?;
+    let factor = match unit.trim() {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "" => {
+            return Err(GrammarError::MissingUnit {
+                input: input.to_string(),
+                expected: SIZE_UNITS,
+            });
+        }
+        other => {
+            return Err(GrammarError::UnknownUnit {
+                unit: other.to_string(),
+                expected: SIZE_UNITS,
+            });
+        }
+    };
+    Ok((value * factor).round() as u64)
+}
+
+/// Parses a rate such as `"500/s"` into events per second. `/m` and `/h`
+/// are accepted for slow arrivals. The rate must be positive.
+pub fn parse_rate(input: &str) -> Result<f64, GrammarError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(GrammarError::Empty { what: "rate" });
+    }
+    let Some((number, per)) = text.split_once('/') else {
+        return Err(GrammarError::MissingUnit {
+            input: input.to_string(),
+            expected: RATE_UNITS,
+        });
+    };
+    let value = parse_number(number.trim()).ok_or_else(|| GrammarError::BadNumber {
+        input: input.to_string(),
+        what: "rate",
+    })?;
+    let seconds = match per.trim() {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => {
+            return Err(GrammarError::UnknownUnit {
+                unit: format!("/{other}"),
+                expected: RATE_UNITS,
+            });
+        }
+    };
+    if value <= 0.0 {
+        return Err(GrammarError::OutOfRange {
+            input: input.to_string(),
+            rule: "a rate must be greater than zero",
+        });
+    }
+    Ok(value / seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("100us"), Ok(Duration::from_micros(100)));
+        assert_eq!(parse_duration("1_000ms"), Ok(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn bad_durations_say_why() {
+        assert!(matches!(
+            parse_duration("10"),
+            Err(GrammarError::MissingUnit { .. })
+        ));
+        assert!(matches!(
+            parse_duration("10parsecs"),
+            Err(GrammarError::UnknownUnit { unit, .. }) if unit == "parsecs"
+        ));
+        assert!(matches!(
+            parse_duration("ten seconds"),
+            Err(GrammarError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            parse_duration(""),
+            Err(GrammarError::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512MiB"), Ok(512 * 1024 * 1024));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+        assert_eq!(parse_size("2MB"), Ok(2_000_000));
+        assert!(matches!(
+            parse_size("lots"),
+            Err(GrammarError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            parse_size("12"),
+            Err(GrammarError::MissingUnit { .. })
+        ));
+        assert!(matches!(
+            parse_size("12XB"),
+            Err(GrammarError::UnknownUnit { .. })
+        ));
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("500/s"), Ok(500.0));
+        assert_eq!(parse_rate("60/m"), Ok(1.0));
+        assert!(matches!(
+            parse_rate("fast"),
+            Err(GrammarError::MissingUnit { .. })
+        ));
+        assert!(matches!(
+            parse_rate("5/fortnight"),
+            Err(GrammarError::UnknownUnit { .. })
+        ));
+        assert!(matches!(
+            parse_rate("0/s"),
+            Err(GrammarError::OutOfRange { .. })
+        ));
+    }
+}

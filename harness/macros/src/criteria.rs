@@ -1,0 +1,184 @@
+//! `criteria(...)`: each `METRIC OP NUMBER[UNIT]` read from tokens, checked
+//! with the shared grammar, and kept with its target for the emitter.
+
+use brunt_grammar::{CmpOp, Unit, check_criterion_unit, check_metric_name};
+use proc_macro2::{Span, TokenTree};
+use quote::ToTokens;
+use syn::Token;
+use syn::parse::ParseStream;
+use syn::spanned::Spanned;
+
+/// One criterion as declared.
+pub struct CriterionSpec {
+    /// Normalised text, e.g. `latency.p99 <= 20ms`.
+    pub expr: String,
+    pub metric: String,
+    pub op: CmpOp,
+    /// The number as written, in `unit`.
+    pub value: f64,
+    pub unit: Option<Unit>,
+}
+
+fn metric_path(input: ParseStream) -> syn::Result<(String, proc_macro2::TokenStream)> {
+    let mut name = String::new();
+    let mut tokens = proc_macro2::TokenStream::new();
+    loop {
+        let segment: syn::Ident = input.call(syn::ext::IdentExt::parse_any).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a metric name such as `latency.p99`; a criterion is `METRIC OP NUMBER[UNIT]`",
+            )
+        })?;
+        name.push_str(&segment.to_string());
+        segment.to_tokens(&mut tokens);
+        if input.peek(Token![.]) && !input.peek(Token![..]) {
+            let dot: Token![.] = input.parse()?;
+            dot.to_tokens(&mut tokens);
+            name.push('.');
+        } else {
+            return Ok((name, tokens));
+        }
+    }
+}
+
+fn operator(input: ParseStream) -> syn::Result<(CmpOp, &'static str)> {
+    let mut text = String::new();
+    let mut spans: Vec<Span> = Vec::new();
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((TokenTree::Punct(p), next)) = rest.token_tree() {
+            if !matches!(p.as_char(), '<' | '>' | '=' | '!') {
+                break;
+            }
+            text.push(p.as_char());
+            spans.push(p.span());
+            rest = next;
+            if p.spacing() == proc_macro2::Spacing::Alone {
+                break;
+            }
+        }
+        Ok(((), rest))
+    })?;
+    if text.is_empty() {
+        return Err(input.error("expected a comparison operator: one of >= > <= < == !="));
+    }
+    let span = spans
+        .first()
+        .and_then(|first| first.join(*spans.last().unwrap_or(first)))
+        .unwrap_or(spans[0]);
+    let op = CmpOp::parse(&text).map_err(|e| syn::Error::new(span, e.to_string()))?;
+    Ok((op, op.symbol()))
+}
+
+/// Reads `NUMBER[UNIT]`: a literal whose suffix may be a unit (`20ms`,
+/// `16MiB`), optionally followed by `%`, `/s`, or `/s` after a size suffix.
+fn target(input: ParseStream) -> syn::Result<(f64, String, Option<Unit>, Span)> {
+    let negative = input.peek(Token![-]);
+    if negative {
+        input.parse::<Token![-]>()?;
+    }
+    let (digits, suffix, span) = match input.parse::<syn::Lit>() {
+        Ok(syn::Lit::Int(lit)) => (
+            lit.base10_digits().to_string(),
+            lit.suffix().to_string(),
+            lit.span(),
+        ),
+        Ok(syn::Lit::Float(lit)) => (
+            lit.base10_digits().to_string(),
+            lit.suffix().to_string(),
+            lit.span(),
+        ),
+        Ok(other) => {
+            return Err(syn::Error::new(
+                other.span(),
+                "expected a number such as `20ms`, `99.5%` or `1000/s`",
+            ));
+        }
+        Err(e) => {
+            return Err(syn::Error::new(
+                e.span(),
+                "expected a number such as `20ms`, `99.5%` or `1000/s`",
+            ));
+        }
+    };
+    let mut unit_text = suffix;
+    let mut unit_span = span;
+    if input.peek(Token![%]) {
+        let percent: Token![%] = input.parse()?;
+        unit_text.push('%');
+        unit_span = percent.span();
+    } else if input.peek(Token![/]) {
+        let slash: Token![/] = input.parse()?;
+        let per: syn::Ident = input
+            .call(syn::ext::IdentExt::parse_any)
+            .map_err(|_| syn::Error::new(slash.span(), "expected `/s` after the number"))?;
+        unit_text.push('/');
+        unit_text.push_str(&per.to_string());
+        unit_span = per.span();
+    }
+    let number: f64 = digits
+        .parse()
+        .map_err(|_| syn::Error::new(span, format!("cannot read `{digits}` as a number")))?;
+    let value = if negative { -number } else { number };
+    let unit = if unit_text.is_empty() {
+        None
+    } else {
+        match Unit::from_symbol(&unit_text) {
+            Ok(Unit::Count) | Err(_) => {
+                return Err(syn::Error::new(
+                    unit_span,
+                    format!(
+                        "unknown unit `{unit_text}`; expected one of % /s ns us ms s B KiB MiB GiB (or B/s KiB/s MiB/s GiB/s)"
+                    ),
+                ));
+            }
+            Ok(unit) => Some(unit),
+        }
+    };
+    let written = format!("{}{digits}{}", if negative { "-" } else { "" }, unit_text);
+    Ok((value, written, unit, span))
+}
+
+pub fn parse_criteria(input: ParseStream) -> syn::Result<Vec<CriterionSpec>> {
+    let mut criteria = Vec::new();
+    while !input.is_empty() {
+        let (metric, metric_tokens) = metric_path(input)?;
+        let dimension = check_metric_name(&metric)
+            .map_err(|e| syn::Error::new_spanned(&metric_tokens, e.to_string()))?;
+        let (op, op_text) = operator(input)?;
+        let (value, written, unit, target_span) = target(input)?;
+        check_criterion_unit(&metric, dimension, unit)
+            .map_err(|e| syn::Error::new(target_span, e.to_string()))?;
+        let expr = format!("{metric} {op_text} {written}");
+        if criteria.iter().any(|c: &CriterionSpec| c.expr == expr) {
+            return Err(syn::Error::new_spanned(
+                &metric_tokens,
+                format!("criterion `{expr}` is given twice"),
+            ));
+        }
+        criteria.push(CriterionSpec {
+            expr,
+            metric,
+            op,
+            value,
+            unit,
+        });
+        if input.is_empty() {
+            break;
+        }
+        let comma = input.parse::<Token![,]>();
+        if comma.is_err() {
+            return Err(syn::Error::new(
+                input.span(),
+                "expected `,` between criteria; a criterion is `METRIC OP NUMBER[UNIT]`",
+            ));
+        }
+    }
+    if criteria.is_empty() {
+        return Err(syn::Error::new(
+            input.span(),
+            "`criteria()` is empty; list at least one criterion or leave the key out",
+        ));
+    }
+    Ok(criteria)
+}

@@ -1,0 +1,143 @@
+//! The output: the function unchanged, plus one `inventory` registration in a
+//! `const _` block. Paths are absolute (`::brunt::__private::…`) and the
+//! generated names carry a `__BRUNT_`/`__brunt_` prefix.
+
+use brunt_grammar::{CmpOp, Unit};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use std::time::Duration;
+
+use crate::options::Options;
+use crate::signature::ScenarioFn;
+
+fn opt_duration(value: Option<Duration>) -> TokenStream {
+    match value {
+        Some(d) => {
+            let nanos = Literal::u64_suffixed(d.as_nanos() as u64);
+            quote!(::core::option::Option::Some(::core::time::Duration::from_nanos(#nanos)))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn opt_u64(value: Option<u64>) -> TokenStream {
+    match value {
+        Some(v) => {
+            let v = Literal::u64_unsuffixed(v);
+            quote!(::core::option::Option::Some(#v))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn opt_f64(value: Option<f64>) -> TokenStream {
+    match value {
+        Some(v) => {
+            let v = Literal::f64_suffixed(v);
+            quote!(::core::option::Option::Some(#v))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn op_tokens(op: CmpOp) -> TokenStream {
+    let variant = format_ident!("{}", format!("{op:?}"));
+    quote!(::brunt::__private::CmpOp::#variant)
+}
+
+fn unit_tokens(unit: Option<Unit>) -> TokenStream {
+    match unit {
+        Some(u) => {
+            let variant = format_ident!("{}", format!("{u:?}"));
+            quote!(::core::option::Option::Some(::brunt::__private::Unit::#variant))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
+    let item = &function.item;
+    let ident = &item.sig.ident;
+    let name = ident.to_string();
+    let result_ty = quote_spanned!(function.return_span=> ::brunt::__private::ScenarioResult);
+    let arg = quote_spanned!(function.param_span=> __brunt_stress);
+    let body = if function.is_async() {
+        quote! {
+            fn __brunt_body<'a>(__brunt_stress: &'a mut ::brunt::Stress) -> ::brunt::__private::BoxFuture<'a> {
+                ::std::boxed::Box::pin(async move {
+                    let __brunt_result: #result_ty = #ident(#arg).await;
+                    __brunt_result
+                })
+            }
+            ::brunt::__private::Body::Async(__brunt_body)
+        }
+    } else {
+        quote! {
+            fn __brunt_body(__brunt_stress: &mut ::brunt::Stress) -> ::brunt::__private::ScenarioResult {
+                let __brunt_result: #result_ty = #ident(#arg);
+                __brunt_result
+            }
+            ::brunt::__private::Body::Sync(__brunt_body)
+        }
+    };
+
+    let duration = opt_duration(options.duration);
+    let warmup = opt_duration(options.warmup);
+    let sample = opt_duration(options.sample);
+    let timeout = opt_duration(options.timeout);
+    let iterations = opt_u64(options.iterations);
+    let concurrency = opt_u64(options.concurrency.map(u64::from));
+    let rate = opt_f64(options.rate);
+    let seed = opt_u64(options.seed);
+    let memory_limit = opt_u64(options.memory_limit);
+    let tags = options.tags.iter();
+    let criteria = options.criteria.iter().map(|c| {
+        let expr = &c.expr;
+        let metric = &c.metric;
+        let op = op_tokens(c.op);
+        let target = Literal::f64_suffixed(c.value);
+        let unit = unit_tokens(c.unit);
+        quote! {
+            ::brunt::__private::Criterion {
+                expr: #expr,
+                metric: #metric,
+                op: #op,
+                target: #target,
+                unit: #unit,
+            }
+        }
+    });
+    let line = quote_spanned!(ident.span()=> ::core::line!());
+
+    quote! {
+        #item
+
+        #[doc(hidden)]
+        const _: () = {
+            const __BRUNT_BODY: ::brunt::__private::Body = { #body };
+            ::brunt::__private::inventory::submit! {
+                ::brunt::__private::ScenarioEntry {
+                    name: #name,
+                    module_path: ::core::module_path!(),
+                    file: ::core::file!(),
+                    line: #line,
+                    manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                    declared: ::brunt::__private::Declared {
+                        duration: #duration,
+                        iterations: #iterations,
+                        concurrency: #concurrency,
+                        rate: #rate,
+                        warmup: #warmup,
+                        sample: #sample,
+                        timeout: #timeout,
+                        seed: #seed,
+                        memory_limit: #memory_limit,
+                        tags: &[#(#tags),*],
+                        criteria: &[#(#criteria),*],
+                    },
+                    body: __BRUNT_BODY,
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,256 @@
+//! The attribute's options. One parser, one `match` over the keys: an unknown
+//! or repeated key is an error on that key; every value is checked here and
+//! kept as a typed value for the emitter.
+
+use std::time::Duration;
+
+use brunt_grammar::{GrammarError, closest, parse_duration, parse_rate, parse_size};
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Ident, Token};
+
+use crate::criteria::{CriterionSpec, parse_criteria};
+
+const KEYS: &[&str] = &[
+    "duration",
+    "iterations",
+    "concurrency",
+    "rate",
+    "warmup",
+    "sample",
+    "timeout",
+    "seed",
+    "memory_limit",
+    "tags",
+    "criteria",
+];
+
+/// The attribute's options, each `None` when not declared.
+#[derive(Default)]
+pub struct Options {
+    pub duration: Option<Duration>,
+    pub iterations: Option<u64>,
+    pub concurrency: Option<u32>,
+    /// Arrivals per second of the open model.
+    pub rate: Option<f64>,
+    pub warmup: Option<Duration>,
+    pub sample: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub seed: Option<u64>,
+    /// Bytes.
+    pub memory_limit: Option<u64>,
+    pub tags: Vec<String>,
+    pub criteria: Vec<CriterionSpec>,
+}
+
+fn grammar_error(span: Span, key: &str, error: GrammarError) -> syn::Error {
+    syn::Error::new(span, format!("invalid `{key}`: {error}"))
+}
+
+fn string_value(input: ParseStream, key: &Ident, example: &str) -> syn::Result<syn::LitStr> {
+    let lookahead = input.fork();
+    match lookahead.parse::<syn::Lit>() {
+        Ok(syn::Lit::Str(_)) => input.parse(),
+        Ok(other) => Err(syn::Error::new(
+            other.span(),
+            format!("`{key}` takes a string such as `{key} = \"{example}\"`"),
+        )),
+        Err(_) => Err(input.error(format!(
+            "`{key}` takes a string such as `{key} = \"{example}\"`"
+        ))),
+    }
+}
+
+fn int_value<T: std::str::FromStr>(
+    input: ParseStream,
+    key: &Ident,
+    example: &str,
+) -> syn::Result<(T, Span)>
+where
+    T::Err: std::fmt::Display,
+{
+    let message = format!("`{key}` takes a whole number such as `{key} = {example}`");
+    let lookahead = input.fork();
+    match lookahead.parse::<syn::Lit>() {
+        Ok(syn::Lit::Int(_)) => {
+            let lit: syn::LitInt = input.parse()?;
+            if !lit.suffix().is_empty() {
+                return Err(syn::Error::new(lit.span(), message));
+            }
+            let value = lit
+                .base10_parse::<T>()
+                .map_err(|e| syn::Error::new(lit.span(), format!("`{key}`: {e}")))?;
+            Ok((value, lit.span()))
+        }
+        Ok(other) => Err(syn::Error::new(other.span(), message)),
+        Err(_) => Err(input.error(message)),
+    }
+}
+
+fn duration_value(input: ParseStream, key: &Ident, example: &str) -> syn::Result<Duration> {
+    let lit = string_value(input, key, example)?;
+    let value =
+        parse_duration(&lit.value()).map_err(|e| grammar_error(lit.span(), &key.to_string(), e))?;
+    if value.is_zero() && key != "warmup" {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("`{key}` must be longer than zero"),
+        ));
+    }
+    Ok(value)
+}
+
+impl Options {
+    pub fn parse(tokens: TokenStream) -> syn::Result<Options> {
+        let mut options = Options::default();
+        let parser = |input: ParseStream| options.parse_all(input);
+        parser.parse2(tokens)?;
+        Ok(options)
+    }
+
+    fn parse_all(&mut self, input: ParseStream) -> syn::Result<()> {
+        let mut seen: Vec<(String, Span)> = Vec::new();
+        while !input.is_empty() {
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            let name = key.to_string();
+            if !KEYS.contains(&name.as_str()) {
+                let hint = match closest(&name, KEYS.iter().copied(), 3) {
+                    Some(near) => format!("; did you mean `{near}`?"),
+                    None => format!("; expected one of: {}", KEYS.join(", ")),
+                };
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown key `{name}`{hint}"),
+                ));
+            }
+            if seen.iter().any(|(k, _)| *k == name) {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{name}` is given twice"),
+                ));
+            }
+            self.parse_key(&key, input)?;
+            self.check_exclusions(&key, &seen)?;
+            seen.push((name, key.span()));
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(())
+    }
+
+    /// Keys that cannot be combined are reported on the second one.
+    fn check_exclusions(&self, key: &Ident, seen: &[(String, Span)]) -> syn::Result<()> {
+        let has = |k: &str| seen.iter().any(|(s, _)| s == k);
+        let pairs = [
+            (
+                "duration",
+                "iterations",
+                "a closed run ends after a duration or after a number of iterations, not both",
+            ),
+            (
+                "concurrency",
+                "rate",
+                "`concurrency` declares the closed model and `rate` the open one; choose one",
+            ),
+        ];
+        for (a, b, why) in pairs {
+            if (key == a && has(b)) || (key == b && has(a)) {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{a}` and `{b}` cannot both be given: {why}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_key(&mut self, key: &Ident, input: ParseStream) -> syn::Result<()> {
+        let name = key.to_string();
+        if name == "criteria" {
+            if input.peek(Token![=]) {
+                return Err(syn::Error::new(
+                    input.span(),
+                    "`criteria` takes a list: `criteria(success_rate >= 99%, latency.p99 <= 20ms)`",
+                ));
+            }
+            let content;
+            syn::parenthesized!(content in input);
+            self.criteria = parse_criteria(&content)?;
+            return Ok(());
+        }
+        if !input.peek(Token![=]) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("`{name}` needs a value: `{name} = …`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        match name.as_str() {
+            "duration" => self.duration = Some(duration_value(input, key, "10s")?),
+            "warmup" => self.warmup = Some(duration_value(input, key, "1s")?),
+            "sample" => self.sample = Some(duration_value(input, key, "100ms")?),
+            "timeout" => self.timeout = Some(duration_value(input, key, "2m")?),
+            "iterations" => {
+                let (value, span) = int_value::<u64>(input, key, "10_000")?;
+                if value == 0 {
+                    return Err(syn::Error::new(span, "`iterations` must be at least 1"));
+                }
+                self.iterations = Some(value);
+            }
+            "concurrency" => {
+                let (value, span) = int_value::<u32>(input, key, "8")?;
+                if value == 0 {
+                    return Err(syn::Error::new(
+                        span,
+                        "`concurrency` must be at least 1: zero workers would never run the op",
+                    ));
+                }
+                self.concurrency = Some(value);
+            }
+            "seed" => self.seed = Some(int_value::<u64>(input, key, "42")?.0),
+            "rate" => {
+                let lit = string_value(input, key, "500/s")?;
+                self.rate = Some(
+                    parse_rate(&lit.value()).map_err(|e| grammar_error(lit.span(), &name, e))?,
+                );
+            }
+            "memory_limit" => {
+                let lit = string_value(input, key, "512MiB")?;
+                let bytes =
+                    parse_size(&lit.value()).map_err(|e| grammar_error(lit.span(), &name, e))?;
+                if bytes == 0 {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "`memory_limit` must be above zero",
+                    ));
+                }
+                self.memory_limit = Some(bytes);
+            }
+            "tags" => {
+                let message = "`tags` takes a list of strings such as `tags = [\"mcp\", \"slow\"]`";
+                let array: syn::ExprArray = input
+                    .parse()
+                    .map_err(|e| syn::Error::new(e.span(), message))?;
+                for element in &array.elems {
+                    match element {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => self.tags.push(s.value()),
+                        other => return Err(syn::Error::new(other.span(), message)),
+                    }
+                }
+            }
+            other => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{other}` is listed as a key but has no parser (a Brunt bug)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

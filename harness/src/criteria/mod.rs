@@ -1,0 +1,11 @@
+//! Acceptance criteria: the typed model the attribute emits, and their
+//! evaluation against a report's metrics. The grammar itself (operators,
+//! units, metric names) lives in `brunt-grammar`, shared with the macro, so
+//! compile-time checks and run-time evaluation cannot disagree.
+
+mod evaluate;
+mod model;
+
+pub use brunt_grammar::{CmpOp, Dimension, Unit};
+pub(crate) use evaluate::evaluate;
+pub use model::{Criterion, Verdict};

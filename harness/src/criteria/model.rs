@@ -1,0 +1,38 @@
+//! A criterion as declared, and its verdict on one run.
+
+use serde::{Deserialize, Serialize};
+
+use crate::criteria::{CmpOp, Unit};
+
+/// One declared criterion, `METRIC OP NUMBER[UNIT]`, checked at compile time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Criterion {
+    /// The criterion as written, normalised: `latency.p99 <= 20ms`.
+    pub expr: &'static str,
+    /// The metric it constrains.
+    pub metric: &'static str,
+    /// The comparison.
+    pub op: CmpOp,
+    /// The target, in `unit`.
+    pub target: f64,
+    /// The target's unit; `None` for a plain number.
+    pub unit: Option<Unit>,
+}
+
+/// A criterion's verdict, as written to the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The criterion as written.
+    pub expr: String,
+    /// The metric it constrains.
+    pub metric: String,
+    /// The metric's value, in the metric's own unit; `null` when the run
+    /// never measured it.
+    pub actual: Option<f64>,
+    /// The metric's unit, so `actual` can be read.
+    pub unit: Option<String>,
+    /// Whether the criterion holds.
+    pub passed: bool,
+    /// Why: the comparison with both sides, or what was missing.
+    pub reason: String,
+}

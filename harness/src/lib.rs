@@ -1,0 +1,85 @@
+//! Brunt: stress and chaos tests as ordinary Rust tests.
+//!
+//! A scenario is a function with an attribute declaring its load, duration
+//! and acceptance criteria. [`main`] runs each scenario in its own child
+//! process while a sampler records resources; numeric criteria decide pass
+//! or fail; every run writes a JSON report (`brunt.report/v1`).
+//!
+//! ```no_run
+//! use brunt::prelude::*;
+//!
+//! #[brunt::stress(
+//!     iterations = 10_000,
+//!     concurrency = 8,
+//!     criteria(success_rate >= 99.5%, latency.p99 <= 20ms),
+//! )]
+//! async fn echo(s: &mut Stress) -> anyhow::Result<()> {
+//!     s.drive(|i| async move { Ok::<_, std::io::Error>(i) }).await?;
+//!     Ok(())
+//! }
+//!
+//! fn main() {
+//!     brunt::main()
+//! }
+//! ```
+//!
+//! Data flows one way: attribute → [`registry`] → runner → load + measure →
+//! [`report`] → [`criteria`] verdict → renderers.
+#![warn(missing_docs)]
+
+pub mod criteria;
+mod load;
+mod measure;
+pub mod registry;
+pub mod report;
+mod runner;
+pub mod settings;
+mod stress;
+
+pub use load::{DriveError, DriveSummary};
+pub use measure::{Trend, linear_trend};
+pub use runner::main;
+pub use stress::{Scope, Stress};
+
+/// Declares a stress scenario.
+///
+/// On an `fn` or `async fn` taking `&mut Stress` and returning
+/// `anyhow::Result<()>`. Every key is optional:
+///
+/// | key | value | meaning |
+/// | --- | --- | --- |
+/// | `duration` | `"10s"` | measured load runs this long (scaled by `BRUNT_SCALE`) |
+/// | `iterations` | `10_000` | exactly this many measured ops (scaled) |
+/// | `concurrency` | `8` | closed model: this many workers (default 1) |
+/// | `rate` | `"500/s"` | open model: arrivals per second (never scaled) |
+/// | `warmup` | `"1s"` | load before measuring, excluded from metrics (scaled) |
+/// | `sample` | `"100ms"` | resource sampling interval (default 100 ms) |
+/// | `timeout` | `"2m"` | hard deadline of the child (default 2 × (warmup + duration) + 30 s, or 5 min) |
+/// | `seed` | `42` | default seed; `BRUNT_SEED` overrides |
+/// | `memory_limit` | `"512MiB"` | resident memory past which the child is killed |
+/// | `tags` | `["mcp"]` | labels copied to the report |
+/// | `criteria(...)` | `latency.p99 <= 20ms, …` | acceptance criteria |
+///
+/// `duration` and `iterations` exclude each other, as do `concurrency` and
+/// `rate`. A criterion is `METRIC OP NUMBER[UNIT]`, `OP` one of
+/// `>= > <= < == !=`, `UNIT` one of `% /s ns us ms s B KiB MiB GiB` (and
+/// `B/s KiB/s MiB/s GiB/s` for slopes). The unit must fit the metric: a
+/// latency needs a time, `success_rate` needs `%`, a count takes none.
+/// Every mistake is a compile error on the offending token.
+pub use brunt_macros::stress;
+
+/// What a scenario file needs: `use brunt::prelude::*;`.
+pub mod prelude {
+    pub use crate::criteria::Unit;
+    pub use crate::report::Severity;
+    pub use crate::{DriveError, DriveSummary, Scope, Stress};
+}
+
+/// Items only generated code uses. Not public API: outside SemVer, may
+/// change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::criteria::{CmpOp, Criterion, Unit};
+    pub use crate::registry::{Body, BoxFuture, Declared, ScenarioEntry, ScenarioResult};
+    pub use inventory;
+}

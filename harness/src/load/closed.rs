@@ -1,0 +1,270 @@
+//! The closed model: `workers` concurrent loops, each awaiting its op before
+//! issuing the next.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::runtime::Handle;
+
+use crate::measure::{OpRecorder, ProgressBoard};
+
+/// When a closed run ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Stop {
+    /// No op starts after this long.
+    After(Duration),
+    /// Exactly this many ops run.
+    Count(u64),
+}
+
+/// One closed run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClosedPlan {
+    /// Concurrent workers.
+    pub(crate) workers: u32,
+    /// OS threads driving them (each drives `workers / threads` futures).
+    pub(crate) threads: usize,
+    /// When to stop.
+    pub(crate) stop: Stop,
+    /// Index of the first op.
+    pub(crate) first_index: u64,
+    /// Whether ops are recorded (false during warm-up).
+    pub(crate) record: bool,
+}
+
+/// The result of a closed run.
+pub(crate) struct ClosedRun {
+    /// One recorder per driver thread (empty recorders when not recording).
+    pub(crate) recorders: Vec<OpRecorder>,
+    /// Wall time from the first op's start to the last op's end.
+    pub(crate) elapsed: Duration,
+    /// The index the next run should start from.
+    pub(crate) next_index: u64,
+}
+
+/// Hands out op indices in chunks, so workers rarely touch the shared
+/// counter; with `limit` set, exactly `limit - first` indices are issued.
+struct IndexSource {
+    next: AtomicU64,
+    limit: Option<u64>,
+    chunk: u64,
+}
+
+impl IndexSource {
+    fn claim(&self) -> Option<(u64, u64)> {
+        let start = self.next.fetch_add(self.chunk, Ordering::Relaxed);
+        match self.limit {
+            Some(limit) if start >= limit => None,
+            Some(limit) => Some((start, (start + self.chunk).min(limit))),
+            None => Some((start, start + self.chunk)),
+        }
+    }
+}
+
+async fn worker<F, Fut, T, E>(
+    op: &F,
+    indices: &IndexSource,
+    deadline: Option<Instant>,
+    recorder: &RefCell<OpRecorder>,
+    record: bool,
+) where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let (mut next, mut end) = (0u64, 0u64);
+    loop {
+        if next == end {
+            match indices.claim() {
+                Some((a, b)) => (next, end) = (a, b),
+                None => return,
+            }
+        }
+        let index = next;
+        next += 1;
+        let start = Instant::now();
+        if deadline.is_some_and(|d| start >= d) {
+            return;
+        }
+        let ok = match std::panic::catch_unwind(AssertUnwindSafe(|| op(index))) {
+            Ok(future) => matches!(AssertUnwindSafe(future).catch_unwind().await, Ok(Ok(_))),
+            Err(_) => false,
+        };
+        if record {
+            let nanos = start.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
+            recorder.borrow_mut().record(nanos, ok);
+        }
+    }
+}
+
+/// Runs `op` under the closed model on `plan.threads` scoped threads, each
+/// driving its futures with `handle` (timers and I/O work; the futures run
+/// on the driver thread). Blocks until every worker stopped.
+pub(crate) fn run_closed<F, Fut, T, E>(
+    plan: ClosedPlan,
+    handle: &Handle,
+    op: &F,
+    progress: &Arc<ProgressBoard>,
+) -> ClosedRun
+where
+    F: Fn(u64) -> Fut + Sync,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let threads = plan.threads.clamp(1, plan.workers.max(1) as usize);
+    let (limit, chunk) = match plan.stop {
+        Stop::Count(n) => (
+            Some(plan.first_index + n),
+            (n / (u64::from(plan.workers) * 8)).clamp(1, 64),
+        ),
+        Stop::After(_) => (None, 64),
+    };
+    let indices = IndexSource {
+        next: AtomicU64::new(plan.first_index),
+        limit,
+        chunk,
+    };
+    let began = Instant::now();
+    let deadline = match plan.stop {
+        Stop::After(d) => Some(began + d),
+        Stop::Count(_) => None,
+    };
+    let recorders: Vec<OpRecorder> = std::thread::scope(|scope| {
+        let spawned: Vec<_> = (0..threads)
+            .map(|t| {
+                let workers_here = plan.workers as usize / threads
+                    + usize::from(t < plan.workers as usize % threads);
+                let indices = &indices;
+                let tally = plan.record.then(|| progress.register());
+                std::thread::Builder::new()
+                    .name(format!("brunt-driver-{t}"))
+                    .spawn_scoped(scope, move || {
+                        let recorder = RefCell::new(OpRecorder::new(tally));
+                        handle.block_on(async {
+                            let mut running: FuturesUnordered<_> = (0..workers_here)
+                                .map(|_| worker(op, indices, deadline, &recorder, plan.record))
+                                .collect();
+                            while running.next().await.is_some() {}
+                        });
+                        recorder.into_inner()
+                    })
+                    .expect("spawning a driver thread")
+            })
+            .collect();
+        spawned
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let elapsed = began.elapsed();
+    let issued = indices.next.load(Ordering::Relaxed);
+    ClosedRun {
+        recorders,
+        elapsed,
+        next_index: limit.map_or(issued, |l| issued.min(l)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::OpTotals;
+    use std::sync::Mutex;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn iterations_run_each_index_exactly_once() {
+        let rt = runtime();
+        let seen = Mutex::new(Vec::new());
+        let op = |i: u64| {
+            seen.lock().unwrap().push(i);
+            async move {
+                if i % 10 == 0 {
+                    Err("every tenth")
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        let plan = ClosedPlan {
+            workers: 7,
+            threads: 2,
+            stop: Stop::Count(1_003),
+            first_index: 0,
+            record: true,
+        };
+        let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let mut totals = OpTotals::default();
+        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        assert_eq!(totals.ops, 1_003);
+        assert_eq!(totals.errors, 101);
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..1_003).collect::<Vec<_>>());
+        assert_eq!(run.next_index, 1_003);
+    }
+
+    #[test]
+    fn panics_inside_ops_count_as_errors() {
+        let rt = runtime();
+        let op = |i: u64| async move {
+            if i % 4 == 0 {
+                panic!("op {i} panics");
+            }
+            Ok::<_, ()>(())
+        };
+        let plan = ClosedPlan {
+            workers: 2,
+            threads: 2,
+            stop: Stop::Count(100),
+            first_index: 0,
+            record: true,
+        };
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        std::panic::set_hook(previous);
+        let mut totals = OpTotals::default();
+        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        assert_eq!((totals.ops, totals.errors), (100, 25));
+    }
+
+    #[test]
+    fn duration_runs_stop_on_time_with_concurrency() {
+        let rt = runtime();
+        let op = |_i: u64| async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok::<_, ()>(())
+        };
+        let plan = ClosedPlan {
+            workers: 8,
+            threads: 2,
+            stop: Stop::After(Duration::from_millis(200)),
+            first_index: 0,
+            record: true,
+        };
+        let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let mut totals = OpTotals::default();
+        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        // 8 workers of ~10 ms ops for 200 ms: about 160 ops; serial would be 20.
+        assert!(totals.ops > 80 && totals.ops <= 8 * 21, "{}", totals.ops);
+        assert!(run.elapsed >= Duration::from_millis(200));
+        assert!(
+            run.elapsed < Duration::from_millis(400),
+            "{:?}",
+            run.elapsed
+        );
+    }
+}

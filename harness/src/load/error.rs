@@ -1,0 +1,37 @@
+//! What a drive reports back to the scenario.
+
+use std::time::Duration;
+
+/// The measured part of one `drive` call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DriveSummary {
+    /// Measured ops (warm-up excluded).
+    pub ops: u64,
+    /// Measured ops that returned `Err` or panicked.
+    pub errors: u64,
+    /// Wall time of the measured load.
+    pub elapsed: Duration,
+}
+
+/// Why `drive` could not run.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DriveError {
+    /// Neither `duration` nor `iterations` was declared.
+    #[error(
+        "scenario `{scenario}` calls drive() but declares neither `duration` nor `iterations`; add one to #[brunt::stress(...)]"
+    )]
+    NoBudget {
+        /// The scenario.
+        scenario: String,
+    },
+    /// The open model (`rate`) is declared but not available in this version.
+    #[error(
+        "scenario `{scenario}` declares `rate = {rate}/s` (open model), which this version of Brunt cannot drive yet; use `concurrency` (closed model)"
+    )]
+    OpenModelUnavailable {
+        /// The scenario.
+        scenario: String,
+        /// The declared rate, per second.
+        rate: f64,
+    },
+}

@@ -1,0 +1,312 @@
+//! The contract's built-in metrics, computed from what was recorded (op
+//! totals) and sampled (resource series). Each metric carries its unit and
+//! scope. A metric the run could not measure is written with a `null` value
+//! and a note saying why, so that a criterion on it fails with that reason.
+
+use std::collections::BTreeMap;
+
+use super::{OpTotals, linear_trend};
+use crate::criteria::Unit;
+use crate::report::{MetricValue, SamplePoint, Series};
+
+/// Fewest post-warm-up samples from which a growth trend is claimed.
+pub(crate) const MIN_TREND_SAMPLES: usize = 3;
+
+fn put(
+    out: &mut BTreeMap<String, MetricValue>,
+    name: String,
+    value: Option<f64>,
+    unit: Unit,
+    scope: &str,
+    note: Option<String>,
+) {
+    out.insert(
+        name,
+        MetricValue {
+            value,
+            unit: unit.symbol().to_string(),
+            scope: scope.to_string(),
+            note,
+        },
+    );
+}
+
+/// `ops`, `errors`, `success_rate`, `throughput`, `duration` and
+/// `latency.*` from the measured ops.
+pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
+    let ops = totals.ops as f64;
+    let seconds = totals.measured.as_secs_f64();
+    put(out, "ops".into(), Some(ops), Unit::Count, "total", None);
+    put(
+        out,
+        "errors".into(),
+        Some(totals.errors as f64),
+        Unit::Count,
+        "total",
+        None,
+    );
+    let no_ops = (totals.ops == 0).then(|| "no op was measured".to_string());
+    put(
+        out,
+        "success_rate".into(),
+        (totals.ops > 0).then(|| (ops - totals.errors as f64) / ops * 100.0),
+        Unit::Percent,
+        "overall_avg",
+        no_ops.clone(),
+    );
+    put(
+        out,
+        "throughput".into(),
+        (seconds > 0.0).then(|| ops / seconds),
+        Unit::PerSecond,
+        "overall_avg",
+        (seconds <= 0.0).then(|| "no measured time".to_string()),
+    );
+    put(
+        out,
+        "duration".into(),
+        Some(seconds),
+        Unit::Seconds,
+        "total",
+        None,
+    );
+    let h = &totals.latency;
+    let empty = h.is_empty();
+    let quantile = |q: f64| (!empty).then(|| h.value_at_quantile(q) as f64);
+    let latencies = [
+        ("latency.min", (!empty).then(|| h.min() as f64), "min"),
+        ("latency.mean", (!empty).then(|| h.mean()), "overall_avg"),
+        ("latency.p50", quantile(0.50), "percentile"),
+        ("latency.p90", quantile(0.90), "percentile"),
+        ("latency.p95", quantile(0.95), "percentile"),
+        ("latency.p99", quantile(0.99), "percentile"),
+        ("latency.p999", quantile(0.999), "percentile"),
+        ("latency.max", (!empty).then(|| h.max() as f64), "max"),
+    ];
+    for (name, value, scope) in latencies {
+        put(
+            out,
+            name.into(),
+            value,
+            Unit::Nanoseconds,
+            scope,
+            no_ops.clone(),
+        );
+    }
+}
+
+/// Points of several processes summed per tick (they are sampled together).
+fn combine(series: &[&Series], interval_ms: f64) -> Vec<SamplePoint> {
+    if series.len() == 1 {
+        return series[0].points.clone();
+    }
+    let mut ticks: BTreeMap<i64, SamplePoint> = BTreeMap::new();
+    for s in series {
+        for p in &s.points {
+            let key = (p.t_ms / interval_ms.max(1.0)).round() as i64;
+            let entry = ticks.entry(key).or_insert(SamplePoint {
+                t_ms: p.t_ms,
+                rss_bytes: 0,
+                cpu_percent: None,
+                threads: 0,
+                fds: 0,
+            });
+            entry.rss_bytes += p.rss_bytes;
+            entry.threads += p.threads;
+            entry.fds += p.fds;
+            if let Some(cpu) = p.cpu_percent {
+                entry.cpu_percent = Some(entry.cpu_percent.unwrap_or(0.0) + cpu);
+            }
+        }
+    }
+    ticks.into_values().collect()
+}
+
+/// `rss.*`, `cpu.*`, `threads.peak` and `fds.peak` under `prefix` (`""` for
+/// the own process, `"target."` for watched ones). Growth and slope are a
+/// least-squares trend over the samples taken after `baseline_ms` (the end
+/// of warm-up).
+pub(crate) fn resource_metrics(
+    prefix: &str,
+    series: &[&Series],
+    interval_ms: f64,
+    baseline_ms: f64,
+    out: &mut BTreeMap<String, MetricValue>,
+) {
+    let points = combine(series, interval_ms);
+    if points.is_empty() {
+        return;
+    }
+    let name = |n: &str| format!("{prefix}{n}");
+    let rss = |p: &SamplePoint| p.rss_bytes as f64;
+    put(
+        out,
+        name("rss.start"),
+        points.first().map(rss),
+        Unit::Bytes,
+        "start",
+        None,
+    );
+    put(
+        out,
+        name("rss.peak"),
+        points.iter().map(rss).reduce(f64::max),
+        Unit::Bytes,
+        "peak",
+        None,
+    );
+    put(
+        out,
+        name("rss.end"),
+        points.last().map(rss),
+        Unit::Bytes,
+        "end",
+        None,
+    );
+    let trend_points: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.t_ms >= baseline_ms)
+        .map(|p| (p.t_ms / 1e3, rss(p)))
+        .collect();
+    let trend = linear_trend(&trend_points);
+    let span = match (trend_points.first(), trend_points.last()) {
+        (Some(a), Some(b)) => b.0 - a.0,
+        _ => 0.0,
+    };
+    let note = match trend {
+        Some(t) => Some(format!(
+            "least-squares over {} samples after warm-up; slope ±{:.0} B/s (95% CI)",
+            t.n,
+            t.slope_ci95()
+        )),
+        None => Some(format!(
+            "needs at least {MIN_TREND_SAMPLES} samples after warm-up, had {}",
+            trend_points.len()
+        )),
+    };
+    put(
+        out,
+        name("rss.growth"),
+        trend.map(|t| t.slope * span),
+        Unit::Bytes,
+        "trend",
+        note.clone(),
+    );
+    put(
+        out,
+        name("rss.slope"),
+        trend.map(|t| t.slope),
+        Unit::BytesPerSecond,
+        "trend",
+        note,
+    );
+    let cpu: Vec<f64> = points.iter().filter_map(|p| p.cpu_percent).collect();
+    let no_cpu = cpu
+        .is_empty()
+        .then(|| "needs at least 2 samples".to_string());
+    put(
+        out,
+        name("cpu.mean"),
+        (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
+        Unit::Percent,
+        "overall_avg",
+        no_cpu.clone(),
+    );
+    put(
+        out,
+        name("cpu.peak"),
+        cpu.iter().copied().reduce(f64::max),
+        Unit::Percent,
+        "peak",
+        no_cpu,
+    );
+    put(
+        out,
+        name("threads.peak"),
+        points.iter().map(|p| p.threads as f64).reduce(f64::max),
+        Unit::Count,
+        "peak",
+        None,
+    );
+    put(
+        out,
+        name("fds.peak"),
+        points.iter().map(|p| p.fds as f64).reduce(f64::max),
+        Unit::Count,
+        "peak",
+        None,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn series(points: &[(f64, u64)]) -> Series {
+        Series {
+            process: "self".into(),
+            pid: 1,
+            points: points
+                .iter()
+                .map(|&(t_ms, rss_bytes)| SamplePoint {
+                    t_ms,
+                    rss_bytes,
+                    cpu_percent: Some(50.0),
+                    threads: 4,
+                    fds: 9,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn growth_is_the_trend_after_warmup() {
+        // 1 MiB/s after warm-up at t = 1 s; a spike before it is ignored.
+        let mut points = vec![(0.0, 500_000_000), (500.0, 10)];
+        points.extend((0..=10).map(|i| (1000.0 + 100.0 * i as f64, 100_000_000 + 104_858 * i)));
+        let s = series(&points);
+        let mut out = BTreeMap::new();
+        resource_metrics("", &[&s], 100.0, 1000.0, &mut out);
+        let slope = out["rss.slope"].value.unwrap();
+        assert!((slope - 1_048_580.0).abs() < 100.0, "{slope}");
+        let growth = out["rss.growth"].value.unwrap();
+        assert!((growth - 1_048_580.0).abs() < 100.0, "{growth}");
+        assert_eq!(out["rss.peak"].value, Some(500_000_000.0));
+        assert_eq!(out["threads.peak"].value, Some(4.0));
+    }
+
+    #[test]
+    fn too_few_samples_leave_growth_unmeasured() {
+        let s = series(&[(0.0, 1), (100.0, 2)]);
+        let mut out = BTreeMap::new();
+        resource_metrics("target.", &[&s], 100.0, 0.0, &mut out);
+        assert_eq!(out["target.rss.growth"].value, None);
+        assert!(
+            out["target.rss.growth"]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("at least 3")
+        );
+    }
+
+    #[test]
+    fn load_metrics_from_totals() {
+        let mut totals = OpTotals::default();
+        for i in 0..100u64 {
+            totals.latency.record(1_000 * (i + 1)).unwrap();
+        }
+        totals.ops = 100;
+        totals.errors = 5;
+        totals.measured = Duration::from_secs(2);
+        let mut out = BTreeMap::new();
+        load_metrics(&totals, &mut out);
+        assert_eq!(out["success_rate"].value, Some(95.0));
+        assert_eq!(out["throughput"].value, Some(50.0));
+        assert_eq!(out["duration"].value, Some(2.0));
+        assert_eq!(out["latency.max"].unit, "ns");
+        let p50 = out["latency.p50"].value.unwrap();
+        assert!((49_900.0..=50_100.0).contains(&p50), "{p50}");
+    }
+}

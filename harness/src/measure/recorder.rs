@@ -1,0 +1,149 @@
+//! Recording ops: one [`OpRecorder`] per driver thread (never per task, so
+//! memory stays flat at any concurrency), merged into [`OpTotals`] when a
+//! drive ends. Progress for the stream is published through per-thread
+//! [`Tally`] slots the sampler reads; each is written by one thread only,
+//! on its own cache line.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// Highest latency the histograms resolve: one hour, in ns. Longer ops are
+/// recorded as one hour (and show as such in `latency.max`).
+const HIGHEST_NS: u64 = 3_600_000_000_000;
+/// Significant figures: 0.1 % resolution at every magnitude.
+const SIGFIG: u8 = 3;
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_NS, SIGFIG).expect("constant histogram bounds are valid")
+}
+
+/// Ops and errors published by one driver thread, read by the sampler.
+#[repr(align(128))]
+#[derive(Default)]
+pub(crate) struct Tally {
+    ops: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// Every thread's [`Tally`], summed for progress records.
+#[derive(Default)]
+pub(crate) struct ProgressBoard {
+    tallies: Mutex<Vec<Arc<Tally>>>,
+}
+
+impl ProgressBoard {
+    /// A new slot for one driver thread.
+    pub(crate) fn register(&self) -> Arc<Tally> {
+        let tally = Arc::new(Tally::default());
+        self.tallies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::clone(&tally));
+        tally
+    }
+
+    /// Measured ops and errors so far, across every drive.
+    pub(crate) fn totals(&self) -> (u64, u64) {
+        let tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
+        tallies.iter().fold((0, 0), |(ops, errors), t| {
+            (
+                ops + t.ops.load(Ordering::Relaxed),
+                errors + t.errors.load(Ordering::Relaxed),
+            )
+        })
+    }
+}
+
+/// Records the measured ops of one driver thread.
+pub(crate) struct OpRecorder {
+    latency: Histogram<u64>,
+    ops: u64,
+    errors: u64,
+    tally: Option<Arc<Tally>>,
+}
+
+impl OpRecorder {
+    /// A recorder publishing progress to `tally` (or nowhere).
+    pub(crate) fn new(tally: Option<Arc<Tally>>) -> OpRecorder {
+        OpRecorder {
+            latency: new_histogram(),
+            ops: 0,
+            errors: 0,
+            tally,
+        }
+    }
+
+    /// Records one op: its latency in ns and whether it succeeded.
+    #[inline]
+    pub(crate) fn record(&mut self, latency_ns: u64, ok: bool) {
+        self.latency.saturating_record(latency_ns.max(1));
+        self.ops += 1;
+        self.errors += u64::from(!ok);
+        if let Some(tally) = &self.tally {
+            tally.ops.store(self.ops, Ordering::Relaxed);
+            tally.errors.store(self.errors, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Everything measured by `drive` calls so far.
+#[derive(Debug, Clone)]
+pub(crate) struct OpTotals {
+    /// Latency of every measured op, ns.
+    pub(crate) latency: Histogram<u64>,
+    /// Measured ops.
+    pub(crate) ops: u64,
+    /// Measured ops that returned `Err` or panicked.
+    pub(crate) errors: u64,
+    /// Wall time of the measured load (warm-up excluded).
+    pub(crate) measured: Duration,
+}
+
+impl Default for OpTotals {
+    fn default() -> Self {
+        OpTotals {
+            latency: new_histogram(),
+            ops: 0,
+            errors: 0,
+            measured: Duration::ZERO,
+        }
+    }
+}
+
+impl OpTotals {
+    /// Adds one thread's recorder.
+    pub(crate) fn absorb(&mut self, recorder: OpRecorder) {
+        // Both histograms share bounds, so adding cannot fail.
+        let _ = self.latency.add(&recorder.latency);
+        self.ops += recorder.ops;
+        self.errors += recorder.errors;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_recorders_keep_every_op() {
+        let board = ProgressBoard::default();
+        let mut a = OpRecorder::new(Some(board.register()));
+        let mut b = OpRecorder::new(Some(board.register()));
+        for i in 0..1000 {
+            a.record(1_000 + i, i % 10 != 0);
+            b.record(5_000_000, true);
+        }
+        assert_eq!(board.totals(), (2000, 100));
+        let mut totals = OpTotals::default();
+        totals.absorb(a);
+        totals.absorb(b);
+        assert_eq!(totals.ops, 2000);
+        assert_eq!(totals.errors, 100);
+        assert_eq!(totals.latency.len(), 2000);
+        let p99 = totals.latency.value_at_quantile(0.99);
+        assert!((4_990_000..=5_010_000).contains(&p99), "{p99}");
+    }
+}

@@ -1,0 +1,165 @@
+//! The resource sampler: an OS thread that reads the scenario's own process
+//! and every watched pid each interval, keeps the series, and appends each
+//! sample (and the op progress) to the stream as it goes.
+
+use std::collections::BTreeSet;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{ProcessProbe, ProcessReading, ProgressBoard};
+use crate::report::{SamplePoint, Series, StreamRecord, StreamWriter};
+
+/// What the sampler needs from the run.
+pub(crate) struct SamplerConfig {
+    /// Time between samples.
+    pub(crate) interval: Duration,
+    /// The run's time origin; samples are stamped in ms since it.
+    pub(crate) origin: Instant,
+    /// Pids added by `Stress::watch_pid`, read at every tick.
+    pub(crate) watched: Arc<Mutex<Vec<u32>>>,
+    /// Where samples are streamed.
+    pub(crate) stream: Arc<StreamWriter>,
+    /// Op progress to stream alongside.
+    pub(crate) progress: Arc<ProgressBoard>,
+}
+
+/// A running sampler; [`ResourceSampler::stop`] takes a last sample and
+/// returns every series.
+pub(crate) struct ResourceSampler {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<Vec<Series>>,
+}
+
+struct Tracked {
+    process: &'static str,
+    probe: ProcessProbe,
+    last: Option<(Instant, ProcessReading)>,
+    points: Vec<SamplePoint>,
+    alive: bool,
+}
+
+impl Tracked {
+    fn new(process: &'static str, probe: ProcessProbe) -> Tracked {
+        Tracked {
+            process,
+            probe,
+            last: None,
+            points: Vec::new(),
+            alive: true,
+        }
+    }
+
+    fn sample(&mut self, now: Instant, config: &SamplerConfig) {
+        if !self.alive {
+            return;
+        }
+        let Ok(reading) = self.probe.read() else {
+            self.alive = false;
+            return;
+        };
+        let cpu_percent = self.last.map(|(then, previous)| {
+            let wall = now.duration_since(then).as_secs_f64();
+            if wall > 0.0 {
+                (reading.cpu_seconds - previous.cpu_seconds).max(0.0) / wall * 100.0
+            } else {
+                0.0
+            }
+        });
+        let point = SamplePoint {
+            t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
+            rss_bytes: reading.rss_bytes,
+            cpu_percent,
+            threads: reading.threads,
+            fds: reading.fds,
+        };
+        self.last = Some((now, reading));
+        self.points.push(point);
+        config.stream.append(&StreamRecord::Sample {
+            process: self.process.to_string(),
+            pid: self.probe.pid(),
+            point,
+        });
+    }
+}
+
+impl ResourceSampler {
+    /// Starts sampling at once; the first sample is taken before this returns.
+    pub(crate) fn start(config: SamplerConfig) -> std::io::Result<ResourceSampler> {
+        let own = ProcessProbe::open(std::process::id())?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let (ready, is_ready) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("brunt-sampler".into())
+            .spawn(move || sample_loop(config, own, stopped, ready))?;
+        let _ = is_ready.recv();
+        Ok(ResourceSampler { stop, thread })
+    }
+
+    /// Takes a final sample and returns every series.
+    pub(crate) fn stop(self) -> Vec<Series> {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+fn sample_loop(
+    config: SamplerConfig,
+    own: ProcessProbe,
+    stopped: mpsc::Receiver<()>,
+    ready: mpsc::Sender<()>,
+) -> Vec<Series> {
+    let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own)];
+    let mut known: BTreeSet<u32> = BTreeSet::new();
+    let mut next = Instant::now();
+    loop {
+        let now = Instant::now();
+        let watched: Vec<u32> = config.watched.lock().map(|w| w.clone()).unwrap_or_default();
+        for pid in watched {
+            if known.insert(pid)
+                && let Ok(probe) = ProcessProbe::open(pid)
+            {
+                tracked.push(Tracked::new("target", probe));
+            }
+        }
+        for t in &mut tracked {
+            t.sample(now, &config);
+        }
+        let (ops, errors) = config.progress.totals();
+        config.stream.append(&StreamRecord::Progress {
+            t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
+            ops,
+            errors,
+        });
+        let _ = ready.send(());
+        next += config.interval;
+        let wait = next.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            // Fell behind (a stalled machine): resume from now, not in a burst.
+            next = Instant::now();
+        }
+        match stopped.recv_timeout(wait) {
+            Err(RecvTimeoutError::Timeout) => continue,
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let now = Instant::now();
+    for t in &mut tracked {
+        t.sample(now, &config);
+    }
+    let (ops, errors) = config.progress.totals();
+    config.stream.append(&StreamRecord::Progress {
+        t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
+        ops,
+        errors,
+    });
+    tracked
+        .into_iter()
+        .map(|t| Series {
+            process: t.process.to_string(),
+            pid: t.probe.pid(),
+            points: t.points,
+        })
+        .collect()
+}

@@ -1,0 +1,92 @@
+//! What the attribute declares about one scenario, in a form that generated
+//! code can build in a `static`: plain fields, `'static` slices, no heap.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::Stress;
+use crate::criteria::Criterion;
+
+/// What a scenario body returns; an `Err` is outcome `error`.
+pub type ScenarioResult = anyhow::Result<()>;
+
+/// The boxed future of an `async fn` scenario. It need not be `Send`: the
+/// body runs on the thread that owns the runtime.
+pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ScenarioResult> + 'a>>;
+
+/// The scenario function, as the attribute wrapped it.
+#[derive(Clone, Copy)]
+pub enum Body {
+    /// An `async fn`.
+    Async(for<'a> fn(&'a mut Stress) -> BoxFuture<'a>),
+    /// A plain `fn`, called with the runtime entered.
+    Sync(fn(&mut Stress) -> ScenarioResult),
+}
+
+/// The attribute's keys as written (before `BRUNT_SCALE` and other
+/// environment overrides). `None` means "not declared".
+#[derive(Debug, Clone, Copy)]
+pub struct Declared {
+    /// How long the measured load runs.
+    pub duration: Option<Duration>,
+    /// How many measured ops run in total.
+    pub iterations: Option<u64>,
+    /// Workers of the closed model.
+    pub concurrency: Option<u32>,
+    /// Arrivals per second of the open model.
+    pub rate: Option<f64>,
+    /// Load before measuring, excluded from every metric.
+    pub warmup: Option<Duration>,
+    /// Resource sampling interval.
+    pub sample: Option<Duration>,
+    /// Hard deadline of the child process.
+    pub timeout: Option<Duration>,
+    /// Default seed.
+    pub seed: Option<u64>,
+    /// Resident memory, in bytes, past which the child is killed.
+    pub memory_limit: Option<u64>,
+    /// Free-form labels, copied to the report.
+    pub tags: &'static [&'static str],
+    /// Acceptance criteria.
+    pub criteria: &'static [Criterion],
+}
+
+/// One registered scenario.
+pub struct ScenarioEntry {
+    /// The function's name.
+    pub name: &'static str,
+    /// `module_path!()` where the function is declared.
+    pub module_path: &'static str,
+    /// `file!()` of the declaration.
+    pub file: &'static str,
+    /// `line!()` of the function name.
+    pub line: u32,
+    /// `CARGO_MANIFEST_DIR` of the crate declaring the scenario; snapshots
+    /// are looked for from there.
+    pub manifest_dir: &'static str,
+    /// The attribute's keys.
+    pub declared: Declared,
+    /// The function.
+    pub body: Body,
+}
+
+inventory::collect!(ScenarioEntry);
+
+impl ScenarioEntry {
+    /// The trial name: module path without the crate name, then the function,
+    /// as libtest names tests (`mcp::echo_roundtrip`, or `echo_roundtrip` at
+    /// the crate root).
+    pub fn trial_name(&self) -> String {
+        match self.module_path.split_once("::") {
+            Some((_crate, rest)) => format!("{rest}::{}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// The file stem of this scenario's report files: the trial name with
+    /// `::` replaced by `__`, which every file system accepts.
+    pub fn file_stem(&self) -> String {
+        self.trial_name().replace("::", "__")
+    }
+}

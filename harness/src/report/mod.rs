@@ -1,0 +1,21 @@
+//! The report: a plain serde model (`<name>.json`, schema
+//! `brunt.report/v1`), the stream a running child appends to (`<name>.jsonl`)
+//! so a crash loses at most one sampling interval, the atomic writer, and the
+//! renderers that read the model without measuring anything.
+
+mod format;
+mod model;
+mod snapshot;
+mod stream;
+mod terminal;
+mod writer;
+
+pub use format::format_value;
+pub use model::{
+    Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, SamplePoint,
+    Samples, ScenarioInfo, Series, Settings, Severity,
+};
+pub(crate) use snapshot::{SnapshotCheck, check_snapshot, unreferenced_snapshots};
+pub(crate) use stream::{StreamRecord, StreamWriter, read_stream};
+pub(crate) use terminal::render_verdict;
+pub(crate) use writer::{ReportPaths, write_report};

@@ -1,0 +1,241 @@
+//! The report's data model, exactly the contract's top-level keys: `schema`,
+//! `scenario`, `run`, `outcome`, `metrics`, `criteria`, `phases`, `events`,
+//! `findings`, `samples`. Extensions are additive fields.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::criteria::Verdict;
+
+/// The schema identifier of this model.
+pub const SCHEMA: &str = "brunt.report/v1";
+
+/// One scenario run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// What ran.
+    pub scenario: ScenarioInfo,
+    /// When, where and with which settings.
+    pub run: RunInfo,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Why it ended that way, when it did not pass: the error, panic message,
+    /// signal, or the criteria that failed.
+    pub reason: Option<String>,
+    /// Every metric measured, by name.
+    pub metrics: BTreeMap<String, MetricValue>,
+    /// One verdict per declared criterion.
+    pub criteria: Vec<Verdict>,
+    /// Named stretches of the run, in order.
+    pub phases: Vec<Phase>,
+    /// The timeline.
+    pub events: Vec<Event>,
+    /// What the run found worth a person's attention.
+    pub findings: Vec<Finding>,
+    /// Resource samples.
+    pub samples: Samples,
+}
+
+/// The scenario as declared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    /// Trial name: module path (without crate) and function.
+    pub name: String,
+    /// Full module path.
+    pub module: String,
+    /// Source file.
+    pub file: String,
+    /// Line of the function.
+    pub line: u32,
+    /// Tags from the attribute.
+    pub tags: Vec<String>,
+    /// The attribute's keys as written, before scaling.
+    pub declared: Settings,
+}
+
+/// Load settings, in plain units. Used for what was declared and for what
+/// was in force.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Settings {
+    /// Measured load duration, ms.
+    pub duration_ms: Option<f64>,
+    /// Measured ops.
+    pub iterations: Option<u64>,
+    /// Closed-model workers.
+    pub concurrency: Option<u32>,
+    /// Open-model arrivals per second.
+    pub rate_per_s: Option<f64>,
+    /// Warm-up, ms.
+    pub warmup_ms: Option<f64>,
+    /// Sampling interval, ms.
+    pub sample_ms: Option<f64>,
+    /// Child deadline, ms.
+    pub timeout_ms: Option<f64>,
+    /// Seed.
+    pub seed: Option<u64>,
+    /// Memory limit, bytes.
+    pub memory_limit_bytes: Option<u64>,
+}
+
+/// The run's circumstances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time of the whole scenario body, ms.
+    pub wall_ms: f64,
+    /// `BRUNT_SCALE`.
+    pub scale: f64,
+    /// Seed in force.
+    pub seed: u64,
+    /// Whether it ran in the test process (`BRUNT_INLINE`) instead of a child.
+    pub inline: bool,
+    /// Settings in force after scaling and environment overrides.
+    pub effective: Settings,
+    /// The machine.
+    pub host: Host,
+    /// Brunt's version.
+    pub brunt_version: String,
+}
+
+/// The machine a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    /// Operating system and version.
+    pub os: String,
+    /// Logical CPUs.
+    pub cpus: usize,
+    /// Physical memory, bytes.
+    pub total_memory_bytes: u64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Ran to the end and met every criterion.
+    Passed,
+    /// Ran to the end and missed a criterion.
+    Failed,
+    /// The body returned an error or panicked.
+    Error,
+    /// The child died: a signal (abort, segfault, out-of-memory kill) or the
+    /// memory limit.
+    Crashed,
+    /// The child passed its deadline and was killed.
+    TimedOut,
+}
+
+impl Outcome {
+    /// The outcome as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Error => "error",
+            Outcome::Crashed => "crashed",
+            Outcome::TimedOut => "timed_out",
+        }
+    }
+}
+
+/// One metric's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricValue {
+    /// The value in `unit`; `null` when the run could not measure it (see
+    /// `note`). A `null` metric fails any criterion on it.
+    pub value: Option<f64>,
+    /// Unit symbol: `count`, `%`, `/s`, `ns`, `s`, `B`, `B/s`, …
+    pub unit: String,
+    /// What the value summarises: `total`, `overall_avg`, `percentile`,
+    /// `peak`, `trend`, …
+    pub scope: String,
+    /// Why the value is missing or how it was obtained, when that matters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A named stretch of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Phase {
+    /// The phase's name.
+    pub name: String,
+    /// Start, ms since the run started.
+    pub start_ms: f64,
+    /// End, ms since the run started; `null` if the run died inside it.
+    pub end_ms: Option<f64>,
+}
+
+/// One timeline entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When, ms since the run started.
+    pub t_ms: f64,
+    /// What kind of event (`drive_start`, `panic`, `timeout`, or a
+    /// scenario's own kind).
+    pub kind: String,
+    /// Details.
+    pub message: String,
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Worth a look.
+    Warning,
+    /// A defect.
+    Critical,
+}
+
+/// Something the run found worth a person's attention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// How much it matters.
+    pub severity: Severity,
+    /// One line.
+    pub title: String,
+    /// The evidence.
+    pub detail: String,
+}
+
+/// Resource samples of every sampled process.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Samples {
+    /// Sampling interval, ms.
+    pub interval_ms: f64,
+    /// One series per process.
+    pub series: Vec<Series>,
+}
+
+/// The samples of one process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// `self` (the scenario's own process) or `target` (a watched pid).
+    pub process: String,
+    /// Its pid.
+    pub pid: u32,
+    /// Samples in time order.
+    pub points: Vec<SamplePoint>,
+}
+
+/// One resource sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SamplePoint {
+    /// When, ms since the run started.
+    pub t_ms: f64,
+    /// Resident set size, bytes.
+    pub rss_bytes: u64,
+    /// CPU used since the previous sample, percent of one core; `null` on
+    /// the first sample.
+    pub cpu_percent: Option<f64>,
+    /// Threads.
+    pub threads: u64,
+    /// Open file descriptors.
+    pub fds: u64,
+}

@@ -1,0 +1,142 @@
+//! Report-structure snapshots. Each scenario's report is reduced to what is
+//! stable from run to run — report keys, metric names with units and scopes,
+//! criteria expressions, phase names, sampled process kinds — and pinned with
+//! insta. Numbers, times, host fields and counts of events or samples never
+//! enter a snapshot, so a snapshot cannot flake; renaming a metric or adding
+//! a criterion changes it, and `cargo insta review` accepts the change.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::report::Report;
+
+/// Whether and where snapshots are checked.
+#[derive(Debug, Clone)]
+pub(crate) enum SnapshotCheck {
+    /// No snapshot directory: nothing is checked.
+    Off,
+    /// Check against `<dir>/<name>.snap`.
+    In(PathBuf),
+}
+
+impl SnapshotCheck {
+    /// `BRUNT_SNAPSHOT_DIR` if set; else `snapshots/` beside the scenario
+    /// crate's manifest or at its workspace root, if that directory exists.
+    pub(crate) fn locate(override_dir: Option<&Path>, manifest_dir: &Path) -> SnapshotCheck {
+        if let Some(dir) = override_dir {
+            return SnapshotCheck::In(dir.to_path_buf());
+        }
+        let mut dir = Some(manifest_dir);
+        while let Some(current) = dir {
+            let candidate = current.join("snapshots");
+            if candidate.is_dir() {
+                return SnapshotCheck::In(candidate);
+            }
+            if is_workspace_root(current) {
+                break;
+            }
+            dir = current.parent();
+        }
+        SnapshotCheck::Off
+    }
+}
+
+fn is_workspace_root(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
+}
+
+fn keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Array(map.keys().map(|k| Value::String(k.clone())).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// The stable shape of a report.
+pub(crate) fn shape(report: &Report) -> Value {
+    let full = serde_json::to_value(report).unwrap_or(Value::Null);
+    let metrics: Map<String, Value> = report
+        .metrics
+        .iter()
+        .map(|(name, m)| (name.clone(), json!({ "unit": m.unit, "scope": m.scope })))
+        .collect();
+    let mut processes: Vec<&str> = report
+        .samples
+        .series
+        .iter()
+        .map(|s| s.process.as_str())
+        .collect();
+    processes.sort_unstable();
+    processes.dedup();
+    let mut phases: Vec<&str> = Vec::new();
+    for phase in &report.phases {
+        if !phases.contains(&phase.name.as_str()) {
+            phases.push(&phase.name);
+        }
+    }
+    json!({
+        "schema": report.schema,
+        "report_keys": keys(&full),
+        "scenario": {
+            "name": report.scenario.name,
+            "module": report.scenario.module,
+            "tags": report.scenario.tags,
+            "declared": keys(&full["scenario"]["declared"]),
+        },
+        "run_keys": keys(&full["run"]),
+        "metrics": metrics,
+        "criteria": report.criteria.iter().map(|c| json!({"expr": c.expr, "metric": c.metric})).collect::<Vec<_>>(),
+        "phases": phases,
+        "sampled_processes": processes,
+    })
+}
+
+/// Asserts the report's shape against its snapshot; an `Err` carries
+/// insta's message.
+pub(crate) fn check_snapshot(
+    check: &SnapshotCheck,
+    stem: &str,
+    report: &Report,
+) -> Result<(), String> {
+    let SnapshotCheck::In(dir) = check else {
+        return Ok(());
+    };
+    let value = shape(report);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(format!(
+        "Report structure of scenario `{}`",
+        report.scenario.name
+    ));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_yaml_snapshot!(stem, value));
+    }));
+    outcome.map_err(|payload| {
+        let message = crate::runner::panic_message(payload.as_ref());
+        format!(
+            "the report's structure no longer matches snapshot {}: {message}\n\
+             review with `cargo insta review` (see README, \"Snapshots\")",
+            dir.join(format!("{stem}.snap")).display()
+        )
+    })
+}
+
+/// Snapshot files in `dir` whose scenario no longer exists.
+pub(crate) fn unreferenced_snapshots(dir: &Path, stems: &[String]) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+        .filter(|p| {
+            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+            !stem.is_some_and(|s| stems.contains(&s))
+        })
+        .collect();
+    stale.sort();
+    stale
+}

@@ -1,0 +1,127 @@
+//! The run's stream, `<name>.jsonl`: one JSON record per line, appended and
+//! flushed as the child measures, so that if the child dies the parent can
+//! still write a report with everything measured up to the last interval.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::{Event, Finding, MetricValue, RunInfo, SamplePoint, ScenarioInfo};
+
+/// One line of the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum StreamRecord {
+    /// First line: what runs and how.
+    Start {
+        scenario: ScenarioInfo,
+        run: RunInfo,
+    },
+    /// A resource sample of one process.
+    Sample {
+        process: String,
+        pid: u32,
+        point: SamplePoint,
+    },
+    /// Ops and errors counted so far (measured ops only).
+    Progress { t_ms: f64, ops: u64, errors: u64 },
+    /// A timeline event.
+    Event(Event),
+    /// A phase began (ending the previous one).
+    Phase { name: String, t_ms: f64 },
+    /// Warm-up ended; leak baselines start here.
+    WarmupEnd { t_ms: f64 },
+    /// A finding.
+    Finding(Finding),
+    /// A custom metric.
+    Metric { name: String, value: MetricValue },
+}
+
+/// Appends records to the stream file. Shared by the scenario thread and the
+/// sampler thread; each record is one `write` of a whole line, then flushed.
+pub(crate) struct StreamWriter {
+    file: Mutex<Option<File>>,
+}
+
+impl StreamWriter {
+    /// Creates (truncates) the stream file.
+    pub(crate) fn create(path: &Path) -> std::io::Result<StreamWriter> {
+        Ok(StreamWriter {
+            file: Mutex::new(Some(File::create(path)?)),
+        })
+    }
+
+    /// A writer that drops every record (for runs that keep no stream).
+    pub(crate) fn disabled() -> StreamWriter {
+        StreamWriter {
+            file: Mutex::new(None),
+        }
+    }
+
+    /// Appends one record. A failed write disables the stream rather than
+    /// failing the scenario: the final report does not depend on it.
+    pub(crate) fn append(&self, record: &StreamRecord) {
+        let Ok(mut line) = serde_json::to_vec(record) else {
+            return;
+        };
+        line.push(b'\n');
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(file) = guard.as_mut()
+            && file.write_all(&line).is_err()
+        {
+            *guard = None;
+        }
+    }
+}
+
+/// Reads a stream back. A line that does not parse (the last one, cut short
+/// by a crash) is skipped.
+pub(crate) fn read_stream(path: &Path) -> std::io::Result<Vec<StreamRecord>> {
+    let reader = BufReader::new(File::open(path)?);
+    let mut records = Vec::new();
+    for line in reader.lines() {
+        let Ok(line) = line else { break };
+        if let Ok(record) = serde_json::from_str::<StreamRecord>(&line) {
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_last_line_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        let writer = StreamWriter::create(&path).unwrap();
+        writer.append(&StreamRecord::Progress {
+            t_ms: 1.0,
+            ops: 10,
+            errors: 1,
+        });
+        writer.append(&StreamRecord::WarmupEnd { t_ms: 2.0 });
+        drop(writer);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(br#"{"type":"progress","t_ms":3.0,"op"#)
+            .unwrap();
+        let records = read_stream(&path).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            records[0],
+            StreamRecord::Progress {
+                t_ms: 1.0,
+                ops: 10,
+                errors: 1
+            }
+        );
+    }
+}

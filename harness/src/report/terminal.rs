@@ -1,0 +1,62 @@
+//! The compact verdict the parent prints after each scenario: outcome, the
+//! headline numbers, and the criteria table.
+
+use std::fmt::Write;
+
+use crate::criteria::Unit;
+use crate::report::{Outcome, Report, format_value};
+
+fn metric_text(report: &Report, name: &str) -> Option<String> {
+    let metric = report.metrics.get(name)?;
+    let value = metric.value?;
+    let unit = Unit::from_symbol(&metric.unit).ok()?;
+    Some(format_value(unit.to_base(value), unit.dimension()))
+}
+
+/// Renders the verdict block for one report.
+pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "  {} {}",
+        report.outcome.as_str().to_uppercase(),
+        report.scenario.name
+    );
+    let headline: Vec<String> = [
+        ("ops", "ops"),
+        ("errors", "errors"),
+        ("throughput", "throughput"),
+        ("latency.p99", "p99"),
+        ("rss.peak", "rss peak"),
+    ]
+    .iter()
+    .filter_map(|(metric, label)| metric_text(report, metric).map(|v| format!("{label} {v}")))
+    .collect();
+    if !headline.is_empty() {
+        let _ = write!(out, "  ({})", headline.join(", "));
+    }
+    out.push('\n');
+    if report.outcome != Outcome::Passed
+        && let Some(reason) = &report.reason
+    {
+        for line in reason.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    let width = report
+        .criteria
+        .iter()
+        .map(|c| c.expr.len())
+        .max()
+        .unwrap_or(0);
+    for verdict in &report.criteria {
+        let mark = if verdict.passed { "ok  " } else { "FAIL" };
+        let _ = writeln!(
+            out,
+            "    {mark} {:<width$}  {}",
+            verdict.expr, verdict.reason
+        );
+    }
+    let _ = writeln!(out, "    report: {}", report_path.display());
+    out
+}

@@ -1,0 +1,274 @@
+//! Assembling a report from what a run measured: by the child from its own
+//! state, or by the parent from the stream of a child that died. Both go
+//! through [`assemble`], so a recovered report has the same shape.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::criteria::{Unit, evaluate};
+use crate::measure::{OpTotals, load_metrics, resource_metrics};
+use crate::registry::{Declared, ScenarioEntry};
+use crate::report::{
+    Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, Samples,
+    ScenarioInfo, Series, Settings, StreamRecord,
+};
+use crate::settings::{Budget, Resolved};
+
+/// Everything measured in one run, before verdicts.
+pub(crate) struct RunRecord {
+    pub(crate) scenario: ScenarioInfo,
+    pub(crate) run: RunInfo,
+    /// Full op totals (a run that finished), if `drive` ran.
+    pub(crate) totals: Option<OpTotals>,
+    /// Ops and errors counted up to a crash, when totals were lost.
+    pub(crate) progress: Option<(u64, u64)>,
+    pub(crate) warmup_end_ms: Option<f64>,
+    pub(crate) custom: BTreeMap<String, MetricValue>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) phases: Vec<Phase>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) series: Vec<Series>,
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn declared_settings(d: &Declared) -> Settings {
+    Settings {
+        duration_ms: d.duration.map(ms),
+        iterations: d.iterations,
+        concurrency: d.concurrency,
+        rate_per_s: d.rate,
+        warmup_ms: d.warmup.map(ms),
+        sample_ms: d.sample.map(ms),
+        timeout_ms: d.timeout.map(ms),
+        seed: d.seed,
+        memory_limit_bytes: d.memory_limit,
+    }
+}
+
+fn effective_settings(r: &Resolved) -> Settings {
+    Settings {
+        duration_ms: match r.budget {
+            Budget::Duration(d) => Some(ms(d)),
+            _ => None,
+        },
+        iterations: match r.budget {
+            Budget::Iterations(n) => Some(n),
+            _ => None,
+        },
+        concurrency: Some(r.concurrency),
+        rate_per_s: r.rate,
+        warmup_ms: Some(ms(r.warmup)),
+        sample_ms: Some(ms(r.sample)),
+        timeout_ms: Some(ms(r.timeout)),
+        seed: Some(r.seed),
+        memory_limit_bytes: r.memory_limit,
+    }
+}
+
+/// The declared scenario, for the report.
+pub(crate) fn scenario_info(entry: &ScenarioEntry) -> ScenarioInfo {
+    ScenarioInfo {
+        name: entry.trial_name(),
+        module: entry.module_path.to_string(),
+        file: entry.file.to_string(),
+        line: entry.line,
+        tags: entry.declared.tags.iter().map(|t| t.to_string()).collect(),
+        declared: declared_settings(&entry.declared),
+    }
+}
+
+/// The machine: OS, logical CPUs, physical memory.
+fn host() -> Host {
+    let os = sysinfo::System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into());
+    let total_memory_bytes = sysinfo::System::new_with_specifics(
+        sysinfo::RefreshKind::nothing()
+            .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram()),
+    )
+    .map_or(0, |s| s.total_memory());
+    Host {
+        os,
+        cpus: std::thread::available_parallelism().map_or(1, usize::from),
+        total_memory_bytes,
+    }
+}
+
+/// The run's circumstances at its start.
+pub(crate) fn run_info(settings: &Resolved) -> RunInfo {
+    RunInfo {
+        started_at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+        wall_ms: 0.0,
+        scale: settings.scale,
+        seed: settings.seed,
+        inline: settings.inline,
+        effective: effective_settings(settings),
+        host: host(),
+        brunt_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+/// Rebuilds a run record from a dead child's stream.
+pub(crate) fn record_from_stream(
+    records: Vec<StreamRecord>,
+    fallback_scenario: ScenarioInfo,
+    fallback_run: RunInfo,
+) -> RunRecord {
+    let mut record = RunRecord {
+        scenario: fallback_scenario,
+        run: fallback_run,
+        totals: None,
+        progress: None,
+        warmup_end_ms: None,
+        custom: BTreeMap::new(),
+        events: Vec::new(),
+        phases: Vec::new(),
+        findings: Vec::new(),
+        series: Vec::new(),
+    };
+    for r in records {
+        match r {
+            StreamRecord::Start { scenario, run } => {
+                record.scenario = scenario;
+                record.run = run;
+            }
+            StreamRecord::Sample {
+                process,
+                pid,
+                point,
+            } => match record
+                .series
+                .iter_mut()
+                .find(|s| s.pid == pid && s.process == process)
+            {
+                Some(series) => series.points.push(point),
+                None => record.series.push(Series {
+                    process,
+                    pid,
+                    points: vec![point],
+                }),
+            },
+            StreamRecord::Progress { t_ms, ops, errors } => {
+                record.progress = Some((ops, errors));
+                record.run.wall_ms = record.run.wall_ms.max(t_ms);
+            }
+            StreamRecord::Event(e) => {
+                record.run.wall_ms = record.run.wall_ms.max(e.t_ms);
+                record.events.push(e);
+            }
+            StreamRecord::Phase { name, t_ms } => {
+                if let Some(last) = record.phases.last_mut() {
+                    last.end_ms.get_or_insert(t_ms);
+                }
+                record.phases.push(Phase {
+                    name,
+                    start_ms: t_ms,
+                    end_ms: None,
+                });
+            }
+            StreamRecord::WarmupEnd { t_ms } => {
+                record.warmup_end_ms.get_or_insert(t_ms);
+            }
+            StreamRecord::Finding(f) => record.findings.push(f),
+            StreamRecord::Metric { name, value } => {
+                record.custom.insert(name, value);
+            }
+        }
+    }
+    for s in &record.series {
+        if let Some(last) = s.points.last() {
+            record.run.wall_ms = record.run.wall_ms.max(last.t_ms);
+        }
+    }
+    record
+}
+
+/// Builds the report: metrics, criteria verdicts, outcome. `ended` is the
+/// outcome decided outside the criteria (error, crash, timeout) with its
+/// reason; without it the criteria decide between passed and failed.
+pub(crate) fn assemble(
+    record: RunRecord,
+    entry: &ScenarioEntry,
+    sample_interval_ms: f64,
+    ended: Option<(Outcome, String)>,
+) -> Report {
+    let mut metrics = BTreeMap::new();
+    if let Some(totals) = &record.totals {
+        load_metrics(totals, &mut metrics);
+    } else if let Some((ops, errors)) = record.progress.filter(|(ops, _)| *ops > 0) {
+        let note = Some(
+            "counted up to the last stream record before the child died; latency histograms died with it"
+                .to_string(),
+        );
+        for (name, value) in [("ops", ops), ("errors", errors)] {
+            metrics.insert(
+                name.to_string(),
+                MetricValue {
+                    value: Some(value as f64),
+                    unit: Unit::Count.symbol().to_string(),
+                    scope: "total".to_string(),
+                    note: note.clone(),
+                },
+            );
+        }
+    }
+    let baseline = record.warmup_end_ms.unwrap_or(0.0);
+    let own: Vec<&Series> = record
+        .series
+        .iter()
+        .filter(|s| s.process == "self")
+        .collect();
+    let targets: Vec<&Series> = record
+        .series
+        .iter()
+        .filter(|s| s.process == "target")
+        .collect();
+    if !own.is_empty() {
+        resource_metrics("", &own, sample_interval_ms, baseline, &mut metrics);
+    }
+    if !targets.is_empty() {
+        resource_metrics(
+            "target.",
+            &targets,
+            sample_interval_ms,
+            baseline,
+            &mut metrics,
+        );
+    }
+    for (name, value) in record.custom {
+        metrics.insert(name, value);
+    }
+    let criteria = evaluate(entry.declared.criteria, &metrics);
+    let (outcome, reason) = match ended {
+        Some((outcome, reason)) => (outcome, Some(reason)),
+        None => {
+            let failed: Vec<String> = criteria
+                .iter()
+                .filter(|v| !v.passed)
+                .map(|v| format!("criterion `{}` failed: {}", v.expr, v.reason))
+                .collect();
+            if failed.is_empty() {
+                (Outcome::Passed, None)
+            } else {
+                (Outcome::Failed, Some(failed.join("\n")))
+            }
+        }
+    };
+    Report {
+        schema: SCHEMA.to_string(),
+        scenario: record.scenario,
+        run: record.run,
+        outcome,
+        reason,
+        metrics,
+        criteria,
+        phases: record.phases,
+        events: record.events,
+        findings: record.findings,
+        samples: Samples {
+            interval_ms: sample_interval_ms,
+            series: record.series,
+        },
+    }
+}

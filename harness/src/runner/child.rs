@@ -1,0 +1,154 @@
+//! The child side: run one scenario's body on one tokio runtime with the
+//! sampler going, then assemble and write its report. Also used in-process
+//! when `BRUNT_INLINE=1`.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::assemble::{RunRecord, assemble, run_info, scenario_info};
+use super::panic_message;
+use crate::Stress;
+use crate::measure::{ProgressBoard, ResourceSampler, SamplerConfig};
+use crate::registry::{Body, ScenarioEntry, find_scenario};
+use crate::report::{
+    Finding, Outcome, Report, ReportPaths, Severity, StreamRecord, StreamWriter, write_report,
+};
+use crate::settings::{EnvSettings, Resolved, resolve};
+
+/// How long tasks a scenario left running get to finish after its body.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
+
+/// Entry point of a child process: runs the named scenario and exits.
+pub(crate) fn run_child(trial_name: &str) -> ! {
+    let env = match EnvSettings::from_env() {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("brunt child: {e}");
+            std::process::exit(2);
+        }
+    };
+    let Some(entry) = find_scenario(trial_name) else {
+        eprintln!("brunt child: no scenario named `{trial_name}` in this binary");
+        std::process::exit(3);
+    };
+    let settings = resolve(&entry.declared, &env, 0);
+    let paths = ReportPaths::new(&settings.report_dir, &entry.file_stem());
+    match execute(entry, settings, &paths) {
+        Ok(_) => std::process::exit(0),
+        Err(e) => {
+            eprintln!(
+                "brunt child: cannot write report {}: {e}",
+                paths.report.display()
+            );
+            std::process::exit(4);
+        }
+    }
+}
+
+/// Runs one scenario in this process and writes its report.
+pub(crate) fn execute(
+    entry: &'static ScenarioEntry,
+    settings: Resolved,
+    paths: &ReportPaths,
+) -> std::io::Result<Report> {
+    std::fs::create_dir_all(&settings.report_dir)?;
+    let origin = Instant::now();
+    let mut findings = Vec::new();
+    let stream = Arc::new(StreamWriter::create(&paths.stream).unwrap_or_else(|e| {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            title: "no stream".into(),
+            detail: format!(
+                "cannot create {}: {e}; a crash would lose this run's measurements",
+                paths.stream.display()
+            ),
+        });
+        StreamWriter::disabled()
+    }));
+    let scenario = scenario_info(entry);
+    let mut run = run_info(&settings);
+    stream.append(&StreamRecord::Start {
+        scenario: scenario.clone(),
+        run: run.clone(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("brunt-runtime")
+        .build()?;
+    let progress = Arc::new(ProgressBoard::default());
+    let watched = Arc::new(Mutex::new(Vec::new()));
+    let sampler = ResourceSampler::start(SamplerConfig {
+        interval: settings.sample,
+        origin,
+        watched: Arc::clone(&watched),
+        stream: Arc::clone(&stream),
+        progress: Arc::clone(&progress),
+    });
+    let sampler = match sampler {
+        Ok(s) => Some(s),
+        Err(e) => {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                title: "no resource samples".into(),
+                detail: format!("the resource sampler could not start: {e}"),
+            });
+            None
+        }
+    };
+    let sample_ms = settings.sample.as_secs_f64() * 1e3;
+    let mut stress = Stress::new(
+        entry,
+        settings,
+        origin,
+        runtime.handle().clone(),
+        Arc::clone(&stream),
+        progress,
+        watched,
+    );
+    stress.event(
+        "scenario_start",
+        format!("scenario `{}` starts", entry.trial_name()),
+    );
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| match entry.body {
+        Body::Async(body) => runtime.block_on(body(&mut stress)),
+        Body::Sync(body) => {
+            let _guard = runtime.enter();
+            body(&mut stress)
+        }
+    }));
+    let ended = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => {
+            let reason = format!("the scenario returned an error: {error:#}");
+            stress.event("error", reason.clone());
+            Some((Outcome::Error, reason))
+        }
+        Err(payload) => {
+            let reason = format!("the scenario panicked: {}", panic_message(payload.as_ref()));
+            stress.event("panic", reason.clone());
+            Some((Outcome::Error, reason))
+        }
+    };
+    stress.event("scenario_end", "body returned");
+    run.wall_ms = origin.elapsed().as_secs_f64() * 1e3;
+    let series = sampler.map(ResourceSampler::stop).unwrap_or_default();
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    let mut collected = stress.into_collected();
+    findings.append(&mut collected.findings);
+    let record = RunRecord {
+        scenario,
+        run,
+        totals: collected.totals,
+        progress: None,
+        warmup_end_ms: collected.warmup_end_ms,
+        custom: collected.custom,
+        events: collected.events,
+        phases: collected.phases,
+        findings,
+        series,
+    };
+    let report = assemble(record, entry, sample_ms, ended);
+    write_report(&paths.report, &report)?;
+    Ok(report)
+}

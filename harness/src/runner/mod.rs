@@ -1,0 +1,31 @@
+//! The runner: `brunt::main()` on libtest-mimic, and process isolation.
+//!
+//! Each scenario is an *ignored* trial, so plain `cargo test` lists and
+//! skips it. Run, it re-executes the test binary as a child for that one
+//! scenario (`parent`), with a hard deadline and a memory watchdog; the child
+//! (`child`) runs the body and writes the report. When the child dies, the
+//! parent writes the report itself from the child's stream (`assemble`), so
+//! nothing measured is lost. Scenarios run one at a time: stress
+//! measurements must not share the machine.
+
+mod assemble;
+mod child;
+mod entry;
+mod parent;
+
+pub use entry::main;
+
+/// The environment variable that makes the test binary a child running one
+/// scenario. Internal: set only by the parent.
+pub(crate) const CHILD_ENV: &str = "__BRUNT_CHILD";
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}

@@ -1,0 +1,315 @@
+//! The parent side of one trial: start the child, watch its deadline and
+//! memory, and turn whatever happened into a report and a verdict.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::Failed;
+
+use super::CHILD_ENV;
+use super::assemble::{assemble, record_from_stream, run_info, scenario_info};
+use super::child::execute;
+use crate::criteria::Dimension;
+use crate::measure::ProcessProbe;
+use crate::registry::ScenarioEntry;
+use crate::report::SnapshotCheck;
+use crate::report::{
+    Event, Outcome, Report, ReportPaths, check_snapshot, format_value, read_stream, render_verdict,
+    write_report,
+};
+use crate::settings::{EnvSettings, Resolved, resolve};
+
+/// How often the parent checks the child's exit, deadline and memory.
+const WATCH_INTERVAL: Duration = Duration::from_millis(5);
+/// Lines of the child's log shown with a failure.
+const LOG_TAIL_LINES: usize = 40;
+
+/// What the command line asks of every trial.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TrialOptions {
+    /// `--nocapture`: the child's output goes to the terminal, not a log.
+    pub(crate) nocapture: bool,
+    /// `--format terse` / `-q`: print verdicts of failures only.
+    pub(crate) quiet: bool,
+}
+
+/// Why the parent ended the child, when it did.
+enum Intervention {
+    Deadline(Duration),
+    Memory { rss: u64, limit: u64 },
+}
+
+/// Runs one scenario, isolated unless `BRUNT_INLINE=1`, and judges it.
+pub(crate) fn run_trial(
+    entry: &'static ScenarioEntry,
+    env: &EnvSettings,
+    options: TrialOptions,
+) -> Result<(), Failed> {
+    let seed: u64 = rand::random();
+    let settings = resolve(&entry.declared, env, seed);
+    let paths = ReportPaths::new(&settings.report_dir, &entry.file_stem());
+    std::fs::create_dir_all(&settings.report_dir)
+        .and_then(|()| paths.clear())
+        .map_err(|e| {
+            Failed::from(format!(
+                "cannot prepare report directory {}: {e}",
+                settings.report_dir.display()
+            ))
+        })?;
+    let report = if settings.inline {
+        execute(entry, settings.clone(), &paths)
+            .map_err(|e| Failed::from(format!("cannot write report: {e}")))?
+    } else {
+        isolate(entry, &settings, &paths, options)?
+    };
+    let verdict = render_verdict(&report, &paths.report);
+    let passed = report.outcome == Outcome::Passed;
+    if !options.quiet || !passed {
+        eprint!("\n{verdict}");
+    }
+    let snapshots =
+        SnapshotCheck::locate(env.snapshot_dir.as_deref(), Path::new(entry.manifest_dir));
+    let snapshot = check_snapshot(&snapshots, &entry.file_stem(), &report);
+    if passed {
+        return snapshot.map_err(Failed::from);
+    }
+    let mut message = format!(
+        "scenario `{}` {}",
+        report.scenario.name,
+        report.outcome.as_str()
+    );
+    if let Some(reason) = &report.reason {
+        message.push_str(&format!(": {reason}"));
+    }
+    if !options.nocapture
+        && !settings.inline
+        && matches!(
+            report.outcome,
+            Outcome::Error | Outcome::Crashed | Outcome::TimedOut
+        )
+    {
+        if let Some(tail) = log_tail(&paths.log) {
+            message.push_str(&format!(
+                "\n--- last lines of {} ---\n{tail}",
+                paths.log.display()
+            ));
+        }
+    }
+    if let Err(snapshot) = snapshot {
+        message.push_str(&format!("\n{snapshot}"));
+    }
+    Err(Failed::from(message))
+}
+
+fn log_tail(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return None;
+    }
+    Some(lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n"))
+}
+
+fn spawn_child(
+    entry: &ScenarioEntry,
+    settings: &Resolved,
+    paths: &ReportPaths,
+    options: TrialOptions,
+) -> std::io::Result<Child> {
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command
+        .env(CHILD_ENV, entry.trial_name())
+        .env("BRUNT_SEED", settings.seed.to_string())
+        .env("BRUNT_REPORT_DIR", &settings.report_dir)
+        .stdin(Stdio::null());
+    if !options.nocapture {
+        let log = File::create(&paths.log)?;
+        command.stdout(log.try_clone()?).stderr(log);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group, so the child and whatever it started can be
+        // killed together.
+        command.process_group(0);
+    }
+    command.spawn()
+}
+
+/// Kills the child's whole process group (the child and anything it started
+/// that is still in its group).
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // SAFETY: killpg only sends a signal; the pid is our child's, which
+        // is its own group leader (process_group(0)).
+        unsafe {
+            libc::killpg(child.id() as libc::pid_t, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => "signal",
+    }
+}
+
+fn exit_signal(status: &ExitStatus) -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
+    }
+}
+
+fn isolate(
+    entry: &'static ScenarioEntry,
+    settings: &Resolved,
+    paths: &ReportPaths,
+    options: TrialOptions,
+) -> Result<Report, Failed> {
+    let started = Instant::now();
+    let mut child = spawn_child(entry, settings, paths, options)
+        .map_err(|e| Failed::from(format!("cannot start the scenario's child process: {e}")))?;
+    let mut probe = settings
+        .memory_limit
+        .and_then(|_| ProcessProbe::open(child.id()).ok());
+    let mut intervention = None;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        if started.elapsed() > settings.timeout {
+            intervention = Some(Intervention::Deadline(settings.timeout));
+        } else if let (Some(limit), Some(p)) = (settings.memory_limit, probe.as_mut())
+            && let Ok(rss) = p.rss_bytes()
+            && rss > limit
+        {
+            intervention = Some(Intervention::Memory { rss, limit });
+        }
+        if intervention.is_some() {
+            kill_group(&mut child);
+            break child.wait().ok();
+        }
+        std::thread::sleep(WATCH_INTERVAL);
+    };
+    // Anything the scenario started in its group and left behind goes too.
+    kill_group(&mut child);
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    let ended = match (&intervention, status.as_ref().and_then(exit_signal)) {
+        (Some(Intervention::Deadline(limit)), _) => Some((
+            Outcome::TimedOut,
+            "timeout",
+            format!(
+                "passed its deadline of {}; the child was killed",
+                format_value(limit.as_nanos() as f64, Dimension::Time)
+            ),
+        )),
+        (Some(Intervention::Memory { rss, limit }), _) => Some((
+            Outcome::Crashed,
+            "memory_limit",
+            format!(
+                "memory_limit exceeded: resident memory {} > limit {}; the child was killed",
+                format_value(*rss as f64, Dimension::Size),
+                format_value(*limit as f64, Dimension::Size)
+            ),
+        )),
+        (None, Some(signal)) => Some((
+            Outcome::Crashed,
+            "signal",
+            format!(
+                "killed by signal {signal} ({}){}",
+                signal_name(signal),
+                if signal == 9 {
+                    " from outside Brunt, possibly the kernel's out-of-memory killer"
+                } else {
+                    ""
+                }
+            ),
+        )),
+        (None, None) => match status.and_then(|s| s.code()) {
+            Some(0) => match std::fs::read(&paths.report) {
+                Ok(bytes) => match serde_json::from_slice::<Report>(&bytes) {
+                    Ok(report) => return Ok(report),
+                    Err(e) => Some((
+                        Outcome::Crashed,
+                        "exit",
+                        format!(
+                            "the child's report {} is unreadable: {e}",
+                            paths.report.display()
+                        ),
+                    )),
+                },
+                Err(_) => Some((
+                    Outcome::Crashed,
+                    "exit",
+                    "the child exited without writing a report".to_string(),
+                )),
+            },
+            Some(code) => Some((
+                Outcome::Crashed,
+                "exit",
+                format!("the child exited with code {code} without writing a report"),
+            )),
+            None => Some((
+                Outcome::Crashed,
+                "exit",
+                "the child's exit status could not be read".to_string(),
+            )),
+        },
+    };
+    let (outcome, kind, reason) = ended.unwrap_or((Outcome::Crashed, "exit", String::new()));
+    recover(entry, settings, paths, outcome, kind, reason, elapsed_ms)
+}
+
+/// Writes the report of a child that did not write its own, from its stream.
+fn recover(
+    entry: &'static ScenarioEntry,
+    settings: &Resolved,
+    paths: &ReportPaths,
+    outcome: Outcome,
+    kind: &str,
+    reason: String,
+    elapsed_ms: f64,
+) -> Result<Report, Failed> {
+    let records = read_stream(&paths.stream).unwrap_or_default();
+    let mut record = record_from_stream(records, scenario_info(entry), run_info(settings));
+    // The parent's clock started a little before the child's: an upper bound.
+    let t_ms = record.run.wall_ms.max(elapsed_ms);
+    record.run.wall_ms = t_ms;
+    record.events.push(Event {
+        t_ms,
+        kind: kind.to_string(),
+        message: reason.clone(),
+    });
+    let sample_ms = settings.sample.as_secs_f64() * 1e3;
+    let report = assemble(record, entry, sample_ms, Some((outcome, reason)));
+    write_report(&paths.report, &report).map_err(|e| {
+        Failed::from(format!(
+            "cannot write report {}: {e}",
+            paths.report.display()
+        ))
+    })?;
+    Ok(report)
+}

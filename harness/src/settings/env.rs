@@ -1,0 +1,159 @@
+//! `BRUNT_*` environment variables. An invalid value is an error that names
+//! the variable, the value and what would have been accepted; it is never
+//! silently ignored.
+
+use std::path::PathBuf;
+
+use brunt_grammar::parse_size;
+
+/// An environment variable with a value Brunt cannot use.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid {var}={value:?}: expected {expected}")]
+pub struct EnvError {
+    /// The variable's name.
+    pub var: &'static str,
+    /// The value found.
+    pub value: String,
+    /// What would have been accepted.
+    pub expected: &'static str,
+}
+
+/// The settings the environment gives, each `None` when unset.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvSettings {
+    /// `BRUNT_SCALE`: multiplies durations and iteration counts (never rates
+    /// or thresholds). Positive.
+    pub scale: Option<f64>,
+    /// `BRUNT_SEED`: overrides every scenario's seed.
+    pub seed: Option<u64>,
+    /// `BRUNT_REPORT_DIR`: where reports go.
+    pub report_dir: Option<PathBuf>,
+    /// `BRUNT_INLINE`: run scenarios in the test process, for debugging.
+    pub inline: Option<bool>,
+    /// `BRUNT_MEMORY_LIMIT`: a size (`512MiB`) overriding `memory_limit`.
+    pub memory_limit: Option<u64>,
+    /// `BRUNT_SNAPSHOT_DIR`: where report-structure snapshots live.
+    pub snapshot_dir: Option<PathBuf>,
+}
+
+impl EnvSettings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<EnvSettings, EnvError> {
+        EnvSettings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process
+    /// environment. An empty value counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<EnvSettings, EnvError> {
+        let get = |var: &'static str| {
+            lookup(var)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (var, v))
+        };
+        let mut settings = EnvSettings::default();
+        if let Some((var, value)) = get("BRUNT_SCALE") {
+            let scale = value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0);
+            settings.scale = Some(scale.ok_or(EnvError {
+                var,
+                value,
+                expected: "a positive number such as 0.1 or 2",
+            })?);
+        }
+        if let Some((var, value)) = get("BRUNT_SEED") {
+            settings.seed = Some(value.trim().parse::<u64>().map_err(|_| EnvError {
+                var,
+                value: value.clone(),
+                expected: "a whole number from 0 to 18446744073709551615",
+            })?);
+        }
+        if let Some((_, value)) = get("BRUNT_REPORT_DIR") {
+            settings.report_dir = Some(PathBuf::from(value));
+        }
+        if let Some((var, value)) = get("BRUNT_INLINE") {
+            settings.inline = Some(match value.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(EnvError {
+                        var,
+                        value,
+                        expected: "1 or 0 (true/false, yes/no)",
+                    });
+                }
+            });
+        }
+        if let Some((var, value)) = get("BRUNT_MEMORY_LIMIT") {
+            let bytes = parse_size(&value).ok().filter(|b| *b > 0);
+            settings.memory_limit = Some(bytes.ok_or(EnvError {
+                var,
+                value,
+                expected: "a size above zero such as 512MiB or 2GiB",
+            })?);
+        }
+        if let Some((_, value)) = get("BRUNT_SNAPSHOT_DIR") {
+            settings.snapshot_dir = Some(PathBuf::from(value));
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<EnvSettings, EnvError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        EnvSettings::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn reads_valid_values() {
+        let s = read(&[
+            ("BRUNT_SCALE", "0.25"),
+            ("BRUNT_SEED", "7"),
+            ("BRUNT_INLINE", "1"),
+            ("BRUNT_MEMORY_LIMIT", "1GiB"),
+        ])
+        .unwrap();
+        assert_eq!(s.scale, Some(0.25));
+        assert_eq!(s.seed, Some(7));
+        assert_eq!(s.inline, Some(true));
+        assert_eq!(s.memory_limit, Some(1 << 30));
+    }
+
+    #[test]
+    fn invalid_values_name_variable_and_value() {
+        for (var, value) in [
+            ("BRUNT_SCALE", "fast"),
+            ("BRUNT_SCALE", "-1"),
+            ("BRUNT_SCALE", "0"),
+            ("BRUNT_SEED", "-3"),
+            ("BRUNT_INLINE", "maybe"),
+            ("BRUNT_MEMORY_LIMIT", "lots"),
+        ] {
+            let err = read(&[(var, value)]).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(var) && text.contains(value), "{text}");
+        }
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        assert_eq!(
+            read(&[("BRUNT_SCALE", "")]).unwrap(),
+            EnvSettings::default()
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Run settings, layered in one direction: the attribute's declaration, then
+//! the environment (`BRUNT_*`), then the command line. Each layer is a set of
+//! `Option`s; [`resolve`] merges them in one place.
+
+mod env;
+mod resolved;
+
+pub use env::{EnvError, EnvSettings};
+pub use resolved::{Budget, Resolved, resolve};

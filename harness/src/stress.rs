@@ -1,0 +1,379 @@
+//! [`Stress`]: the handle a scenario body receives. It drives the declared
+//! load, and collects what the body adds: custom metrics, watched processes,
+//! phases, events and findings. Everything is streamed as it happens so a
+//! crash loses at most one sampling interval.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use tokio::runtime::Handle;
+
+use crate::criteria::Unit;
+use crate::load::{ClosedPlan, DriveError, DriveSummary, Stop, run_closed};
+use crate::measure::{OpTotals, ProgressBoard};
+use crate::registry::ScenarioEntry;
+use crate::report::{Event, Finding, MetricValue, Phase, Severity, StreamRecord, StreamWriter};
+use crate::settings::{Budget, Resolved};
+
+/// What a custom metric's value summarises, written as its `scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A single value observed once (the default of [`Stress::record`]).
+    Observed,
+    /// A total over the run.
+    Total,
+    /// An average over the run.
+    OverallAvg,
+    /// An average per process (e.g. bytes per spawned task).
+    PerProcessAvg,
+    /// An average per operation.
+    PerOp,
+    /// The highest value seen.
+    Peak,
+    /// A yes/no outcome, recorded as 1 or 0.
+    Binary,
+}
+
+impl Scope {
+    /// The scope as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Observed => "observed",
+            Scope::Total => "total",
+            Scope::OverallAvg => "overall_avg",
+            Scope::PerProcessAvg => "per_process_avg",
+            Scope::PerOp => "per_op",
+            Scope::Peak => "peak",
+            Scope::Binary => "binary",
+        }
+    }
+}
+
+/// Everything a scenario body adds to its report, kept for the report
+/// assembler.
+pub(crate) struct Collected {
+    pub(crate) totals: Option<OpTotals>,
+    pub(crate) warmup_end_ms: Option<f64>,
+    pub(crate) custom: BTreeMap<String, MetricValue>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) phases: Vec<Phase>,
+    pub(crate) findings: Vec<Finding>,
+}
+
+/// The handle a scenario body receives: drives the declared load and
+/// records what the body adds to the report.
+pub struct Stress {
+    entry: &'static ScenarioEntry,
+    settings: Resolved,
+    origin: Instant,
+    runtime: Handle,
+    stream: Arc<StreamWriter>,
+    progress: Arc<ProgressBoard>,
+    watched: Arc<Mutex<Vec<u32>>>,
+    next_index: u64,
+    collected: Collected,
+}
+
+impl Stress {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        entry: &'static ScenarioEntry,
+        settings: Resolved,
+        origin: Instant,
+        runtime: Handle,
+        stream: Arc<StreamWriter>,
+        progress: Arc<ProgressBoard>,
+        watched: Arc<Mutex<Vec<u32>>>,
+    ) -> Stress {
+        Stress {
+            entry,
+            settings,
+            origin,
+            runtime,
+            stream,
+            progress,
+            watched,
+            next_index: 0,
+            collected: Collected {
+                totals: None,
+                warmup_end_ms: None,
+                custom: BTreeMap::new(),
+                events: Vec::new(),
+                phases: Vec::new(),
+                findings: Vec::new(),
+            },
+        }
+    }
+
+    pub(crate) fn into_collected(mut self) -> Collected {
+        let now = self.now_ms();
+        if let Some(last) = self.collected.phases.last_mut()
+            && last.end_ms.is_none()
+        {
+            last.end_ms = Some(now);
+        }
+        self.collected
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.origin.elapsed().as_secs_f64() * 1e3
+    }
+
+    /// The seed in force (`BRUNT_SEED`, else the attribute's `seed`, else
+    /// one drawn for this run and written to the report).
+    pub fn seed(&self) -> u64 {
+        self.settings.seed
+    }
+
+    /// A random generator seeded with [`Stress::seed`]: the same seed gives
+    /// the same sequence on every platform (ChaCha8).
+    pub fn rng(&self) -> rand::rngs::ChaCha8Rng {
+        rand::rngs::ChaCha8Rng::seed_from_u64(self.settings.seed)
+    }
+
+    /// `BRUNT_SCALE` (1.0 when unset). Durations and iteration counts are
+    /// already scaled; use this to scale sizes of your own.
+    pub fn scale(&self) -> f64 {
+        self.settings.scale
+    }
+
+    /// Closed-model workers in force.
+    pub fn concurrency(&self) -> u32 {
+        self.settings.concurrency
+    }
+
+    /// The measured duration in force, after scaling (if declared).
+    pub fn duration(&self) -> Option<Duration> {
+        match self.settings.budget {
+            Budget::Duration(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The measured op count in force, after scaling (if declared).
+    pub fn iterations(&self) -> Option<u64> {
+        match self.settings.budget {
+            Budget::Iterations(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Time since the scenario started.
+    pub fn elapsed(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    /// The tokio runtime the scenario runs on.
+    pub fn runtime(&self) -> &Handle {
+        &self.runtime
+    }
+
+    /// Samples another process too, from now on: its resources appear as
+    /// `target.rss.peak`, `target.cpu.mean`, … (summed over every watched
+    /// pid) and as `target` series in the samples.
+    pub fn watch_pid(&mut self, pid: u32) {
+        let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+        if !watched.contains(&pid) {
+            watched.push(pid);
+        }
+        drop(watched);
+        self.event("watch_pid", format!("sampling pid {pid} as target"));
+    }
+
+    /// Records a custom metric that criteria may name. Recording a name
+    /// again replaces its value.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is not a valid custom metric name: lowercase words joined
+    /// by `_` and `.`, outside the built-in namespaces (`latency.`, `rss.`,
+    /// `cpu.`, `threads.`, `fds.`, `target.`) and not a built-in name or
+    /// near-miss of one. The panic ends the scenario with outcome `error`.
+    pub fn record(&mut self, name: &str, value: f64, unit: Unit) {
+        self.record_scoped(name, value, unit, Scope::Observed);
+    }
+
+    /// [`Stress::record`] with an explicit scope.
+    pub fn record_scoped(&mut self, name: &str, value: f64, unit: Unit, scope: Scope) {
+        match brunt_grammar::check_metric_name(name) {
+            Ok(None) => {}
+            Ok(Some(_)) => panic!(
+                "Stress::record: `{name}` is a built-in metric, which Brunt measures itself; choose another name"
+            ),
+            Err(e) => panic!("Stress::record: {e}"),
+        }
+        let metric = MetricValue {
+            value: Some(value),
+            unit: unit.symbol().to_string(),
+            scope: scope.as_str().to_string(),
+            note: None,
+        };
+        self.stream.append(&StreamRecord::Metric {
+            name: name.to_string(),
+            value: metric.clone(),
+        });
+        self.collected.custom.insert(name.to_string(), metric);
+    }
+
+    /// Starts a named phase, ending the previous one. Phases are stretches
+    /// of the timeline (e.g. `ramp`, `kill_workers`, `recovery`).
+    pub fn phase(&mut self, name: impl Into<String>) {
+        let name = name.into();
+        let now = self.now_ms();
+        if let Some(last) = self.collected.phases.last_mut()
+            && last.end_ms.is_none()
+        {
+            last.end_ms = Some(now);
+        }
+        self.stream.append(&StreamRecord::Phase {
+            name: name.clone(),
+            t_ms: now,
+        });
+        self.collected.phases.push(Phase {
+            name,
+            start_ms: now,
+            end_ms: None,
+        });
+    }
+
+    /// Adds an event to the timeline.
+    pub fn event(&mut self, kind: impl Into<String>, message: impl Into<String>) {
+        let event = Event {
+            t_ms: self.now_ms(),
+            kind: kind.into(),
+            message: message.into(),
+        };
+        self.stream.append(&StreamRecord::Event(event.clone()));
+        self.collected.events.push(event);
+    }
+
+    /// Records a finding: something the run found worth a person's
+    /// attention, with the evidence.
+    pub fn finding(
+        &mut self,
+        severity: Severity,
+        title: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        let finding = Finding {
+            severity,
+            title: title.into(),
+            detail: detail.into(),
+        };
+        self.stream.append(&StreamRecord::Finding(finding.clone()));
+        self.collected.findings.push(finding);
+    }
+
+    fn stop(&self) -> Result<Stop, DriveError> {
+        if let Some(rate) = self.settings.rate {
+            return Err(DriveError::OpenModelUnavailable {
+                scenario: self.entry.trial_name(),
+                rate,
+            });
+        }
+        match self.settings.budget {
+            Budget::Duration(d) => Ok(Stop::After(d)),
+            Budget::Iterations(n) => Ok(Stop::Count(n)),
+            Budget::Undeclared => Err(DriveError::NoBudget {
+                scenario: self.entry.trial_name(),
+            }),
+        }
+    }
+
+    /// Runs `op` under the declared load model and records every op:
+    /// `Ok` is a success; `Err`, or a panic inside the op, an error; each
+    /// op's latency goes into the histograms. `op` gets the op's index
+    /// (0, 1, 2, …; after a warm-up, indices continue from the warm-up's).
+    ///
+    /// With `iterations = N`, exactly N measured ops run. With
+    /// `duration`, no op starts after the duration has passed. `warmup`
+    /// runs the same load first, unrecorded. Calling `drive` again adds to
+    /// the same metrics.
+    pub async fn drive<F, Fut, T, E>(&mut self, op: F) -> Result<DriveSummary, DriveError>
+    where
+        F: Fn(u64) -> Fut + Sync,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        tokio::task::block_in_place(|| self.drive_on_threads(&op, threads))
+    }
+
+    /// [`Stress::drive`] for a blocking op, for plain-`fn` scenarios and
+    /// synchronous systems under test: each worker is its own OS thread.
+    pub fn drive_blocking<F, T, E>(&mut self, op: F) -> Result<DriveSummary, DriveError>
+    where
+        F: Fn(u64) -> Result<T, E> + Sync,
+    {
+        let threads = self.settings.concurrency as usize;
+        let op = |i: u64| std::future::ready(op(i));
+        self.drive_on_threads(&op, threads)
+    }
+
+    fn drive_on_threads<F, Fut, T, E>(
+        &mut self,
+        op: &F,
+        threads: usize,
+    ) -> Result<DriveSummary, DriveError>
+    where
+        F: Fn(u64) -> Fut + Sync,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let stop = self.stop()?;
+        let workers = self.settings.concurrency;
+        self.event(
+            "drive_start",
+            format!("closed model: {workers} workers, {stop:?}"),
+        );
+        if !self.settings.warmup.is_zero() {
+            let warmup = ClosedPlan {
+                workers,
+                threads,
+                stop: Stop::After(self.settings.warmup),
+                first_index: self.next_index,
+                record: false,
+            };
+            let run = run_closed(warmup, &self.runtime, op, &self.progress);
+            self.next_index = run.next_index;
+            let now = self.now_ms();
+            self.collected.warmup_end_ms.get_or_insert(now);
+            self.stream.append(&StreamRecord::WarmupEnd { t_ms: now });
+            self.event(
+                "warmup_end",
+                format!("warm-up of {:?} done", self.settings.warmup),
+            );
+        }
+        let plan = ClosedPlan {
+            workers,
+            threads,
+            stop,
+            first_index: self.next_index,
+            record: true,
+        };
+        let run = run_closed(plan, &self.runtime, op, &self.progress);
+        self.next_index = run.next_index;
+        let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
+        let (ops_before, errors_before) = (totals.ops, totals.errors);
+        for recorder in run.recorders {
+            totals.absorb(recorder);
+        }
+        totals.measured += run.elapsed;
+        let summary = DriveSummary {
+            ops: totals.ops - ops_before,
+            errors: totals.errors - errors_before,
+            elapsed: run.elapsed,
+        };
+        self.event(
+            "drive_end",
+            format!(
+                "{} ops, {} errors in {:.3}s",
+                summary.ops,
+                summary.errors,
+                summary.elapsed.as_secs_f64()
+            ),
+        );
+        Ok(summary)
+    }
+}
