@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::report::Report;
+use crate::settings::EnvSettings;
 
 /// Whether and where snapshots are checked.
 #[derive(Debug, Clone)]
@@ -21,10 +22,13 @@ pub(crate) enum SnapshotCheck {
 }
 
 impl SnapshotCheck {
-    /// `BRUNT_SNAPSHOT_DIR` if set; else `snapshots/` beside the scenario
+    /// Off with `BRUNT_SNAPSHOTS=0`; `BRUNT_SNAPSHOT_DIR` if set; else `snapshots/` beside the scenario
     /// crate's manifest or at its workspace root, if that directory exists.
-    pub(crate) fn locate(override_dir: Option<&Path>, manifest_dir: &Path) -> SnapshotCheck {
-        if let Some(dir) = override_dir {
+    pub(crate) fn locate(env: &EnvSettings, manifest_dir: &Path) -> SnapshotCheck {
+        if env.snapshots == Some(false) {
+            return SnapshotCheck::Off;
+        }
+        if let Some(dir) = env.snapshot_dir.as_deref() {
             return SnapshotCheck::In(dir.to_path_buf());
         }
         let mut dir = Some(manifest_dir);

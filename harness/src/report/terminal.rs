@@ -36,7 +36,8 @@ pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> 
         let _ = write!(out, "  ({})", headline.join(", "));
     }
     out.push('\n');
-    if report.outcome != Outcome::Passed
+    // A failed run's reason is its failed criteria, shown in the table below.
+    if !matches!(report.outcome, Outcome::Passed | Outcome::Failed)
         && let Some(reason) = &report.reason
     {
         for line in reason.lines() {

@@ -124,9 +124,7 @@ fn warn_on_empty_filter(args: &Arguments, scenarios: &[&ScenarioEntry]) {
 fn check_unreferenced(scenarios: &[&ScenarioEntry], env: &EnvSettings) -> bool {
     let mut dirs: Vec<(PathBuf, Vec<String>)> = Vec::new();
     for entry in scenarios {
-        if let SnapshotCheck::In(dir) =
-            SnapshotCheck::locate(env.snapshot_dir.as_deref(), Path::new(entry.manifest_dir))
-        {
+        if let SnapshotCheck::In(dir) = SnapshotCheck::locate(env, Path::new(entry.manifest_dir)) {
             match dirs.iter_mut().find(|(d, _)| *d == dir) {
                 Some((_, stems)) => stems.push(entry.file_stem()),
                 None => dirs.push((dir, vec![entry.file_stem()])),

@@ -69,8 +69,7 @@ pub(crate) fn run_trial(
     if !options.quiet || !passed {
         eprint!("\n{verdict}");
     }
-    let snapshots =
-        SnapshotCheck::locate(env.snapshot_dir.as_deref(), Path::new(entry.manifest_dir));
+    let snapshots = SnapshotCheck::locate(env, Path::new(entry.manifest_dir));
     let snapshot = check_snapshot(&snapshots, &entry.file_stem(), &report);
     if passed {
         return snapshot.map_err(Failed::from);

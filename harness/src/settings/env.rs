@@ -34,6 +34,9 @@ pub struct EnvSettings {
     pub memory_limit: Option<u64>,
     /// `BRUNT_SNAPSHOT_DIR`: where report-structure snapshots live.
     pub snapshot_dir: Option<PathBuf>,
+    /// `BRUNT_SNAPSHOTS`: `0` turns snapshot checks off (e.g. for runner
+    /// fixtures whose reports are not meant to be pinned).
+    pub snapshots: Option<bool>,
 }
 
 impl EnvSettings {
@@ -74,17 +77,10 @@ impl EnvSettings {
             settings.report_dir = Some(PathBuf::from(value));
         }
         if let Some((var, value)) = get("BRUNT_INLINE") {
-            settings.inline = Some(match value.trim() {
-                "1" | "true" | "yes" => true,
-                "0" | "false" | "no" => false,
-                _ => {
-                    return Err(EnvError {
-                        var,
-                        value,
-                        expected: "1 or 0 (true/false, yes/no)",
-                    });
-                }
-            });
+            settings.inline = Some(flag(var, value)?);
+        }
+        if let Some((var, value)) = get("BRUNT_SNAPSHOTS") {
+            settings.snapshots = Some(flag(var, value)?);
         }
         if let Some((var, value)) = get("BRUNT_MEMORY_LIMIT") {
             let bytes = parse_size(&value).ok().filter(|b| *b > 0);
@@ -98,6 +94,18 @@ impl EnvSettings {
             settings.snapshot_dir = Some(PathBuf::from(value));
         }
         Ok(settings)
+    }
+}
+
+fn flag(var: &'static str, value: String) -> Result<bool, EnvError> {
+    match value.trim() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(EnvError {
+            var,
+            value,
+            expected: "1 or 0 (true/false, yes/no, on/off)",
+        }),
     }
 }
 
@@ -141,6 +149,7 @@ mod tests {
             ("BRUNT_SCALE", "0"),
             ("BRUNT_SEED", "-3"),
             ("BRUNT_INLINE", "maybe"),
+            ("BRUNT_SNAPSHOTS", "sometimes"),
             ("BRUNT_MEMORY_LIMIT", "lots"),
         ] {
             let err = read(&[(var, value)]).unwrap_err();
