@@ -1,1 +1,85 @@
-fn main() {}
+//! Brunt's own stress suite. Run it with
+//! `cargo test --test stress -- --ignored`; plain `cargo test` lists and
+//! skips these scenarios. `BRUNT_SCALE` shrinks or stretches every duration
+//! and iteration count (CI runs a small scale).
+
+use brunt::prelude::*;
+use brunt_fixtures::echo::{EchoClient, EchoServer};
+use brunt_fixtures::kv::KvStore;
+
+/// Request/response over real loopback TCP: eight concurrent connections to
+/// a line-echo server, every reply checked against its request.
+#[brunt::stress(
+    duration = "2s",
+    concurrency = 8,
+    warmup = "500ms",
+    sample = "50ms",
+    timeout = "1m",
+    seed = 42,
+    tags = ["tcp", "request-response"],
+    criteria(
+        success_rate >= 99.5%,
+        throughput >= 1000/s,
+        latency.p99 <= 20ms,
+        rss.growth <= 16MiB,
+        sessions_open <= 8,
+    ),
+)]
+async fn echo_roundtrip(s: &mut Stress) -> anyhow::Result<()> {
+    let server = EchoServer::start().await?;
+    let client = EchoClient::new(server.addr());
+    s.phase("load");
+    let summary = s
+        .drive(|i| client.call(if i % 2 == 0 { "ping" } else { "pong" }))
+        .await?;
+    s.phase("verify");
+    // Every successful call was answered by the server, and nothing more.
+    let answered = server.served();
+    if answered < summary.ops - summary.errors {
+        s.finding(
+            Severity::Critical,
+            "replies without requests",
+            format!(
+                "{} successful calls but the server answered {answered}",
+                summary.ops - summary.errors
+            ),
+        );
+    }
+    s.record("sessions_open", server.sessions() as f64, Unit::Count);
+    s.record(
+        "connections_pooled",
+        client.pooled().await as f64,
+        Unit::Count,
+    );
+    Ok(())
+}
+
+/// A single-writer key-value actor behind a bounded channel: every put is
+/// read back and compared, so lost or reordered writes show up as errors.
+#[brunt::stress(
+    iterations = 20_000,
+    concurrency = 16,
+    sample = "50ms",
+    tags = ["actor", "channel"],
+    criteria(errors == 0, latency.p99 <= 10ms, throughput >= 2000/s),
+)]
+async fn kv_request_response(s: &mut Stress) -> anyhow::Result<()> {
+    let store = KvStore::start(1024);
+    s.drive(|i| {
+        let store = &store;
+        async move {
+            let value = i.to_le_bytes().to_vec();
+            store.put(i, value.clone()).await?;
+            match store.get(i).await? {
+                Some(read) if read == value => Ok(()),
+                other => Err(anyhow::anyhow!("key {i}: wrote {value:?}, read {other:?}")),
+            }
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+fn main() {
+    brunt::main()
+}

@@ -118,12 +118,19 @@ pub(crate) fn check_snapshot(
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         settings.bind(|| insta::assert_yaml_snapshot!(stem, value));
     }));
+    let path = dir.join(format!("{stem}.snap"));
+    let existed = path.is_file();
     outcome.map_err(|payload| {
         let message = crate::runner::panic_message(payload.as_ref());
+        let what = if existed {
+            "the report's structure no longer matches snapshot"
+        } else {
+            "the report's structure has no snapshot yet at"
+        };
         format!(
-            "the report's structure no longer matches snapshot {}: {message}\n\
+            "{what} {} ({message});\n\
              review with `cargo insta review` (see README, \"Snapshots\")",
-            dir.join(format!("{stem}.snap")).display()
+            path.display()
         )
     })
 }
