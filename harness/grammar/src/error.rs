@@ -47,8 +47,8 @@ pub enum GrammarError {
     UnknownBuiltin {
         /// The name as written.
         name: String,
-        /// The closest built-in name, if any is close.
-        suggestion: Option<&'static str>,
+        /// The closest built-in names, if any is close.
+        suggestions: Vec<&'static str>,
     },
     /// The criterion's unit measures something other than the metric.
     UnitMismatch {
@@ -96,14 +96,18 @@ impl fmt::Display for GrammarError {
                 f,
                 "`{name}` is not a metric name; use lowercase words joined by `_` and `.`"
             ),
-            GrammarError::UnknownBuiltin { name, suggestion } => {
+            GrammarError::UnknownBuiltin { name, suggestions } => {
                 write!(f, "unknown metric `{name}`")?;
-                match suggestion {
-                    Some(s) => write!(f, "; did you mean `{s}`?"),
-                    None => write!(
+                match suggestions.as_slice() {
+                    [] => write!(
                         f,
                         "; names under `latency.`, `rss.`, `cpu.`, `threads.`, `fds.` and `target.` are reserved for built-in metrics"
                     ),
+                    [only] => write!(f, "; did you mean `{only}`?"),
+                    [init @ .., last] => {
+                        let init: Vec<String> = init.iter().map(|s| format!("`{s}`")).collect();
+                        write!(f, "; did you mean {} or `{last}`?", init.join(", "))
+                    }
                 }
             }
             GrammarError::UnitMismatch {

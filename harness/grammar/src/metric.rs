@@ -76,12 +76,12 @@ pub fn check_metric_name(name: &str) -> Result<Option<Dimension>, GrammarError> 
         return Ok(Some(dimension));
     }
     let builtin_names = BUILTIN_METRICS.iter().map(|(n, _)| *n);
-    let suggestion = closest(name, builtin_names, 2);
+    let suggestions = closest_all(name, builtin_names, 2);
     let reserved = RESERVED_NAMESPACES.iter().any(|p| name.starts_with(p));
-    if reserved || suggestion.is_some() {
+    if reserved || !suggestions.is_empty() {
         return Err(GrammarError::UnknownBuiltin {
             name: name.to_string(),
-            suggestion,
+            suggestions,
         });
     }
     Ok(None)
@@ -93,12 +93,28 @@ pub fn closest<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
     max: usize,
 ) -> Option<&'a str> {
-    candidates
+    closest_all(word, candidates, max).into_iter().next()
+}
+
+/// Every candidate at the smallest edit distance from `word`, if within
+/// `max`, in the candidates' order (`latency.p98` is as close to `p90` as
+/// to `p95` and `p99`: all three are worth naming).
+pub fn closest_all<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max: usize,
+) -> Vec<&'a str> {
+    let scored: Vec<(usize, &str)> = candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
         .filter(|(d, _)| *d <= max)
-        .min_by_key(|(d, _)| *d)
+        .collect();
+    let best = scored.iter().map(|(d, _)| *d).min();
+    scored
+        .into_iter()
+        .filter(|(d, _)| Some(*d) == best)
         .map(|(_, c)| c)
+        .collect()
 }
 
 /// Levenshtein distance between two strings, in characters.
@@ -141,22 +157,16 @@ mod tests {
             check_metric_name("sucess_rate"),
             Err(GrammarError::UnknownBuiltin {
                 name: "sucess_rate".into(),
-                suggestion: Some("success_rate"),
+                suggestions: vec!["success_rate"],
             })
         );
-        assert!(matches!(
-            check_metric_name("latency.p98"),
-            Err(GrammarError::UnknownBuiltin {
-                suggestion: Some(_),
-                ..
-            })
-        ));
+        assert_eq!(
+            check_metric_name("latency.p98").unwrap_err().to_string(),
+            "unknown metric `latency.p98`; did you mean `latency.p90`, `latency.p95` or `latency.p99`?"
+        );
         assert!(matches!(
             check_metric_name("rss.whatever_else"),
-            Err(GrammarError::UnknownBuiltin {
-                suggestion: None,
-                ..
-            })
+            Err(GrammarError::UnknownBuiltin { suggestions, .. }) if suggestions.is_empty()
         ));
     }
 

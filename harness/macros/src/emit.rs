@@ -61,11 +61,13 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     let name = ident.to_string();
     let result_ty = quote_spanned!(function.return_span=> ::brunt::__private::ScenarioResult);
     let arg = quote_spanned!(function.param_span=> __brunt_stress);
+    // Spanned on the return type, so a wrong return type is reported there.
+    let call = quote_spanned!(function.return_span=> #ident(#arg));
     let body = if function.is_async() {
         quote! {
             fn __brunt_body<'a>(__brunt_stress: &'a mut ::brunt::Stress) -> ::brunt::__private::BoxFuture<'a> {
                 ::std::boxed::Box::pin(async move {
-                    let __brunt_result: #result_ty = #ident(#arg).await;
+                    let __brunt_result: #result_ty = #call.await;
                     __brunt_result
                 })
             }
@@ -74,7 +76,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     } else {
         quote! {
             fn __brunt_body(__brunt_stress: &mut ::brunt::Stress) -> ::brunt::__private::ScenarioResult {
-                let __brunt_result: #result_ty = #ident(#arg);
+                let __brunt_result: #result_ty = #call;
                 __brunt_result
             }
             ::brunt::__private::Body::Sync(__brunt_body)

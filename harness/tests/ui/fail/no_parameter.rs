@@ -1,0 +1,6 @@
+#[brunt::stress(duration = "10s")]
+async fn scenario() -> anyhow::Result<()> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use brunt::prelude::*;
+
+#[brunt::stress(duration = "10s")]
+async fn scenario(s: &mut Stress) {
+    let _ = s;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[brunt::stress(duration = "10s")]
+struct Scenario;
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[brunt::stress(duration = "10s")]
+async fn scenario(s: &mut String) -> anyhow::Result<()> {
+    let _ = s;
+    Ok(())
+}
+
+fn main() {}
