@@ -30,7 +30,7 @@ async fn echo_roundtrip(s: &mut Stress) -> anyhow::Result<()> {
     let client = EchoClient::new(server.addr());
     s.phase("load");
     let summary = s
-        .drive(|i| client.call(if i % 2 == 0 { "ping" } else { "pong" }))
+        .drive(|i| client.call(if i.is_multiple_of(2) { "ping" } else { "pong" }))
         .await?;
     s.phase("verify");
     // Every successful call was answered by the server, and nothing more.

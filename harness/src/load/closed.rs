@@ -191,7 +191,7 @@ mod tests {
         let op = |i: u64| {
             seen.lock().unwrap().push(i);
             async move {
-                if i % 10 == 0 {
+                if i.is_multiple_of(10) {
                     Err("every tenth")
                 } else {
                     Ok(())
@@ -220,7 +220,7 @@ mod tests {
     fn panics_inside_ops_count_as_errors() {
         let rt = runtime();
         let op = |i: u64| async move {
-            if i % 4 == 0 {
+            if i.is_multiple_of(4) {
                 panic!("op {i} panics");
             }
             Ok::<_, ()>(())

@@ -31,7 +31,7 @@ pub fn format_value(base: f64, dimension: Dimension) -> String {
                 format!("{}ns", trim(base, 0))
             }
         }
-        Dimension::Size => format!("{}", size(base)),
+        Dimension::Size => size(base),
         Dimension::SizeRate => format!("{}/s", size(base)),
     }
 }
@@ -64,7 +64,7 @@ fn group_thousands(value: i64) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

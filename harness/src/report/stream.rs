@@ -17,8 +17,8 @@ use crate::report::{Event, Finding, MetricValue, RunInfo, SamplePoint, ScenarioI
 pub(crate) enum StreamRecord {
     /// First line: what runs and how.
     Start {
-        scenario: ScenarioInfo,
-        run: RunInfo,
+        scenario: Box<ScenarioInfo>,
+        run: Box<RunInfo>,
     },
     /// A resource sample of one process.
     Sample {

@@ -130,8 +130,8 @@ pub(crate) fn record_from_stream(
     for r in records {
         match r {
             StreamRecord::Start { scenario, run } => {
-                record.scenario = scenario;
-                record.run = run;
+                record.scenario = *scenario;
+                record.run = *run;
             }
             StreamRecord::Sample {
                 process,

@@ -69,8 +69,8 @@ pub(crate) fn execute(
     let scenario = scenario_info(entry);
     let mut run = run_info(&settings);
     stream.append(&StreamRecord::Start {
-        scenario: scenario.clone(),
-        run: run.clone(),
+        scenario: Box::new(scenario.clone()),
+        run: Box::new(run.clone()),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

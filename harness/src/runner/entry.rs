@@ -17,13 +17,8 @@ use crate::settings::EnvSettings;
 /// line: `--ignored`, `--include-ignored`, filters, `--exact`, `--skip`,
 /// `--list`, `--format terse`, `--nocapture`.
 ///
-/// Call it from the `main` of a test target with `harness = false`:
-///
-/// ```no_run
-/// fn main() {
-///     brunt::main()
-/// }
-/// ```
+/// Call it from the `main` of a test target with `harness = false`
+/// (`fn main() { brunt::main() }`).
 pub fn main() {
     if let Ok(name) = std::env::var(CHILD_ENV) {
         run_child(&name);

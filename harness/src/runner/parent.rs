@@ -88,13 +88,12 @@ pub(crate) fn run_trial(
             report.outcome,
             Outcome::Error | Outcome::Crashed | Outcome::TimedOut
         )
+        && let Some(tail) = log_tail(&paths.log)
     {
-        if let Some(tail) = log_tail(&paths.log) {
-            message.push_str(&format!(
-                "\n--- last lines of {} ---\n{tail}",
-                paths.log.display()
-            ));
-        }
+        message.push_str(&format!(
+            "\n--- last lines of {} ---\n{tail}",
+            paths.log.display()
+        ));
     }
     if let Err(snapshot) = snapshot {
         message.push_str(&format!("\n{snapshot}"));

@@ -1,0 +1,164 @@
+//! Repository rules, checked by `cargo xtask tidy` and, as plain tests, by
+//! `cargo test`: they keep the README true and the library quiet.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root, from this crate's manifest directory.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            // trybuild cases are user code, not ours.
+            if !path.ends_with("tests/ui") && !path.ends_with("target") {
+                rust_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `BRUNT_*` variable named in `text`.
+fn env_vars(text: &str) -> Vec<String> {
+    let mut vars: Vec<String> = Vec::new();
+    for (i, _) in text.match_indices("\"BRUNT_") {
+        let name: String = text[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+            .collect();
+        if !vars.contains(&name) {
+            vars.push(name);
+        }
+    }
+    vars
+}
+
+/// Quoted names in the first `const NAME: &[…] = &[ … ];` list of `text`.
+fn const_list(text: &str, name: &str) -> Vec<String> {
+    let Some(start) = text.find(&format!("const {name}")) else {
+        return Vec::new();
+    };
+    let body = &text[start..];
+    let end = body.find("];").unwrap_or(body.len());
+    body[..end]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `text` calls `print!`/`println!` (not `eprint!`/`eprintln!`).
+fn prints_to_stdout(text: &str) -> bool {
+    ["print!(", "println!("].iter().any(|needle| {
+        text.match_indices(needle)
+            .any(|(i, _)| !text[..i].ends_with('e'))
+    })
+}
+
+/// Every rule broken, as a sentence naming the file and the fix.
+pub fn check(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for dir in ["harness", "stress-tests", "fixtures", "xtask"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let rel = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        if !text.starts_with("//!") {
+            problems.push(format!(
+                "{rel} does not start with a `//!` line saying what it owns"
+            ));
+        }
+        let library = rel.starts_with("harness/src") || rel.starts_with("harness/grammar/src");
+        if library && prints_to_stdout(&text) {
+            problems.push(format!(
+                "{rel} prints to stdout; the library reports through eprintln!/the report model"
+            ));
+        }
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap_or_default();
+    let head: String = readme.lines().take(30).collect::<Vec<_>>().join("\n");
+    for command in ["cargo test --test stress -- --ignored", "cargo test"] {
+        if !head.contains(command) {
+            problems.push(format!(
+                "README.md does not show `{command}` in its first 30 lines"
+            ));
+        }
+    }
+    let env_source =
+        std::fs::read_to_string(root.join("harness/src/settings/env.rs")).unwrap_or_default();
+    for var in env_vars(&env_source) {
+        if !readme.contains(&var) {
+            problems.push(format!(
+                "README.md does not document the environment variable {var}"
+            ));
+        }
+    }
+    let options =
+        std::fs::read_to_string(root.join("harness/macros/src/options.rs")).unwrap_or_default();
+    for key in const_list(&options, "KEYS") {
+        if !readme.contains(&format!("`{key}`")) {
+            problems.push(format!(
+                "README.md does not document the attribute key `{key}`"
+            ));
+        }
+    }
+    let metrics =
+        std::fs::read_to_string(root.join("harness/grammar/src/metric.rs")).unwrap_or_default();
+    for metric in const_list(&metrics, "BUILTIN_METRICS") {
+        let documented = readme.contains(&format!("`{metric}`"))
+            || metric
+                .rsplit_once('.')
+                .is_some_and(|(family, _)| readme.contains(&format!("`{family}.")));
+        if !documented && !metric.starts_with("target.") {
+            problems.push(format!("README.md does not document the metric `{metric}`"));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_rules_hold() {
+        let problems = check(&project_root());
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn stdout_printing_is_told_from_stderr_printing() {
+        assert!(prints_to_stdout("println!(\"x\")"));
+        assert!(prints_to_stdout("print!(\"x\")"));
+        assert!(!prints_to_stdout("eprintln!(\"x\"); eprint!(\"y\")"));
+    }
+
+    #[test]
+    fn finds_env_vars_and_lists() {
+        assert_eq!(
+            env_vars(r#"get("BRUNT_SCALE") x "BRUNT_SEED""#),
+            ["BRUNT_SCALE", "BRUNT_SEED"]
+        );
+        assert_eq!(
+            const_list("const KEYS: &[&str] = &[\"a\", \"b\"];", "KEYS"),
+            ["a", "b"]
+        );
+    }
+}
