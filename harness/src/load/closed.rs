@@ -39,6 +39,11 @@ pub(crate) struct ClosedPlan {
     pub(crate) record: bool,
 }
 
+/// Ops a worker runs back to back before yielding to the other workers on
+/// its thread: an op that is always ready would otherwise keep them from
+/// ever running, and the declared concurrency would be a fiction.
+const OPS_PER_YIELD: u32 = 32;
+
 /// The result of a closed run.
 pub(crate) struct ClosedRun {
     /// One recorder per driver thread (empty recorders when not recording).
@@ -79,7 +84,13 @@ async fn worker<F, Fut, T, E>(
     Fut: Future<Output = Result<T, E>>,
 {
     let (mut next, mut end) = (0u64, 0u64);
+    let mut since_yield = 0u32;
     loop {
+        since_yield += 1;
+        if since_yield == OPS_PER_YIELD {
+            since_yield = 0;
+            tokio::task::yield_now().await;
+        }
         if next == end {
             match indices.claim() {
                 Some((a, b)) => (next, end) = (a, b),
@@ -239,6 +250,29 @@ mod tests {
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
         assert_eq!((totals.ops, totals.errors), (100, 25));
+    }
+
+    #[test]
+    fn workers_on_one_thread_share_it_even_when_ops_are_always_ready() {
+        let rt = runtime();
+        let seen = Mutex::new(Vec::new());
+        let op = |i: u64| {
+            seen.lock().unwrap().push(i);
+            async { Ok::<_, ()>(()) }
+        };
+        let plan = ClosedPlan {
+            workers: 4,
+            threads: 1,
+            stop: Stop::Count(4 * 1024),
+            first_index: 0,
+            record: true,
+        };
+        run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), 4 * 1024);
+        // One worker running to the end would issue every index in order;
+        // workers taking turns interleave their chunks.
+        assert!(!seen.is_sorted(), "one worker ran every op: no concurrency");
     }
 
     #[test]
