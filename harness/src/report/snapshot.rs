@@ -22,8 +22,9 @@ pub(crate) enum SnapshotCheck {
 }
 
 impl SnapshotCheck {
-    /// Off with `BRUNT_SNAPSHOTS=0`; `BRUNT_SNAPSHOT_DIR` if set; else `snapshots/` beside the scenario
-    /// crate's manifest or at its workspace root, if that directory exists.
+    /// Off with `BRUNT_SNAPSHOTS=0`; `BRUNT_SNAPSHOT_DIR` if set; else the
+    /// nearest `snapshots/` directory from the scenario crate's manifest up
+    /// to its workspace root; else off.
     pub(crate) fn locate(env: &EnvSettings, manifest_dir: &Path) -> SnapshotCheck {
         if env.snapshots == Some(false) {
             return SnapshotCheck::Off;
@@ -31,16 +32,20 @@ impl SnapshotCheck {
         if let Some(dir) = env.snapshot_dir.as_deref() {
             return SnapshotCheck::In(dir.to_path_buf());
         }
-        let mut dir = Some(manifest_dir);
-        while let Some(current) = dir {
-            let candidate = current.join("snapshots");
+        // Look no higher than the crate's workspace root; a crate outside
+        // any workspace looks only beside its own manifest.
+        let root = manifest_dir
+            .ancestors()
+            .find(|d| is_workspace_root(d))
+            .unwrap_or(manifest_dir);
+        for dir in manifest_dir.ancestors() {
+            let candidate = dir.join("snapshots");
             if candidate.is_dir() {
                 return SnapshotCheck::In(candidate);
             }
-            if is_workspace_root(current) {
+            if dir == root {
                 break;
             }
-            dir = current.parent();
         }
         SnapshotCheck::Off
     }
@@ -150,4 +155,49 @@ pub(crate) fn unreferenced_snapshots(dir: &Path, stems: &[String]) -> Vec<PathBu
         .collect();
     stale.sort();
     stale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn snapshots_are_found_up_to_the_workspace_root_and_no_higher() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path();
+        std::fs::create_dir_all(top.join("snapshots")).unwrap();
+        write(&top.join("ws/Cargo.toml"), "[workspace]\n");
+        write(&top.join("ws/crate/Cargo.toml"), "[package]\n");
+        let env = EnvSettings::default();
+        // Inside a workspace without snapshots/: off, although an ancestor
+        // of the workspace has one.
+        assert!(matches!(
+            SnapshotCheck::locate(&env, &top.join("ws/crate")),
+            SnapshotCheck::Off
+        ));
+        std::fs::create_dir_all(top.join("ws/snapshots")).unwrap();
+        match SnapshotCheck::locate(&env, &top.join("ws/crate")) {
+            SnapshotCheck::In(dir) => assert_eq!(dir, top.join("ws/snapshots")),
+            SnapshotCheck::Off => panic!("workspace snapshots not found"),
+        }
+        let off = EnvSettings {
+            snapshots: Some(false),
+            ..EnvSettings::default()
+        };
+        assert!(matches!(
+            SnapshotCheck::locate(&off, &top.join("ws/crate")),
+            SnapshotCheck::Off
+        ));
+        // A crate outside any workspace looks beside its manifest only.
+        write(&top.join("lone/Cargo.toml"), "[package]\n");
+        assert!(matches!(
+            SnapshotCheck::locate(&env, &top.join("lone")),
+            SnapshotCheck::Off
+        ));
+    }
 }
