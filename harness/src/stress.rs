@@ -12,8 +12,8 @@ use rand::SeedableRng;
 use tokio::runtime::Handle;
 
 use crate::criteria::Unit;
-use crate::load::{ClosedPlan, DriveError, DriveSummary, Stop, run_closed};
-use crate::measure::{OpTotals, ProgressBoard};
+use crate::load::{ClosedPlan, DriveError, DriveSummary, OpenPlan, Stop, run_closed, run_open};
+use crate::measure::{OpRecorder, OpTotals, ProgressBoard};
 use crate::registry::ScenarioEntry;
 use crate::report::{Event, Finding, MetricValue, Phase, Severity, StreamRecord, StreamWriter};
 use crate::settings::{Budget, Resolved};
@@ -268,12 +268,6 @@ impl Stress {
     }
 
     fn stop(&self) -> Result<Stop, DriveError> {
-        if let Some(rate) = self.settings.rate {
-            return Err(DriveError::OpenModelUnavailable {
-                scenario: self.entry.trial_name(),
-                rate,
-            });
-        }
         match self.settings.budget {
             Budget::Duration(d) => Ok(Stop::After(d)),
             Budget::Iterations(n) => Ok(Stop::Count(n)),
@@ -323,20 +317,48 @@ impl Stress {
     {
         let stop = self.stop()?;
         let workers = self.settings.concurrency;
-        self.event(
-            "drive_start",
-            format!("closed model: {workers} workers, {stop:?}"),
-        );
-        if !self.settings.warmup.is_zero() {
-            let warmup = ClosedPlan {
-                workers,
-                threads,
-                stop: Stop::After(self.settings.warmup),
-                first_index: self.next_index,
-                record: false,
+        let rate = self.settings.rate;
+        let description = match rate {
+            Some(rate) => format!(
+                "open model: {rate}/s, at most {} in flight, {stop:?}",
+                self.settings.max_in_flight
+            ),
+            None => format!("closed model: {workers} workers, {stop:?}"),
+        };
+        self.event("drive_start", description);
+        // One measured (or warm-up) run: recorders, wall time, issuing time.
+        let run =
+            |s: &mut Stress, stop: Stop, record: bool| -> (Vec<OpRecorder>, Duration, Duration) {
+                match rate {
+                    Some(rate) => {
+                        let plan = OpenPlan {
+                            rate,
+                            max_in_flight: s.settings.max_in_flight,
+                            threads,
+                            stop,
+                            first_index: s.next_index,
+                            record,
+                        };
+                        let run = run_open(plan, &s.runtime, op, &s.progress);
+                        s.next_index = run.next_index;
+                        (run.recorders, run.elapsed, run.issuing)
+                    }
+                    None => {
+                        let plan = ClosedPlan {
+                            workers,
+                            threads,
+                            stop,
+                            first_index: s.next_index,
+                            record,
+                        };
+                        let run = run_closed(plan, &s.runtime, op, &s.progress);
+                        s.next_index = run.next_index;
+                        (run.recorders, run.elapsed, run.elapsed)
+                    }
+                }
             };
-            let run = run_closed(warmup, &self.runtime, op, &self.progress);
-            self.next_index = run.next_index;
+        if !self.settings.warmup.is_zero() {
+            run(self, Stop::After(self.settings.warmup), false);
             let now = self.now_ms();
             self.collected.warmup_end_ms.get_or_insert(now);
             self.stream.append(&StreamRecord::WarmupEnd { t_ms: now });
@@ -345,25 +367,21 @@ impl Stress {
                 format!("warm-up of {:?} done", self.settings.warmup),
             );
         }
-        let plan = ClosedPlan {
-            workers,
-            threads,
-            stop,
-            first_index: self.next_index,
-            record: true,
-        };
-        let run = run_closed(plan, &self.runtime, op, &self.progress);
-        self.next_index = run.next_index;
+        let (recorders, elapsed, issuing) = run(self, stop, true);
         let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
         let (ops_before, errors_before) = (totals.ops, totals.errors);
-        for recorder in run.recorders {
+        for recorder in recorders {
             totals.absorb(recorder);
         }
-        totals.measured += run.elapsed;
+        totals.measured += elapsed;
+        if let Some(rate) = rate {
+            totals.declared_rate = Some(rate);
+            totals.issuing += issuing;
+        }
         let summary = DriveSummary {
             ops: totals.ops - ops_before,
             errors: totals.errors - errors_before,
-            elapsed: run.elapsed,
+            elapsed,
         };
         self.event(
             "drive_end",

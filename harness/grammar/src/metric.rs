@@ -21,6 +21,17 @@ pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
     ("latency.p99", Dimension::Time),
     ("latency.p999", Dimension::Time),
     ("latency.max", Dimension::Time),
+    ("service_time.min", Dimension::Time),
+    ("service_time.mean", Dimension::Time),
+    ("service_time.p50", Dimension::Time),
+    ("service_time.p90", Dimension::Time),
+    ("service_time.p95", Dimension::Time),
+    ("service_time.p99", Dimension::Time),
+    ("service_time.p999", Dimension::Time),
+    ("service_time.max", Dimension::Time),
+    ("offered_rate", Dimension::Rate),
+    ("late", Dimension::Count),
+    ("dropped", Dimension::Count),
     ("rss.start", Dimension::Size),
     ("rss.peak", Dimension::Size),
     ("rss.end", Dimension::Size),
@@ -42,8 +53,19 @@ pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
 ];
 
 /// Prefixes that belong to built-in metrics; a custom metric may not use them.
-pub const RESERVED_NAMESPACES: &[&str] =
-    &["latency.", "rss.", "cpu.", "threads.", "fds.", "target."];
+pub const RESERVED_NAMESPACES: &[&str] = &[
+    "latency.",
+    "service_time.",
+    "rss.",
+    "cpu.",
+    "threads.",
+    "fds.",
+    "target.",
+];
+
+/// Built-in names shorter than this are not used for "did you mean": a
+/// custom `rate` is not a typo of `late`.
+const MIN_NEAR_MISS_LEN: usize = 5;
 
 /// What a built-in metric measures, or `None` for any other name.
 pub fn lookup_builtin(name: &str) -> Option<Dimension> {
@@ -75,7 +97,10 @@ pub fn check_metric_name(name: &str) -> Result<Option<Dimension>, GrammarError> 
     if let Some(dimension) = lookup_builtin(name) {
         return Ok(Some(dimension));
     }
-    let builtin_names = BUILTIN_METRICS.iter().map(|(n, _)| *n);
+    let builtin_names = BUILTIN_METRICS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| n.len() >= MIN_NEAR_MISS_LEN);
     let suggestions = closest_all(name, builtin_names, 2);
     let reserved = RESERVED_NAMESPACES.iter().any(|p| name.starts_with(p));
     if reserved || !suggestions.is_empty() {
@@ -149,6 +174,7 @@ mod tests {
     fn custom_names_pass() {
         assert_eq!(check_metric_name("sessions_open"), Ok(None));
         assert_eq!(check_metric_name("spawn.rate"), Ok(None));
+        assert_eq!(check_metric_name("rate"), Ok(None));
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     let iterations = opt_u64(options.iterations);
     let concurrency = opt_u64(options.concurrency.map(u64::from));
     let rate = opt_f64(options.rate);
+    let max_in_flight = opt_u64(options.max_in_flight.map(u64::from));
     let seed = opt_u64(options.seed);
     let memory_limit = opt_u64(options.memory_limit);
     let tags = options.tags.iter();
@@ -129,6 +130,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         iterations: #iterations,
                         concurrency: #concurrency,
                         rate: #rate,
+                        max_in_flight: #max_in_flight,
                         warmup: #warmup,
                         sample: #sample,
                         timeout: #timeout,

@@ -17,6 +17,7 @@ const KEYS: &[&str] = &[
     "iterations",
     "concurrency",
     "rate",
+    "max_in_flight",
     "warmup",
     "sample",
     "timeout",
@@ -34,6 +35,8 @@ pub struct Options {
     pub concurrency: Option<u32>,
     /// Arrivals per second of the open model.
     pub rate: Option<f64>,
+    /// Open model: most ops in flight at once.
+    pub max_in_flight: Option<u32>,
     pub warmup: Option<Duration>,
     pub sample: Option<Duration>,
     pub timeout: Option<Duration>,
@@ -138,6 +141,14 @@ impl Options {
             }
             input.parse::<Token![,]>()?;
         }
+        if let Some((_, span)) = seen.iter().find(|(k, _)| k == "max_in_flight")
+            && self.rate.is_none()
+        {
+            return Err(syn::Error::new(
+                *span,
+                "`max_in_flight` bounds the open model; it needs `rate = \"…/s\"`",
+            ));
+        }
         Ok(())
     }
 
@@ -211,6 +222,16 @@ impl Options {
                 self.concurrency = Some(value);
             }
             "seed" => self.seed = Some(int_value::<u64>(input, key, "42")?.0),
+            "max_in_flight" => {
+                let (value, span) = int_value::<u32>(input, key, "1000")?;
+                if value == 0 {
+                    return Err(syn::Error::new(
+                        span,
+                        "`max_in_flight` must be at least 1: no op could ever start",
+                    ));
+                }
+                self.max_in_flight = Some(value);
+            }
             "rate" => {
                 let lit = string_value(input, key, "500/s")?;
                 self.rate = Some(

@@ -5,12 +5,40 @@ use crate::criteria::{Criterion, Unit, Verdict};
 use crate::report::{MetricValue, format_value};
 use std::collections::BTreeMap;
 
-/// One verdict per criterion, in declaration order.
+/// How far below the declared rate the offered rate may fall before the
+/// run is judged not to have applied the load it declared.
+pub(crate) const RATE_TOLERANCE: f64 = 0.03;
+
+/// One verdict per criterion, in declaration order; under the open model, a
+/// last, implicit one that the declared rate was actually offered.
 pub(crate) fn evaluate(
     criteria: &[Criterion],
+    declared_rate: Option<f64>,
     metrics: &BTreeMap<String, MetricValue>,
 ) -> Vec<Verdict> {
-    criteria.iter().map(|c| evaluate_one(c, metrics)).collect()
+    let mut verdicts: Vec<Verdict> = criteria.iter().map(|c| evaluate_one(c, metrics)).collect();
+    if let Some(rate) = declared_rate {
+        let floor = rate * (1.0 - RATE_TOLERANCE);
+        // Not declared, so it has no `'static` text; the verdict gets its
+        // expression below.
+        let expr = format!("offered_rate >= {floor}/s");
+        let implicit = Criterion {
+            expr: "",
+            metric: "offered_rate",
+            op: crate::criteria::CmpOp::Ge,
+            target: floor,
+            unit: Some(Unit::PerSecond),
+        };
+        let mut verdict = evaluate_one(&implicit, metrics);
+        verdict.expr = expr;
+        verdict.reason = format!(
+            "implicit: the declared rate {rate}/s must be offered within {}%; {}",
+            RATE_TOLERANCE * 100.0,
+            verdict.reason
+        );
+        verdicts.push(verdict);
+    }
+    verdicts
 }
 
 fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) -> Verdict {
@@ -80,7 +108,10 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
     let target_text = criterion
         .expr
         .split_once(criterion.op.symbol())
-        .map_or(String::new(), |(_, t)| t.trim().to_string());
+        .map_or_else(
+            || format_value(target_base, target_unit.dimension()),
+            |(_, t)| t.trim().to_string(),
+        );
     let reason = if passed {
         format!("{shown_actual} {} {target_text}", criterion.op)
     } else {
@@ -132,17 +163,17 @@ mod tests {
     #[test]
     fn compares_in_base_units() {
         let m = metrics(&[("latency.p99", Some(19_000_000.0), "ns")]);
-        let v = evaluate(&[P99], &m);
+        let v = evaluate(&[P99], None, &m);
         assert!(v[0].passed, "{}", v[0].reason);
         let m = metrics(&[("latency.p99", Some(21_000_000.0), "ns")]);
-        let v = evaluate(&[P99], &m);
+        let v = evaluate(&[P99], None, &m);
         assert!(!v[0].passed);
         assert!(v[0].reason.contains("21"), "{}", v[0].reason);
     }
 
     #[test]
     fn unrecorded_metric_fails_with_that_reason() {
-        let v = evaluate(&[P99], &BTreeMap::new());
+        let v = evaluate(&[P99], None, &BTreeMap::new());
         assert!(!v[0].passed);
         assert_eq!(v[0].actual, None);
         assert!(v[0].reason.contains("never recorded"), "{}", v[0].reason);
@@ -151,13 +182,25 @@ mod tests {
     #[test]
     fn metric_without_value_fails() {
         let m = metrics(&[("latency.p99", None, "ns")]);
-        let v = evaluate(&[P99], &m);
+        let v = evaluate(&[P99], None, &m);
         assert!(!v[0].passed);
         assert!(
             v[0].reason.contains("fewer than 3 samples"),
             "{}",
             v[0].reason
         );
+    }
+
+    #[test]
+    fn the_open_model_must_offer_its_declared_rate() {
+        let reached = metrics(&[("offered_rate", Some(495.0), "/s")]);
+        let v = evaluate(&[], Some(500.0), &reached);
+        assert_eq!(v.len(), 1);
+        assert!(v[0].passed, "{}", v[0].reason);
+        assert_eq!(v[0].expr, "offered_rate >= 485/s");
+        let short = metrics(&[("offered_rate", Some(400.0), "/s")]);
+        assert!(!evaluate(&[], Some(500.0), &short)[0].passed);
+        assert!(!evaluate(&[], Some(500.0), &BTreeMap::new())[0].passed);
     }
 
     #[test]
@@ -169,7 +212,7 @@ mod tests {
             target: 20.0,
             unit: Some(Unit::Milliseconds),
         };
-        let v = evaluate(&[c], &metrics(&[("sessions", Some(3.0), "count")]));
+        let v = evaluate(&[c], None, &metrics(&[("sessions", Some(3.0), "count")]));
         assert!(!v[0].passed);
         assert!(v[0].reason.contains("`count`"), "{}", v[0].reason);
     }

@@ -24,14 +24,4 @@ pub enum DriveError {
         /// The scenario.
         scenario: String,
     },
-    /// The open model (`rate`) is declared but not available in this version.
-    #[error(
-        "scenario `{scenario}` declares `rate = {rate}/s` (open model), which this version of Brunt cannot drive yet; use `concurrency` (closed model)"
-    )]
-    OpenModelUnavailable {
-        /// The scenario.
-        scenario: String,
-        /// The declared rate, per second.
-        rate: f64,
-    },
 }

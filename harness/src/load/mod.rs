@@ -6,9 +6,14 @@
 //! core at most), each driving its share with the runtime's handle, so the
 //! op closure may borrow from the scenario (`|_| server.call()`), futures
 //! need not be `Send`, and latency is recorded per thread, not per task.
+//!
+//! The open model issues arrivals on a schedule (`rate`) and measures each
+//! op from its intended start; see `open`.
 
 mod closed;
 mod error;
+mod open;
 
 pub(crate) use closed::{ClosedPlan, Stop, run_closed};
 pub use error::{DriveError, DriveSummary};
+pub(crate) use open::{OpenPlan, run_open};

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use hdrhistogram::Histogram;
+
 use super::{OpTotals, linear_trend};
 use crate::criteria::Unit;
 use crate::report::{MetricValue, SamplePoint, Series};
@@ -70,29 +72,69 @@ pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricV
         "total",
         None,
     );
-    let h = &totals.latency;
+    histogram_metrics("latency", &totals.latency, out);
+    if let Some(service) = &totals.service {
+        histogram_metrics("service_time", service, out);
+        open_metrics(totals, out);
+    }
+}
+
+/// `<family>.{min,mean,p50,p90,p95,p99,p999,max}` from one histogram, in ns.
+fn histogram_metrics(family: &str, h: &Histogram<u64>, out: &mut BTreeMap<String, MetricValue>) {
     let empty = h.is_empty();
+    let no_ops = empty.then(|| "no op was measured".to_string());
     let quantile = |q: f64| (!empty).then(|| h.value_at_quantile(q) as f64);
-    let latencies = [
-        ("latency.min", (!empty).then(|| h.min() as f64), "min"),
-        ("latency.mean", (!empty).then(|| h.mean()), "overall_avg"),
-        ("latency.p50", quantile(0.50), "percentile"),
-        ("latency.p90", quantile(0.90), "percentile"),
-        ("latency.p95", quantile(0.95), "percentile"),
-        ("latency.p99", quantile(0.99), "percentile"),
-        ("latency.p999", quantile(0.999), "percentile"),
-        ("latency.max", (!empty).then(|| h.max() as f64), "max"),
+    let values = [
+        ("min", (!empty).then(|| h.min() as f64), "min"),
+        ("mean", (!empty).then(|| h.mean()), "overall_avg"),
+        ("p50", quantile(0.50), "percentile"),
+        ("p90", quantile(0.90), "percentile"),
+        ("p95", quantile(0.95), "percentile"),
+        ("p99", quantile(0.99), "percentile"),
+        ("p999", quantile(0.999), "percentile"),
+        ("max", (!empty).then(|| h.max() as f64), "max"),
     ];
-    for (name, value, scope) in latencies {
+    for (name, value, scope) in values {
         put(
             out,
-            name.into(),
+            format!("{family}.{name}"),
             value,
             Unit::Nanoseconds,
             scope,
             no_ops.clone(),
         );
     }
+}
+
+/// Open model only: late and dropped arrivals and the rate offered (beside
+/// `service_time.*`, measured from each op's actual start, while `latency.*`
+/// counts from its intended start).
+fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
+    put(
+        out,
+        "late".into(),
+        Some(totals.late as f64),
+        Unit::Count,
+        "total",
+        None,
+    );
+    put(
+        out,
+        "dropped".into(),
+        Some(totals.dropped as f64),
+        Unit::Count,
+        "total",
+        None,
+    );
+    let issuing = totals.issuing.as_secs_f64();
+    put(
+        out,
+        "offered_rate".into(),
+        (issuing > 0.0).then(|| (totals.ops + totals.dropped) as f64 / issuing),
+        Unit::PerSecond,
+        "overall_avg",
+        Some("arrivals offered (run or dropped) per second of issuing".to_string()),
+    );
 }
 
 /// Points of several processes summed per tick (they are sampled together).

@@ -60,8 +60,12 @@ impl ProgressBoard {
 /// Records the measured ops of one driver thread.
 pub(crate) struct OpRecorder {
     latency: Histogram<u64>,
+    /// Open model only: time from the op's actual start (service time).
+    service: Option<Histogram<u64>>,
     ops: u64,
     errors: u64,
+    late: u64,
+    dropped: u64,
     tally: Option<Arc<Tally>>,
 }
 
@@ -70,10 +74,38 @@ impl OpRecorder {
     pub(crate) fn new(tally: Option<Arc<Tally>>) -> OpRecorder {
         OpRecorder {
             latency: new_histogram(),
+            service: None,
             ops: 0,
             errors: 0,
+            late: 0,
+            dropped: 0,
             tally,
         }
+    }
+
+    /// A recorder for the open model, which also records service time.
+    pub(crate) fn open(tally: Option<Arc<Tally>>) -> OpRecorder {
+        OpRecorder {
+            service: Some(new_histogram()),
+            ..OpRecorder::new(tally)
+        }
+    }
+
+    /// Records one open-model op: `latency_ns` from its intended start
+    /// (coordinated-omission corrected), `service_ns` from its actual start,
+    /// and whether it started late.
+    #[inline]
+    pub(crate) fn record_open(&mut self, latency_ns: u64, service_ns: u64, ok: bool, late: bool) {
+        if let Some(service) = &mut self.service {
+            service.saturating_record(service_ns.max(1));
+        }
+        self.late += u64::from(late);
+        self.record(latency_ns, ok);
+    }
+
+    /// Counts an arrival dropped because too many ops were in flight.
+    pub(crate) fn record_dropped(&mut self) {
+        self.dropped += 1;
     }
 
     /// Records one op: its latency in ns and whether it succeeded.
@@ -100,6 +132,16 @@ pub(crate) struct OpTotals {
     pub(crate) errors: u64,
     /// Wall time of the measured load (warm-up excluded).
     pub(crate) measured: Duration,
+    /// Open model: service time of every measured op, ns.
+    pub(crate) service: Option<Histogram<u64>>,
+    /// Open model: ops that started later than their schedule allowed.
+    pub(crate) late: u64,
+    /// Open model: arrivals dropped at the in-flight bound.
+    pub(crate) dropped: u64,
+    /// Open model: the declared arrival rate, per second.
+    pub(crate) declared_rate: Option<f64>,
+    /// Open model: time the generator took to offer every arrival.
+    pub(crate) issuing: Duration,
 }
 
 impl Default for OpTotals {
@@ -109,6 +151,11 @@ impl Default for OpTotals {
             ops: 0,
             errors: 0,
             measured: Duration::ZERO,
+            service: None,
+            late: 0,
+            dropped: 0,
+            declared_rate: None,
+            issuing: Duration::ZERO,
         }
     }
 }
@@ -120,6 +167,12 @@ impl OpTotals {
         let _ = self.latency.add(&recorder.latency);
         self.ops += recorder.ops;
         self.errors += recorder.errors;
+        self.late += recorder.late;
+        self.dropped += recorder.dropped;
+        if let Some(service) = recorder.service {
+            let total = self.service.get_or_insert_with(new_histogram);
+            let _ = total.add(&service);
+        }
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Declared {
     pub concurrency: Option<u32>,
     /// Arrivals per second of the open model.
     pub rate: Option<f64>,
+    /// Open model: most ops in flight at once; arrivals beyond it are
+    /// dropped (and counted).
+    pub max_in_flight: Option<u32>,
     /// Load before measuring, excluded from every metric.
     pub warmup: Option<Duration>,
     /// Resource sampling interval.

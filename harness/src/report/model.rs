@@ -68,6 +68,9 @@ pub struct Settings {
     pub concurrency: Option<u32>,
     /// Open-model arrivals per second.
     pub rate_per_s: Option<f64>,
+    /// Open-model bound on ops in flight.
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
     /// Warm-up, ms.
     pub warmup_ms: Option<f64>,
     /// Sampling interval, ms.

@@ -40,6 +40,7 @@ fn declared_settings(d: &Declared) -> Settings {
         iterations: d.iterations,
         concurrency: d.concurrency,
         rate_per_s: d.rate,
+        max_in_flight: d.max_in_flight,
         warmup_ms: d.warmup.map(ms),
         sample_ms: d.sample.map(ms),
         timeout_ms: d.timeout.map(ms),
@@ -60,6 +61,7 @@ fn effective_settings(r: &Resolved) -> Settings {
         },
         concurrency: Some(r.concurrency),
         rate_per_s: r.rate,
+        max_in_flight: r.rate.map(|_| r.max_in_flight),
         warmup_ms: Some(ms(r.warmup)),
         sample_ms: Some(ms(r.sample)),
         timeout_ms: Some(ms(r.timeout)),
@@ -239,7 +241,8 @@ pub(crate) fn assemble(
     for (name, value) in record.custom {
         metrics.insert(name, value);
     }
-    let criteria = evaluate(entry.declared.criteria, &metrics);
+    let declared_rate = record.totals.as_ref().and_then(|t| t.declared_rate);
+    let criteria = evaluate(entry.declared.criteria, declared_rate, &metrics);
     let (outcome, reason) = match ended {
         Some((outcome, reason)) => (outcome, Some(reason)),
         None => {

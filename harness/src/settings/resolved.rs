@@ -10,6 +10,9 @@ use crate::settings::EnvSettings;
 
 /// Sampling interval when the attribute declares none.
 pub const DEFAULT_SAMPLE: Duration = Duration::from_millis(100);
+/// Open-model in-flight bound when the attribute declares none: generous,
+/// yet a stalled system cannot make the generator hold unbounded futures.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 10_000;
 /// Deadline margin added to a run's expected length for start-up and
 /// teardown.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
@@ -36,6 +39,8 @@ pub struct Resolved {
     pub concurrency: u32,
     /// Open-model arrivals per second (never scaled).
     pub rate: Option<f64>,
+    /// Open model: most ops in flight at once.
+    pub max_in_flight: u32,
     /// Warm-up, scaled.
     pub warmup: Duration,
     /// Resource sampling interval (not scaled: it is a resolution, not load).
@@ -82,6 +87,7 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         budget,
         concurrency: declared.concurrency.unwrap_or(1),
         rate: declared.rate,
+        max_in_flight: declared.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
         warmup,
         sample: declared.sample.unwrap_or(DEFAULT_SAMPLE),
         timeout,
@@ -122,6 +128,7 @@ mod tests {
         iterations: None,
         concurrency: Some(8),
         rate: None,
+        max_in_flight: None,
         warmup: Some(Duration::from_secs(1)),
         sample: None,
         timeout: None,
