@@ -54,6 +54,26 @@ async fn echo_roundtrip(s: &mut Stress) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The same echo server under the open model: 2,000 arrivals a second on a
+/// fixed schedule, each measured from its intended start, so a server that
+/// falls behind cannot hide it by slowing the generator down.
+#[brunt::stress(
+    rate = "2000/s",
+    max_in_flight = 256,
+    duration = "2s",
+    warmup = "250ms",
+    sample = "50ms",
+    tags = ["tcp", "open-model"],
+    criteria(success_rate >= 99.9%, latency.p99 <= 50ms, dropped == 0, rss.growth <= 16MiB),
+)]
+async fn echo_open_model(s: &mut Stress) -> anyhow::Result<()> {
+    let server = EchoServer::start().await?;
+    let client = EchoClient::new(server.addr());
+    s.drive(|_| client.call("ping")).await?;
+    s.record("sessions_open", server.sessions() as f64, Unit::Count);
+    Ok(())
+}
+
 /// A single-writer key-value actor behind a bounded channel: every put is
 /// read back and compared, so lost or reordered writes show up as errors.
 #[brunt::stress(
