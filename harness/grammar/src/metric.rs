@@ -40,7 +40,9 @@ pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
     ("cpu.mean", Dimension::Percent),
     ("cpu.peak", Dimension::Percent),
     ("threads.peak", Dimension::Count),
+    ("threads.growth", Dimension::Count),
     ("fds.peak", Dimension::Count),
+    ("fds.growth", Dimension::Count),
     ("target.rss.start", Dimension::Size),
     ("target.rss.peak", Dimension::Size),
     ("target.rss.end", Dimension::Size),
@@ -49,7 +51,9 @@ pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
     ("target.cpu.mean", Dimension::Percent),
     ("target.cpu.peak", Dimension::Percent),
     ("target.threads.peak", Dimension::Count),
+    ("target.threads.growth", Dimension::Count),
     ("target.fds.peak", Dimension::Count),
+    ("target.fds.growth", Dimension::Count),
 ];
 
 /// Prefixes that belong to built-in metrics; a custom metric may not use them.

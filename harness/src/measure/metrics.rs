@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::{OpTotals, linear_trend};
 use crate::criteria::Unit;
-use crate::report::{MetricValue, SamplePoint, Series};
+use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, format_value};
 
 /// Fewest post-warm-up samples from which a growth trend is claimed.
 pub(crate) const MIN_TREND_SAMPLES: usize = 3;
@@ -164,84 +164,165 @@ fn combine(series: &[&Series], interval_ms: f64) -> Vec<SamplePoint> {
     ticks.into_values().collect()
 }
 
-/// `rss.*`, `cpu.*`, `threads.peak` and `fds.peak` under `prefix` (`""` for
-/// the own process, `"target."` for watched ones). Growth and slope are a
-/// least-squares trend over the samples taken after `baseline_ms` (the end
-/// of warm-up).
+/// A resource whose trend after warm-up is watched for leaks.
+struct Watched {
+    /// Metric family (`rss`, `threads`, `fds`).
+    family: &'static str,
+    /// What leaks, for the finding's title.
+    what: &'static str,
+    unit: Unit,
+    slope_unit: Option<Unit>,
+    /// Growth below this many units is not material, whatever its
+    /// significance.
+    material_floor: f64,
+    /// Growth below this fraction of the baseline is not material either.
+    material_fraction: f64,
+    read: fn(&SamplePoint) -> f64,
+}
+
+const WATCHED: [Watched; 3] = [
+    Watched {
+        family: "rss",
+        what: "memory",
+        unit: Unit::Bytes,
+        slope_unit: Some(Unit::BytesPerSecond),
+        material_floor: 16.0 * 1024.0 * 1024.0,
+        material_fraction: 0.10,
+        read: |p| p.rss_bytes as f64,
+    },
+    Watched {
+        family: "threads",
+        what: "thread",
+        unit: Unit::Count,
+        slope_unit: None,
+        material_floor: 4.0,
+        material_fraction: 0.5,
+        read: |p| p.threads as f64,
+    },
+    Watched {
+        family: "fds",
+        what: "file descriptor",
+        unit: Unit::Count,
+        slope_unit: None,
+        material_floor: 16.0,
+        material_fraction: 0.5,
+        read: |p| p.fds as f64,
+    },
+];
+
+/// `rss.*`, `cpu.*`, `threads.*` and `fds.*` under `prefix` (`""` for the
+/// own process, `"target."` for watched ones), and a finding for each
+/// resource that looks like a leak.
+///
+/// Growth and slope are a least-squares trend over the samples taken after
+/// `baseline_ms` (the end of warm-up); growth is the trend's rise over that
+/// span. A leak is suspected only when the slope is significantly positive
+/// (its 95 % interval excludes zero) *and* the growth is material (above a
+/// floor and a fraction of the baseline), so noise and small, bounded warm-up
+/// effects are not reported.
 pub(crate) fn resource_metrics(
     prefix: &str,
     series: &[&Series],
     interval_ms: f64,
     baseline_ms: f64,
     out: &mut BTreeMap<String, MetricValue>,
-) {
+) -> Vec<Finding> {
     let points = combine(series, interval_ms);
+    let mut findings = Vec::new();
     if points.is_empty() {
-        return;
+        return findings;
     }
     let name = |n: &str| format!("{prefix}{n}");
-    let rss = |p: &SamplePoint| p.rss_bytes as f64;
-    put(
-        out,
-        name("rss.start"),
-        points.first().map(rss),
-        Unit::Bytes,
-        "start",
-        None,
-    );
-    put(
-        out,
-        name("rss.peak"),
-        points.iter().map(rss).reduce(f64::max),
-        Unit::Bytes,
-        "peak",
-        None,
-    );
-    put(
-        out,
-        name("rss.end"),
-        points.last().map(rss),
-        Unit::Bytes,
-        "end",
-        None,
-    );
-    let trend_points: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|p| p.t_ms >= baseline_ms)
-        .map(|p| (p.t_ms / 1e3, rss(p)))
-        .collect();
-    let trend = linear_trend(&trend_points);
-    let span = match (trend_points.first(), trend_points.last()) {
-        (Some(a), Some(b)) => b.0 - a.0,
+    let after_warmup: Vec<&SamplePoint> = points.iter().filter(|p| p.t_ms >= baseline_ms).collect();
+    let span = match (after_warmup.first(), after_warmup.last()) {
+        (Some(a), Some(b)) => (b.t_ms - a.t_ms) / 1e3,
         _ => 0.0,
     };
-    let note = match trend {
-        Some(t) => Some(format!(
-            "least-squares over {} samples after warm-up; slope ±{:.0} B/s (95% CI)",
-            t.n,
-            t.slope_ci95()
-        )),
-        None => Some(format!(
-            "needs at least {MIN_TREND_SAMPLES} samples after warm-up, had {}",
-            trend_points.len()
-        )),
-    };
-    put(
-        out,
-        name("rss.growth"),
-        trend.map(|t| t.slope * span),
-        Unit::Bytes,
-        "trend",
-        note.clone(),
-    );
-    put(
-        out,
-        name("rss.slope"),
-        trend.map(|t| t.slope),
-        Unit::BytesPerSecond,
-        "trend",
-        note,
-    );
+    for watched in &WATCHED {
+        let family = watched.family;
+        let read = watched.read;
+        if family == "rss" {
+            let start = points.first().map(read);
+            let end = points.last().map(read);
+            put(out, name("rss.start"), start, watched.unit, "start", None);
+            put(out, name("rss.end"), end, watched.unit, "end", None);
+        }
+        put(
+            out,
+            name(&format!("{family}.peak")),
+            points.iter().map(read).reduce(f64::max),
+            watched.unit,
+            "peak",
+            None,
+        );
+        let trend_points: Vec<(f64, f64)> = after_warmup
+            .iter()
+            .map(|p| (p.t_ms / 1e3, read(p)))
+            .collect();
+        let trend = linear_trend(&trend_points);
+        let note = match trend {
+            Some(t) => format!(
+                "least-squares over {} samples after warm-up; slope {} ± {} per second (95% CI)",
+                t.n,
+                format_value(t.slope, watched.unit.dimension()),
+                format_value(t.slope_ci95(), watched.unit.dimension()),
+            ),
+            None => format!(
+                "needs at least {MIN_TREND_SAMPLES} samples after warm-up, had {}",
+                trend_points.len()
+            ),
+        };
+        let growth = trend.map(|t| t.slope * span);
+        put(
+            out,
+            name(&format!("{family}.growth")),
+            growth,
+            watched.unit,
+            "trend",
+            Some(note.clone()),
+        );
+        if let Some(slope_unit) = watched.slope_unit {
+            put(
+                out,
+                name(&format!("{family}.slope")),
+                trend.map(|t| t.slope),
+                slope_unit,
+                "trend",
+                Some(note.clone()),
+            );
+        }
+        let (Some(trend), Some(growth)) = (trend, growth) else {
+            continue;
+        };
+        let baseline = trend_points.first().map_or(0.0, |p| p.1);
+        let significant = trend.slope - trend.slope_ci95() > 0.0;
+        let material = growth
+            >= watched
+                .material_floor
+                .max(watched.material_fraction * baseline);
+        if significant && material {
+            let dimension = watched.unit.dimension();
+            findings.push(Finding {
+                severity: Severity::Warning,
+                title: format!(
+                    "{} leak suspected{}",
+                    watched.what,
+                    if prefix.is_empty() {
+                        ""
+                    } else {
+                        " in the watched process"
+                    }
+                ),
+                detail: format!(
+                    "{} grew by {} over {:.1}s after warm-up (from {}); {note}",
+                    name(family),
+                    format_value(growth, dimension),
+                    span,
+                    format_value(baseline, dimension),
+                ),
+            });
+        }
+    }
     let cpu: Vec<f64> = points.iter().filter_map(|p| p.cpu_percent).collect();
     let no_cpu = cpu
         .is_empty()
@@ -262,22 +343,7 @@ pub(crate) fn resource_metrics(
         "peak",
         no_cpu,
     );
-    put(
-        out,
-        name("threads.peak"),
-        points.iter().map(|p| p.threads as f64).reduce(f64::max),
-        Unit::Count,
-        "peak",
-        None,
-    );
-    put(
-        out,
-        name("fds.peak"),
-        points.iter().map(|p| p.fds as f64).reduce(f64::max),
-        Unit::Count,
-        "peak",
-        None,
-    );
+    findings
 }
 
 #[cfg(test)]
@@ -309,13 +375,42 @@ mod tests {
         points.extend((0..=10).map(|i| (1000.0 + 100.0 * i as f64, 100_000_000 + 104_858 * i)));
         let s = series(&points);
         let mut out = BTreeMap::new();
-        resource_metrics("", &[&s], 100.0, 1000.0, &mut out);
+        let findings = resource_metrics("", &[&s], 100.0, 1000.0, &mut out);
+        assert!(findings.is_empty(), "1 MiB is not material: {findings:?}");
         let slope = out["rss.slope"].value.unwrap();
         assert!((slope - 1_048_580.0).abs() < 100.0, "{slope}");
         let growth = out["rss.growth"].value.unwrap();
         assert!((growth - 1_048_580.0).abs() < 100.0, "{growth}");
         assert_eq!(out["rss.peak"].value, Some(500_000_000.0));
         assert_eq!(out["threads.peak"].value, Some(4.0));
+    }
+
+    #[test]
+    fn a_material_significant_rise_is_a_suspected_leak_and_a_plateau_is_not() {
+        // 64 MiB over 2 s, after warm-up.
+        let leak: Vec<(f64, u64)> = (0..=20)
+            .map(|i| (100.0 * i as f64, 50_000_000 + 3_355_443 * i))
+            .collect();
+        let mut out = BTreeMap::new();
+        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, &mut out);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].title.contains("memory leak suspected"));
+        // A jump during warm-up, then a noisy plateau: no leak.
+        let plateau: Vec<(f64, u64)> = (0..=20)
+            .map(|i| {
+                (
+                    100.0 * i as f64,
+                    if i < 3 {
+                        10_000_000
+                    } else {
+                        90_000_000 + (i % 3) * 100_000
+                    },
+                )
+            })
+            .collect();
+        let findings = resource_metrics("", &[&series(&plateau)], 100.0, 300.0, &mut out);
+        assert!(findings.is_empty(), "{findings:?}");
+        assert!(out["rss.growth"].value.unwrap().abs() < 1_000_000.0);
     }
 
     #[test]

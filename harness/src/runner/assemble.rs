@@ -226,17 +226,17 @@ pub(crate) fn assemble(
         .iter()
         .filter(|s| s.process == "target")
         .collect();
-    if !own.is_empty() {
-        resource_metrics("", &own, sample_interval_ms, baseline, &mut metrics);
-    }
-    if !targets.is_empty() {
-        resource_metrics(
-            "target.",
-            &targets,
-            sample_interval_ms,
-            baseline,
-            &mut metrics,
-        );
+    let mut findings = record.findings;
+    for (prefix, series) in [("", &own), ("target.", &targets)] {
+        if !series.is_empty() {
+            findings.extend(resource_metrics(
+                prefix,
+                series,
+                sample_interval_ms,
+                baseline,
+                &mut metrics,
+            ));
+        }
     }
     for (name, value) in record.custom {
         metrics.insert(name, value);
@@ -268,7 +268,7 @@ pub(crate) fn assemble(
         criteria,
         phases: record.phases,
         events: record.events,
-        findings: record.findings,
+        findings,
         samples: Samples {
             interval_ms: sample_interval_ms,
             series: record.series,
