@@ -12,8 +12,10 @@ use rand::SeedableRng;
 use tokio::runtime::Handle;
 
 use crate::criteria::Unit;
-use crate::load::{ClosedPlan, DriveError, DriveSummary, OpenPlan, Stop, run_closed, run_open};
-use crate::measure::{OpRecorder, OpTotals, ProgressBoard};
+use crate::load::{
+    ClosedPlan, DriveError, DriveSummary, LoadRun, OpenPlan, Stop, run_closed, run_open,
+};
+use crate::measure::{OpTotals, ProgressBoard};
 use crate::registry::ScenarioEntry;
 use crate::report::{Event, Finding, MetricValue, Phase, Severity, StreamRecord, StreamWriter};
 use crate::settings::{Budget, Resolved};
@@ -326,37 +328,34 @@ impl Stress {
             None => format!("closed model: {workers} workers, {stop:?}"),
         };
         self.event("drive_start", description);
-        // One measured (or warm-up) run: recorders, wall time, issuing time.
-        let run =
-            |s: &mut Stress, stop: Stop, record: bool| -> (Vec<OpRecorder>, Duration, Duration) {
-                match rate {
-                    Some(rate) => {
-                        let plan = OpenPlan {
-                            rate,
-                            max_in_flight: s.settings.max_in_flight,
-                            threads,
-                            stop,
-                            first_index: s.next_index,
-                            record,
-                        };
-                        let run = run_open(plan, &s.runtime, op, &s.progress);
-                        s.next_index = run.next_index;
-                        (run.recorders, run.elapsed, run.issuing)
-                    }
-                    None => {
-                        let plan = ClosedPlan {
-                            workers,
-                            threads,
-                            stop,
-                            first_index: s.next_index,
-                            record,
-                        };
-                        let run = run_closed(plan, &s.runtime, op, &s.progress);
-                        s.next_index = run.next_index;
-                        (run.recorders, run.elapsed, run.elapsed)
-                    }
+        // One measured (or warm-up) run of the declared model.
+        let run = |s: &mut Stress, stop: Stop, record: bool| -> LoadRun {
+            let run = match rate {
+                Some(rate) => {
+                    let plan = OpenPlan {
+                        rate,
+                        max_in_flight: s.settings.max_in_flight,
+                        threads,
+                        stop,
+                        first_index: s.next_index,
+                        record,
+                    };
+                    run_open(plan, &s.runtime, op, &s.progress)
+                }
+                None => {
+                    let plan = ClosedPlan {
+                        workers,
+                        threads,
+                        stop,
+                        first_index: s.next_index,
+                        record,
+                    };
+                    run_closed(plan, &s.runtime, op, &s.progress)
                 }
             };
+            s.next_index = run.next_index;
+            run
+        };
         if !self.settings.warmup.is_zero() {
             run(self, Stop::After(self.settings.warmup), false);
             let now = self.now_ms();
@@ -367,7 +366,13 @@ impl Stress {
                 format!("warm-up of {:?} done", self.settings.warmup),
             );
         }
-        let (recorders, elapsed, issuing) = run(self, stop, true);
+        let LoadRun {
+            recorders,
+            elapsed,
+            issuing,
+            generator,
+            ..
+        } = run(self, stop, true);
         let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
         let (ops_before, errors_before) = (totals.ops, totals.errors);
         for recorder in recorders {
@@ -377,6 +382,7 @@ impl Stress {
         if let Some(rate) = rate {
             totals.declared_rate = Some(rate);
             totals.issuing += issuing;
+            totals.generator.add(generator);
         }
         let summary = DriveSummary {
             ops: totals.ops - ops_before,

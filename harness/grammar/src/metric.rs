@@ -30,6 +30,8 @@ pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
     ("service_time.p999", Dimension::Time),
     ("service_time.max", Dimension::Time),
     ("offered_rate", Dimension::Rate),
+    ("generator.busy", Dimension::Percent),
+    ("generator.cpu", Dimension::Percent),
     ("late", Dimension::Count),
     ("dropped", Dimension::Count),
     ("rss.start", Dimension::Size),
@@ -60,6 +62,7 @@ pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
 pub const RESERVED_NAMESPACES: &[&str] = &[
     "latency.",
     "service_time.",
+    "generator.",
     "rss.",
     "cpu.",
     "threads.",

@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
+use super::{GeneratorLoad, LoadRun};
 use crate::measure::{OpRecorder, ProgressBoard};
 
 /// When a closed run ends.
@@ -43,16 +44,6 @@ pub(crate) struct ClosedPlan {
 /// its thread: an op that is always ready would otherwise keep them from
 /// ever running, and the declared concurrency would be a fiction.
 const OPS_PER_YIELD: u32 = 32;
-
-/// The result of a closed run.
-pub(crate) struct ClosedRun {
-    /// One recorder per driver thread (empty recorders when not recording).
-    pub(crate) recorders: Vec<OpRecorder>,
-    /// Wall time from the first op's start to the last op's end.
-    pub(crate) elapsed: Duration,
-    /// The index the next run should start from.
-    pub(crate) next_index: u64,
-}
 
 /// Hands out op indices in chunks, so workers rarely touch the shared
 /// counter; with `limit` set, exactly `limit - first` indices are issued.
@@ -122,7 +113,7 @@ pub(crate) fn run_closed<F, Fut, T, E>(
     handle: &Handle,
     op: &F,
     progress: &Arc<ProgressBoard>,
-) -> ClosedRun
+) -> LoadRun
 where
     F: Fn(u64) -> Fut + Sync,
     Fut: Future<Output = Result<T, E>>,
@@ -174,10 +165,12 @@ where
     });
     let elapsed = began.elapsed();
     let issued = indices.next.load(Ordering::Relaxed);
-    ClosedRun {
+    LoadRun {
         recorders,
         elapsed,
+        issuing: elapsed,
         next_index: limit.map_or(issued, |l| issued.min(l)),
+        generator: GeneratorLoad::default(),
     }
 }
 

@@ -16,4 +16,23 @@ mod open;
 
 pub(crate) use closed::{ClosedPlan, Stop, run_closed};
 pub use error::{DriveError, DriveSummary};
-pub(crate) use open::{OpenPlan, run_open};
+pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
+
+use crate::measure::OpRecorder;
+use std::time::Duration;
+
+/// What one run of a load model hands back.
+pub(crate) struct LoadRun {
+    /// One recorder per driver thread (empty when not recording).
+    pub(crate) recorders: Vec<OpRecorder>,
+    /// From the first op's start to the last op's end.
+    pub(crate) elapsed: Duration,
+    /// Time taken to issue every op: the open model's schedule as it was
+    /// kept (the last arrival's actual issue plus one interval); for the
+    /// closed model, `elapsed`.
+    pub(crate) issuing: Duration,
+    /// The index the next run should start from.
+    pub(crate) next_index: u64,
+    /// How busy the open model's arrival threads were (closed: unmeasured).
+    pub(crate) generator: GeneratorLoad,
+}

@@ -21,7 +21,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::Stop;
+use super::{LoadRun, Stop};
 use crate::measure::{OpRecorder, ProgressBoard};
 
 /// An op that started more than this after its intended start is `late`
@@ -45,18 +45,63 @@ pub(crate) struct OpenPlan {
     pub(crate) record: bool,
 }
 
-/// The result of an open run.
-pub(crate) struct OpenRun {
-    /// One recorder per driver thread.
-    pub(crate) recorders: Vec<OpRecorder>,
-    /// From the schedule's start to the last op's end.
-    pub(crate) elapsed: Duration,
-    /// From the schedule's start to the last arrival's actual issue, plus
-    /// one inter-arrival interval: the time the generator took to offer
-    /// every arrival.
-    pub(crate) issuing: Duration,
-    /// The index the next run should start from.
-    pub(crate) next_index: u64,
+/// How the arrival threads spent their time, summed over threads. A
+/// generator that never had to wait for its schedule and still fell behind
+/// it set the pace itself (or the machine starved it): then the run measures
+/// Brunt, not the system under test.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct GeneratorLoad {
+    /// CPU time of the arrival threads; `None` where it cannot be read.
+    pub(crate) cpu: Option<Duration>,
+    /// Time the arrival threads spent waiting for the next arrival's time.
+    pub(crate) waiting: Duration,
+    /// Wall time of the arrival threads.
+    pub(crate) wall: Duration,
+}
+
+impl GeneratorLoad {
+    /// Adds another run's load.
+    pub(crate) fn add(&mut self, other: GeneratorLoad) {
+        self.cpu = match (self.cpu, other.cpu) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.waiting += other.waiting;
+        self.wall += other.wall;
+    }
+
+    /// Fraction of the arrival threads' time not spent waiting for the
+    /// schedule, 0–1: near 1, the generator was always behind.
+    pub(crate) fn busy(&self) -> Option<f64> {
+        let wall = self.wall.as_secs_f64();
+        (wall > 0.0).then(|| 1.0 - self.waiting.as_secs_f64().min(wall) / wall)
+    }
+
+    /// CPU time of the arrival threads over their wall time, 0–1.
+    pub(crate) fn cpu_share(&self) -> Option<f64> {
+        let wall = self.wall.as_secs_f64();
+        self.cpu
+            .filter(|_| wall > 0.0)
+            .map(|cpu| cpu.as_secs_f64() / wall)
+    }
+}
+
+/// CPU time consumed by the calling thread.
+fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec through a valid pointer.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 struct Completed {
@@ -76,7 +121,7 @@ pub(crate) fn run_open<F, Fut, T, E>(
     handle: &Handle,
     op: &F,
     progress: &Arc<ProgressBoard>,
-) -> OpenRun
+) -> LoadRun
 where
     F: Fn(u64) -> Fut + Sync,
     Fut: Future<Output = Result<T, E>>,
@@ -89,7 +134,7 @@ where
     let in_flight_per_thread = (plan.max_in_flight as usize).div_ceil(threads).max(1);
     let late_after = LATE_AFTER.max(Duration::from_secs_f64(1.0 / plan.rate));
     let start = Instant::now();
-    let results: Vec<(OpRecorder, Instant)> = std::thread::scope(|scope| {
+    let results: Vec<(OpRecorder, Instant, GeneratorLoad)> = std::thread::scope(|scope| {
         let spawned: Vec<_> = (0..threads)
             .map(|j| {
                 let tally = plan.record.then(|| progress.register());
@@ -97,7 +142,9 @@ where
                     .name(format!("brunt-arrivals-{j}"))
                     .spawn_scoped(scope, move || {
                         let recorder = RefCell::new(OpRecorder::open(tally));
-                        let last_issue = handle.block_on(arrivals(
+                        let cpu_before = thread_cpu_time();
+                        let wall_before = Instant::now();
+                        let (last_issue, waiting) = handle.block_on(arrivals(
                             op,
                             &plan,
                             j as u64,
@@ -108,7 +155,14 @@ where
                             late_after,
                             &recorder,
                         ));
-                        (recorder.into_inner(), last_issue)
+                        let load = GeneratorLoad {
+                            cpu: thread_cpu_time()
+                                .zip(cpu_before)
+                                .map(|(after, before)| after.saturating_sub(before)),
+                            waiting,
+                            wall: wall_before.elapsed(),
+                        };
+                        (recorder.into_inner(), last_issue, load)
                     })
                     .expect("spawning an arrival thread")
             })
@@ -119,10 +173,15 @@ where
             .collect()
     });
     let elapsed = start.elapsed();
-    let last_issue = results.iter().map(|(_, t)| *t).max().unwrap_or(start);
+    let last_issue = results.iter().map(|(_, t, _)| *t).max().unwrap_or(start);
     let issuing = last_issue - start + Duration::from_secs_f64(1.0 / plan.rate);
-    OpenRun {
-        recorders: results.into_iter().map(|(r, _)| r).collect(),
+    let mut generator = GeneratorLoad::default();
+    for (_, _, load) in &results {
+        generator.add(*load);
+    }
+    LoadRun {
+        generator,
+        recorders: results.into_iter().map(|(r, _, _)| r).collect(),
         elapsed,
         issuing,
         next_index: plan.first_index + total_arrivals,
@@ -140,7 +199,7 @@ async fn arrivals<F, Fut, T, E>(
     start: Instant,
     late_after: Duration,
     recorder: &RefCell<OpRecorder>,
-) -> Instant
+) -> (Instant, Duration)
 where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -158,20 +217,32 @@ where
     };
     let mut running = FuturesUnordered::new();
     let mut arrival = lane;
+    let mut waiting = Duration::ZERO;
     while arrival < total_arrivals {
         let intended = start + Duration::from_secs_f64(arrival as f64 / plan.rate);
-        // Complete what finishes while waiting for the next arrival.
-        loop {
-            if Instant::now() >= intended {
-                break;
+        // Ahead of schedule: complete what finishes while waiting for the
+        // next arrival's time. (Time spent here is the generator's slack.)
+        let now = Instant::now();
+        if now < intended {
+            loop {
+                tokio::select! {
+                    biased;
+                    Some(done) = running.next(), if !running.is_empty() => record(done),
+                    () = tokio::time::sleep_until(intended.into()) => break,
+                }
+                if Instant::now() >= intended {
+                    break;
+                }
             }
-            tokio::select! {
-                biased;
-                Some(done) = running.next(), if !running.is_empty() => record(done),
-                () = tokio::time::sleep_until(intended.into()) => break,
-            }
+            waiting += now.elapsed();
         }
         last_issue = Instant::now();
+        // Behind schedule the wait above is skipped: still complete what
+        // is ready, or in-flight ops would never finish and every later
+        // arrival would be dropped for the generator's own lag.
+        while let Some(Some(done)) = running.next().now_or_never() {
+            record(done);
+        }
         if running.len() >= max_in_flight {
             if plan.record {
                 recorder.borrow_mut().record_dropped();
@@ -200,7 +271,7 @@ where
     while let Some(done) = running.next().await {
         record(done);
     }
-    last_issue
+    (last_issue, waiting)
 }
 
 #[cfg(test)]

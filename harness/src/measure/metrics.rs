@@ -135,6 +135,69 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "overall_avg",
         Some("arrivals offered (run or dropped) per second of issuing".to_string()),
     );
+    let busy = totals.generator.busy();
+    put(
+        out,
+        "generator.busy".into(),
+        busy.map(|b| b * 100.0),
+        Unit::Percent,
+        "overall_avg",
+        Some("share of the arrival threads' time not spent waiting for the schedule".to_string()),
+    );
+    let cpu = totals.generator.cpu_share();
+    put(
+        out,
+        "generator.cpu".into(),
+        cpu.map(|c| c * 100.0),
+        Unit::Percent,
+        "overall_avg",
+        Some(if cpu.is_some() {
+            "CPU time of the arrival threads over their wall time".to_string()
+        } else {
+            "thread CPU time cannot be read on this platform".to_string()
+        }),
+    );
+}
+
+/// Arrival threads busy (never waiting for their schedule) more than this
+/// share of the time, with the schedule slipping, mean the generator set the
+/// pace, percent.
+pub(crate) const GENERATOR_SATURATED: f64 = 90.0;
+
+/// Under the open model: whether the load generator, not the system under
+/// test, was the bottleneck. It was when the declared rate was not offered
+/// (`offered_rate` more than `tolerance` below it) while the arrival threads
+/// were saturated. Then the run's throughput and latency describe Brunt, and
+/// the finding says so.
+pub(crate) fn generator_bottleneck(
+    declared_rate: f64,
+    tolerance: f64,
+    metrics: &BTreeMap<String, MetricValue>,
+) -> Option<Finding> {
+    let offered = metrics.get("offered_rate")?.value?;
+    let busy = metrics.get("generator.busy")?.value?;
+    if offered >= declared_rate * (1.0 - tolerance) || busy < GENERATOR_SATURATED {
+        return None;
+    }
+    let cpu = metrics
+        .get("generator.cpu")
+        .and_then(|m| m.value)
+        .map_or("unknown".to_string(), |c| {
+            format_value(c, crate::criteria::Dimension::Percent)
+        });
+    Some(Finding {
+        severity: Severity::Critical,
+        title: "load generator was the bottleneck: run tainted".to_string(),
+        detail: format!(
+            "declared {}, offered {} while the arrival threads never caught up with their \
+             schedule ({} of their time busy, {cpu} CPU); \
+             the throughput and latency of this run measure Brunt's generator, \
+             not the system under test. Lower the rate or give the generator more cores.",
+            format_value(declared_rate, crate::criteria::Dimension::Rate),
+            format_value(offered, crate::criteria::Dimension::Rate),
+            format_value(busy, crate::criteria::Dimension::Percent),
+        ),
+    })
 }
 
 /// Points of several processes summed per tick (they are sampled together).

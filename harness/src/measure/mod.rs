@@ -16,7 +16,7 @@ mod recorder;
 mod sampler;
 mod trend;
 
-pub(crate) use metrics::{load_metrics, resource_metrics};
+pub(crate) use metrics::{generator_bottleneck, load_metrics, resource_metrics};
 #[cfg(target_os = "linux")]
 pub(crate) use probe_linux::ProcessProbe;
 #[cfg(not(target_os = "linux"))]

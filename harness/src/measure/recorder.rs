@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use crate::load::GeneratorLoad;
+
 /// Highest latency the histograms resolve: one hour, in ns. Longer ops are
 /// recorded as one hour (and show as such in `latency.max`).
 const HIGHEST_NS: u64 = 3_600_000_000_000;
@@ -142,6 +144,8 @@ pub(crate) struct OpTotals {
     pub(crate) declared_rate: Option<f64>,
     /// Open model: time the generator took to offer every arrival.
     pub(crate) issuing: Duration,
+    /// Open model: how busy the arrival threads were.
+    pub(crate) generator: GeneratorLoad,
 }
 
 impl Default for OpTotals {
@@ -156,6 +160,7 @@ impl Default for OpTotals {
             dropped: 0,
             declared_rate: None,
             issuing: Duration::ZERO,
+            generator: GeneratorLoad::default(),
         }
     }
 }

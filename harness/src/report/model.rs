@@ -25,6 +25,10 @@ pub struct Report {
     /// Why it ended that way, when it did not pass: the error, panic message,
     /// signal, or the criteria that failed.
     pub reason: Option<String>,
+    /// Whether the run's load generator, not the system under test, was the
+    /// bottleneck (a finding says why): its numbers describe Brunt.
+    #[serde(default)]
+    pub tainted: bool,
     /// Every metric measured, by name.
     pub metrics: BTreeMap<String, MetricValue>,
     /// One verdict per declared criterion.

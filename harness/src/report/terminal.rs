@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::criteria::Unit;
-use crate::report::{Outcome, Report, format_value};
+use crate::report::{Outcome, Report, Severity, format_value};
 
 fn metric_text(report: &Report, name: &str) -> Option<String> {
     let metric = report.metrics.get(name)?;
@@ -18,8 +18,9 @@ pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> 
     let mut out = String::new();
     let _ = write!(
         out,
-        "  {} {}",
+        "  {}{} {}",
         report.outcome.as_str().to_uppercase(),
+        if report.tainted { " (TAINTED)" } else { "" },
         report.scenario.name
     );
     let headline: Vec<String> = [
@@ -57,6 +58,11 @@ pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> 
             "    {mark} {:<width$}  {}",
             verdict.expr, verdict.reason
         );
+    }
+    for finding in &report.findings {
+        if finding.severity != Severity::Info {
+            let _ = writeln!(out, "    ! {}", finding.title);
+        }
     }
     let _ = writeln!(out, "    report: {}", report_path.display());
     out

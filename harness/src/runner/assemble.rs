@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::criteria::{Unit, evaluate};
-use crate::measure::{OpTotals, load_metrics, resource_metrics};
+use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
+use crate::measure::{OpTotals, generator_bottleneck, load_metrics, resource_metrics};
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
     Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, Samples,
@@ -243,6 +243,14 @@ pub(crate) fn assemble(
     }
     let declared_rate = record.totals.as_ref().and_then(|t| t.declared_rate);
     let criteria = evaluate(entry.declared.criteria, declared_rate, &metrics);
+    let taint = declared_rate.and_then(|rate| generator_bottleneck(rate, RATE_TOLERANCE, &metrics));
+    let tainted = taint.is_some();
+    if let Some(finding) = taint {
+        if let Some(throughput) = metrics.get_mut("throughput") {
+            throughput.note = Some("tainted: the load generator was the bottleneck".to_string());
+        }
+        findings.push(finding);
+    }
     let (outcome, reason) = match ended {
         Some((outcome, reason)) => (outcome, Some(reason)),
         None => {
@@ -264,6 +272,7 @@ pub(crate) fn assemble(
         run: record.run,
         outcome,
         reason,
+        tainted,
         metrics,
         criteria,
         phases: record.phases,
