@@ -48,7 +48,10 @@ pub(crate) fn run_trial(
     options: TrialOptions,
 ) -> Result<(), Failed> {
     let seed: u64 = rand::random();
-    let settings = resolve(&entry.declared, env, seed);
+    let mut settings = resolve(&entry.declared, env, seed);
+    settings
+        .memory_limit
+        .get_or_insert_with(default_memory_limit);
     let paths = ReportPaths::new(&settings.report_dir, &entry.file_stem());
     std::fs::create_dir_all(&settings.report_dir)
         .and_then(|()| paths.clear())
@@ -101,6 +104,26 @@ pub(crate) fn run_trial(
     Err(Failed::from(message))
 }
 
+/// Share of the memory available at a trial's start that a scenario may
+/// use when it declares no `memory_limit`.
+const DEFAULT_MEMORY_SHARE: f64 = 0.5;
+
+/// The memory guard's default: half of what the machine has available now,
+/// so a runaway scenario is stopped long before the kernel's OOM killer
+/// would pick a victim.
+fn default_memory_limit() -> u64 {
+    let available = sysinfo::System::new_with_specifics(
+        sysinfo::RefreshKind::nothing()
+            .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram()),
+    )
+    .map_or(0, |s| s.available_memory());
+    if available == 0 {
+        // Unknown: a limit of 4 GiB errs on the side of the machine.
+        return 4 << 30;
+    }
+    (available as f64 * DEFAULT_MEMORY_SHARE) as u64
+}
+
 fn log_tail(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let lines: Vec<&str> = text.lines().collect();
@@ -121,6 +144,12 @@ fn spawn_child(
     command
         .env(CHILD_ENV, entry.trial_name())
         .env("BRUNT_SEED", settings.seed.to_string())
+        .env(
+            "BRUNT_MEMORY_LIMIT",
+            settings
+                .memory_limit
+                .map_or(String::new(), |b| format!("{b}B")),
+        )
         .env("BRUNT_REPORT_DIR", &settings.report_dir)
         .stdin(Stdio::null());
     if !options.nocapture {
@@ -225,10 +254,10 @@ fn isolate(
             ),
         )),
         (Some(Intervention::Memory { rss, limit }), _) => Some((
-            Outcome::Crashed,
-            "memory_limit",
+            Outcome::Failed,
+            "memory_guard",
             format!(
-                "memory_limit exceeded: resident memory {} > limit {}; the child was killed",
+                "memory_guard: resident memory {} passed the limit of {}; the scenario was stopped before the machine ran short",
                 format_value(*rss as f64, Dimension::Size),
                 format_value(*limit as f64, Dimension::Size)
             ),
