@@ -12,12 +12,16 @@ use rand::SeedableRng;
 use tokio::runtime::Handle;
 
 use crate::criteria::Unit;
+use crate::criteria::evaluate;
 use crate::load::{
-    ClosedPlan, DriveError, DriveSummary, LoadRun, OpenPlan, Stop, run_closed, run_open,
+    ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Stop, next_level,
+    run_closed, run_open,
 };
-use crate::measure::{OpTotals, ProgressBoard};
+use crate::measure::{OpTotals, ProgressBoard, load_metrics};
 use crate::registry::ScenarioEntry;
-use crate::report::{Event, Finding, MetricValue, Phase, Severity, StreamRecord, StreamWriter};
+use crate::report::{
+    Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord, StreamWriter,
+};
 use crate::settings::{Budget, Resolved};
 
 /// What a custom metric's value summarises, written as its `scope`.
@@ -63,6 +67,7 @@ pub(crate) struct Collected {
     pub(crate) events: Vec<Event>,
     pub(crate) phases: Vec<Phase>,
     pub(crate) findings: Vec<Finding>,
+    pub(crate) steps: Vec<Step>,
 }
 
 /// The handle a scenario body receives: drives the declared load and
@@ -106,6 +111,7 @@ impl Stress {
                 events: Vec::new(),
                 phases: Vec::new(),
                 findings: Vec::new(),
+                steps: Vec::new(),
             },
         }
     }
@@ -317,6 +323,9 @@ impl Stress {
         F: Fn(u64) -> Fut + Sync,
         Fut: Future<Output = Result<T, E>>,
     {
+        if let Some(escalation) = self.settings.escalate {
+            return Ok(self.escalate(op, threads, &escalation));
+        }
         let stop = self.stop()?;
         let workers = self.settings.concurrency;
         let rate = self.settings.rate;
@@ -399,5 +408,94 @@ impl Stress {
             ),
         );
         Ok(summary)
+    }
+
+    /// Runs the escalation: closed-model steps of rising concurrency, each
+    /// judged by the `until` conditions on its own metrics, until one breaks
+    /// or `max` was tried. Every step also adds to the run's metrics.
+    fn escalate<F, Fut, T, E>(
+        &mut self,
+        op: &F,
+        threads: usize,
+        escalation: &Escalation,
+    ) -> DriveSummary
+    where
+        F: Fn(u64) -> Fut + Sync,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut level = escalation.start;
+        let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
+        let (ops_before, errors_before) = (totals.ops, totals.errors);
+        let mut elapsed = Duration::ZERO;
+        loop {
+            let start_ms = self.now_ms();
+            let plan = ClosedPlan {
+                workers: level,
+                threads,
+                stop: Stop::After(escalation.step),
+                first_index: self.next_index,
+                record: true,
+            };
+            let run = run_closed(plan, &self.runtime, op, &self.progress);
+            self.next_index = run.next_index;
+            elapsed += run.elapsed;
+            let mut step_totals = OpTotals {
+                measured: run.elapsed,
+                ..OpTotals::default()
+            };
+            for recorder in run.recorders {
+                step_totals.absorb(recorder);
+            }
+            let mut metrics = BTreeMap::new();
+            load_metrics(&step_totals, &mut metrics);
+            let verdicts = evaluate(escalation.until, None, &metrics);
+            let broken: Vec<String> = verdicts
+                .iter()
+                .filter(|v| !v.passed)
+                .map(|v| format!("{}: {}", v.expr, v.reason))
+                .collect();
+            let value = |name: &str| metrics.get(name).and_then(|m| m.value);
+            let step = Step {
+                level,
+                start_ms,
+                duration_ms: run.elapsed.as_secs_f64() * 1e3,
+                ops: step_totals.ops,
+                errors: step_totals.errors,
+                throughput_per_s: value("throughput").unwrap_or(0.0),
+                latency_p50_ns: value("latency.p50"),
+                latency_p99_ns: value("latency.p99"),
+                held: broken.is_empty(),
+                broken,
+            };
+            self.collected
+                .totals
+                .get_or_insert_with(OpTotals::default)
+                .merge(step_totals);
+            self.event(
+                "step",
+                format!(
+                    "concurrency {level}: {} ops, {} /s, {}",
+                    step.ops,
+                    step.throughput_per_s.round(),
+                    if step.held { "held" } else { "broke" }
+                ),
+            );
+            self.stream.append(&StreamRecord::Step(step.clone()));
+            let held = step.held;
+            self.collected.steps.push(step);
+            if !held {
+                break;
+            }
+            match next_level(level, escalation) {
+                Some(next) => level = next,
+                None => break,
+            }
+        }
+        let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
+        DriveSummary {
+            ops: totals.ops - ops_before,
+            errors: totals.errors - errors_before,
+            elapsed,
+        }
     }
 }

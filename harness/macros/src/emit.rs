@@ -7,6 +7,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::time::Duration;
 
+use crate::criteria::CriterionSpec;
 use crate::options::Options;
 use crate::signature::ScenarioFn;
 
@@ -94,22 +95,26 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     let seed = opt_u64(options.seed);
     let memory_limit = opt_u64(options.memory_limit);
     let tags = options.tags.iter();
-    let criteria = options.criteria.iter().map(|c| {
-        let expr = &c.expr;
-        let metric = &c.metric;
-        let op = op_tokens(c.op);
-        let target = Literal::f64_suffixed(c.value);
-        let unit = unit_tokens(c.unit);
-        quote! {
-            ::brunt::__private::Criterion {
-                expr: #expr,
-                metric: #metric,
-                op: #op,
-                target: #target,
-                unit: #unit,
+    let criteria = options.criteria.iter().map(criterion_tokens);
+    let escalate = match &options.escalate {
+        Some(e) => {
+            let start = e.start;
+            let max = e.max;
+            let factor = Literal::f64_suffixed(e.factor);
+            let step = Literal::u64_suffixed(e.step.as_nanos() as u64);
+            let until = e.until.iter().map(criterion_tokens);
+            quote! {
+                ::core::option::Option::Some(::brunt::__private::Escalation {
+                    start: #start,
+                    factor: #factor,
+                    max: #max,
+                    step: ::core::time::Duration::from_nanos(#step),
+                    until: &[#(#until),*],
+                })
             }
         }
-    });
+        None => quote!(::core::option::Option::None),
+    };
     let line = quote_spanned!(ident.span()=> ::core::line!());
 
     quote! {
@@ -138,10 +143,28 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         memory_limit: #memory_limit,
                         tags: &[#(#tags),*],
                         criteria: &[#(#criteria),*],
+                        escalate: #escalate,
                     },
                     body: __BRUNT_BODY,
                 }
             }
         };
+    }
+}
+
+fn criterion_tokens(c: &CriterionSpec) -> TokenStream {
+    let expr = &c.expr;
+    let metric = &c.metric;
+    let op = op_tokens(c.op);
+    let target = Literal::f64_suffixed(c.value);
+    let unit = unit_tokens(c.unit);
+    quote! {
+        ::brunt::__private::Criterion {
+            expr: #expr,
+            metric: #metric,
+            op: #op,
+            target: #target,
+            unit: #unit,
+        }
     }
 }

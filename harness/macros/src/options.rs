@@ -25,7 +25,11 @@ const KEYS: &[&str] = &[
     "memory_limit",
     "tags",
     "criteria",
+    "escalate",
 ];
+
+/// Keys inside `escalate(...)`.
+const ESCALATE_KEYS: &[&str] = &["start", "factor", "max", "step", "until"];
 
 /// The attribute's options, each `None` when not declared.
 #[derive(Default)]
@@ -45,6 +49,17 @@ pub struct Options {
     pub memory_limit: Option<u64>,
     pub tags: Vec<String>,
     pub criteria: Vec<CriterionSpec>,
+    pub escalate: Option<Escalate>,
+}
+
+/// `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(...))`:
+/// concurrency raised step by step until a condition breaks.
+pub struct Escalate {
+    pub start: u32,
+    pub factor: f64,
+    pub max: u32,
+    pub step: Duration,
+    pub until: Vec<CriterionSpec>,
 }
 
 fn grammar_error(span: Span, key: &str, error: GrammarError) -> syn::Error {
@@ -166,6 +181,26 @@ impl Options {
                 "rate",
                 "`concurrency` declares the closed model and `rate` the open one; choose one",
             ),
+            (
+                "escalate",
+                "concurrency",
+                "escalation sets the concurrency of each step itself",
+            ),
+            (
+                "escalate",
+                "rate",
+                "escalation raises concurrency (the closed model)",
+            ),
+            (
+                "escalate",
+                "duration",
+                "an escalation lasts as many `step`s as it takes",
+            ),
+            (
+                "escalate",
+                "iterations",
+                "an escalation lasts as many `step`s as it takes",
+            ),
         ];
         for (a, b, why) in pairs {
             if (key == a && has(b)) || (key == b && has(a)) {
@@ -180,6 +215,12 @@ impl Options {
 
     fn parse_key(&mut self, key: &Ident, input: ParseStream) -> syn::Result<()> {
         let name = key.to_string();
+        if name == "escalate" {
+            let content;
+            syn::parenthesized!(content in input);
+            self.escalate = Some(parse_escalate(key, &content)?);
+            return Ok(());
+        }
         if name == "criteria" {
             if input.peek(Token![=]) {
                 return Err(syn::Error::new(
@@ -274,4 +315,98 @@ impl Options {
         }
         Ok(())
     }
+}
+
+fn parse_escalate(key: &Ident, input: ParseStream) -> syn::Result<Escalate> {
+    let (mut start, mut factor, mut max, mut step, mut until) = (None, None, None, None, None);
+    let mut seen: Vec<String> = Vec::new();
+    while !input.is_empty() {
+        let inner: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        let name = inner.to_string();
+        if !ESCALATE_KEYS.contains(&name.as_str()) {
+            let hint = match closest(&name, ESCALATE_KEYS.iter().copied(), 2) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("expected one of: {}", ESCALATE_KEYS.join(", ")),
+            };
+            return Err(syn::Error::new(
+                inner.span(),
+                format!("unknown escalate key `{name}`; {hint}"),
+            ));
+        }
+        if seen.contains(&name) {
+            return Err(syn::Error::new(
+                inner.span(),
+                format!("`{name}` is given twice"),
+            ));
+        }
+        seen.push(name.clone());
+        if name == "until" {
+            let content;
+            syn::parenthesized!(content in input);
+            until = Some(parse_criteria(&content)?);
+        } else {
+            input.parse::<Token![=]>()?;
+            match name.as_str() {
+                "start" | "max" => {
+                    let (value, span) = int_value::<u32>(input, &inner, "8")?;
+                    if value == 0 {
+                        return Err(syn::Error::new(
+                            span,
+                            format!("`{name}` must be at least 1"),
+                        ));
+                    }
+                    if name == "start" {
+                        start = Some((value, span));
+                    } else {
+                        max = Some((value, span));
+                    }
+                }
+                "factor" => {
+                    let lit: syn::Lit = input.parse()?;
+                    let value = match &lit {
+                        syn::Lit::Int(i) => i.base10_parse::<f64>()?,
+                        syn::Lit::Float(f) => f.base10_parse::<f64>()?,
+                        other => {
+                            return Err(syn::Error::new(
+                                other.span(),
+                                "`factor` takes a number above 1, such as `factor = 2`",
+                            ));
+                        }
+                    };
+                    if value <= 1.0 {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            "`factor` must be above 1, or the load would never rise",
+                        ));
+                    }
+                    factor = Some(value);
+                }
+                _ => step = Some(duration_value(input, &inner, "10s")?),
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    let missing = |what: &str| {
+        syn::Error::new(
+            key.span(),
+            format!(
+                "`escalate` needs `{what}`: escalate(start = 8, factor = 2, max = 1024, step = \"10s\", until(latency.p99 <= 50ms))"
+            ),
+        )
+    };
+    let (start, _) = start.ok_or_else(|| missing("start"))?;
+    let (max, max_span) = max.ok_or_else(|| missing("max"))?;
+    if max < start {
+        return Err(syn::Error::new(max_span, "`max` must not be below `start`"));
+    }
+    Ok(Escalate {
+        start,
+        factor: factor.unwrap_or(2.0),
+        max,
+        step: step.ok_or_else(|| missing("step"))?,
+        until: until.ok_or_else(|| missing("until"))?,
+    })
 }

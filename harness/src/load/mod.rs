@@ -12,10 +12,13 @@
 
 mod closed;
 mod error;
+mod escalation;
 mod open;
 
 pub(crate) use closed::{ClosedPlan, Stop, run_closed};
 pub use error::{DriveError, DriveSummary};
+pub use escalation::Escalation;
+pub(crate) use escalation::next_level;
 pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
 
 use crate::measure::OpRecorder;

@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::{OpTotals, linear_trend};
 use crate::criteria::Unit;
-use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, format_value};
+use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, Step, format_value};
 
 /// Fewest post-warm-up samples from which a growth trend is claimed.
 pub(crate) const MIN_TREND_SAMPLES: usize = 3;
@@ -156,6 +156,45 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         } else {
             "thread CPU time cannot be read on this platform".to_string()
         }),
+    );
+}
+
+/// Escalation only: `breaking_point` (the first concurrency at which an
+/// `until` condition broke; `null` if none did up to `max`),
+/// `max_sustainable_concurrency` and `max_sustainable_throughput` (the best
+/// step that held).
+pub(crate) fn escalation_metrics(steps: &[Step], out: &mut BTreeMap<String, MetricValue>) {
+    let broke = steps.iter().find(|s| !s.held);
+    put(
+        out,
+        "breaking_point".into(),
+        broke.map(|s| f64::from(s.level)),
+        Unit::Count,
+        "observed",
+        Some(match broke {
+            Some(s) => format!("concurrency {} broke: {}", s.level, s.broken.join("; ")),
+            None => "no condition broke up to the highest concurrency tried".to_string(),
+        }),
+    );
+    let held: Vec<&Step> = steps.iter().filter(|s| s.held).collect();
+    let none_held = held
+        .is_empty()
+        .then(|| "the first step already broke a condition".to_string());
+    put(
+        out,
+        "max_sustainable_concurrency".into(),
+        held.iter().map(|s| f64::from(s.level)).reduce(f64::max),
+        Unit::Count,
+        "peak",
+        none_held.clone(),
+    );
+    put(
+        out,
+        "max_sustainable_throughput".into(),
+        held.iter().map(|s| s.throughput_per_s).reduce(f64::max),
+        Unit::PerSecond,
+        "peak",
+        none_held,
     );
 }
 

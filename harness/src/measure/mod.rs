@@ -16,7 +16,9 @@ mod recorder;
 mod sampler;
 mod trend;
 
-pub(crate) use metrics::{generator_bottleneck, load_metrics, resource_metrics};
+pub(crate) use metrics::{
+    escalation_metrics, generator_bottleneck, load_metrics, resource_metrics,
+};
 #[cfg(target_os = "linux")]
 pub(crate) use probe_linux::ProcessProbe;
 #[cfg(not(target_os = "linux"))]

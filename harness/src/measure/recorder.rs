@@ -166,6 +166,20 @@ impl Default for OpTotals {
 }
 
 impl OpTotals {
+    /// Adds another set of totals (an escalation step's) to these.
+    pub(crate) fn merge(&mut self, other: OpTotals) {
+        let _ = self.latency.add(&other.latency);
+        self.ops += other.ops;
+        self.errors += other.errors;
+        self.measured += other.measured;
+        self.late += other.late;
+        self.dropped += other.dropped;
+        if let Some(service) = other.service {
+            let total = self.service.get_or_insert_with(new_histogram);
+            let _ = total.add(&service);
+        }
+    }
+
     /// Adds one thread's recorder.
     pub(crate) fn absorb(&mut self, recorder: OpRecorder) {
         // Both histograms share bounds, so adding cannot fail.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::Stress;
 use crate::criteria::Criterion;
+use crate::load::Escalation;
 
 /// What a scenario body returns; an `Err` is outcome `error`.
 pub type ScenarioResult = anyhow::Result<()>;
@@ -53,6 +54,8 @@ pub struct Declared {
     pub tags: &'static [&'static str],
     /// Acceptance criteria.
     pub criteria: &'static [Criterion],
+    /// Escalation: concurrency raised step by step until a condition breaks.
+    pub escalate: Option<Escalation>,
 }
 
 /// One registered scenario.

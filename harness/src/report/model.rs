@@ -41,6 +41,34 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Resource samples.
     pub samples: Samples,
+    /// Escalation only: one row per step of rising concurrency.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+/// One step of an escalation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Concurrency of the step.
+    pub level: u32,
+    /// Start, ms since the run started.
+    pub start_ms: f64,
+    /// Measured wall time, ms.
+    pub duration_ms: f64,
+    /// Measured ops.
+    pub ops: u64,
+    /// Ops that failed.
+    pub errors: u64,
+    /// Ops per second.
+    pub throughput_per_s: f64,
+    /// Median latency, ns.
+    pub latency_p50_ns: Option<f64>,
+    /// 99th-percentile latency, ns.
+    pub latency_p99_ns: Option<f64>,
+    /// Whether every `until` condition held.
+    pub held: bool,
+    /// The conditions that broke, with their verdicts.
+    pub broken: Vec<String>,
 }
 
 /// The scenario as declared.

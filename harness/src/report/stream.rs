@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Event, Finding, MetricValue, RunInfo, SamplePoint, ScenarioInfo};
+use crate::report::{Event, Finding, MetricValue, RunInfo, SamplePoint, ScenarioInfo, Step};
 
 /// One line of the stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +38,8 @@ pub(crate) enum StreamRecord {
     Finding(Finding),
     /// A custom metric.
     Metric { name: String, value: MetricValue },
+    /// An escalation step finished.
+    Step(Step),
 }
 
 /// Appends records to the stream file. Shared by the scenario thread and the

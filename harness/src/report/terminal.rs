@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::criteria::Unit;
+use crate::criteria::{Dimension, Unit};
 use crate::report::{Outcome, Report, Severity, format_value};
 
 fn metric_text(report: &Report, name: &str) -> Option<String> {
@@ -58,6 +58,21 @@ pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> 
             "    {mark} {:<width$}  {}",
             verdict.expr, verdict.reason
         );
+    }
+    if !report.steps.is_empty() {
+        let _ = writeln!(out, "    escalation: concurrency -> throughput, p99");
+        for step in &report.steps {
+            let p99 = step
+                .latency_p99_ns
+                .map_or("-".to_string(), |v| format_value(v, Dimension::Time));
+            let _ = writeln!(
+                out,
+                "      {:>6} -> {}, {p99}{}",
+                step.level,
+                format_value(step.throughput_per_s, Dimension::Rate),
+                if step.held { "" } else { "  (broke)" }
+            );
+        }
     }
     for finding in &report.findings {
         if finding.severity != Severity::Info {

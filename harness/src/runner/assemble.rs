@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
-use crate::measure::{OpTotals, generator_bottleneck, load_metrics, resource_metrics};
+use crate::measure::{
+    OpTotals, escalation_metrics, generator_bottleneck, load_metrics, resource_metrics,
+};
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
     Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, Samples,
-    ScenarioInfo, Series, Settings, StreamRecord,
+    ScenarioInfo, Series, Settings, Step, StreamRecord,
 };
 use crate::settings::{Budget, Resolved};
 
@@ -28,6 +30,7 @@ pub(crate) struct RunRecord {
     pub(crate) phases: Vec<Phase>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) series: Vec<Series>,
+    pub(crate) steps: Vec<Step>,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -128,6 +131,7 @@ pub(crate) fn record_from_stream(
         phases: Vec::new(),
         findings: Vec::new(),
         series: Vec::new(),
+        steps: Vec::new(),
     };
     for r in records {
         match r {
@@ -176,6 +180,7 @@ pub(crate) fn record_from_stream(
             StreamRecord::Metric { name, value } => {
                 record.custom.insert(name, value);
             }
+            StreamRecord::Step(step) => record.steps.push(step),
         }
     }
     for s in &record.series {
@@ -238,6 +243,9 @@ pub(crate) fn assemble(
             ));
         }
     }
+    if !record.steps.is_empty() {
+        escalation_metrics(&record.steps, &mut metrics);
+    }
     for (name, value) in record.custom {
         metrics.insert(name, value);
     }
@@ -282,5 +290,6 @@ pub(crate) fn assemble(
             interval_ms: sample_interval_ms,
             series: record.series,
         },
+        steps: record.steps,
     }
 }

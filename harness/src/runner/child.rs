@@ -147,6 +147,7 @@ pub(crate) fn execute(
         phases: collected.phases,
         findings,
         series,
+        steps: collected.steps,
     };
     let report = assemble(record, entry, sample_ms, ended);
     write_report(&paths.report, &report)?;

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::load::{Escalation, next_level};
 use crate::registry::Declared;
 use crate::settings::EnvSettings;
 
@@ -57,6 +58,8 @@ pub struct Resolved {
     pub report_dir: PathBuf,
     /// Whether the scenario runs in the test process.
     pub inline: bool,
+    /// Escalation, its step scaled.
+    pub escalate: Option<Escalation>,
 }
 
 fn scale_duration(d: Duration, scale: f64) -> Duration {
@@ -76,10 +79,15 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
     let warmup = declared
         .warmup
         .map_or(Duration::ZERO, |w| scale_duration(w, scale));
+    let escalate = declared.escalate.map(|e| Escalation {
+        step: scale_duration(e.step, scale),
+        ..e
+    });
     let timeout = match declared.timeout {
         Some(t) => t.max(scale_duration(t, scale)),
-        None => match budget {
-            Budget::Duration(d) => 2 * (d + warmup) + DEADLINE_MARGIN,
+        None => match (budget, escalate) {
+            (_, Some(e)) => 2 * (warmup + e.step * escalation_steps(&e)) + DEADLINE_MARGIN,
+            (Budget::Duration(d), None) => 2 * (d + warmup) + DEADLINE_MARGIN,
             _ => DEFAULT_TIMEOUT.max(scale_duration(DEFAULT_TIMEOUT, scale)),
         },
     };
@@ -96,7 +104,19 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         scale,
         report_dir: env.report_dir.clone().unwrap_or_else(default_report_dir),
         inline: env.inline.unwrap_or(false),
+        escalate,
     }
+}
+
+/// The most steps an escalation can take.
+fn escalation_steps(e: &Escalation) -> u32 {
+    let mut steps = 1;
+    let mut level = e.start;
+    while let Some(next) = next_level(level, e) {
+        level = next;
+        steps += 1;
+    }
+    steps
 }
 
 /// `<target dir>/stress-reports`: `CARGO_TARGET_DIR` if set, else the target
@@ -136,6 +156,7 @@ mod tests {
         memory_limit: None,
         tags: &[],
         criteria: &[],
+        escalate: None,
     };
 
     #[test]

@@ -1,0 +1,9 @@
+use brunt::prelude::*;
+
+#[brunt::stress(escalate(start = 8, factor = 1, max = 64, step = "1s", until(errors == 0)))]
+async fn scenario(s: &mut Stress) -> anyhow::Result<()> {
+    let _ = s;
+    Ok(())
+}
+
+fn main() {}

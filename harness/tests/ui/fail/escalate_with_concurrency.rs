@@ -1,0 +1,12 @@
+use brunt::prelude::*;
+
+#[brunt::stress(
+    concurrency = 8,
+    escalate(start = 8, factor = 2, max = 64, step = "1s", until(latency.p99 <= 50ms)),
+)]
+async fn scenario(s: &mut Stress) -> anyhow::Result<()> {
+    let _ = s;
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use brunt::prelude::*;
+
+#[brunt::stress(escalate(start = 8, max = 64, step = "1s"))]
+async fn scenario(s: &mut Stress) -> anyhow::Result<()> {
+    let _ = s;
+    Ok(())
+}
+
+fn main() {}
