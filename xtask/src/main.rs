@@ -1,5 +1,6 @@
 //! Brunt's repository tasks, run as `cargo xtask <command>`.
 
+mod bench;
 mod tidy;
 
 use clap::{Parser, Subcommand};
@@ -17,11 +18,29 @@ enum Command {
     /// library, and a README that documents every command, attribute key,
     /// metric and environment variable. `cargo test` runs the same checks.
     Tidy,
+    /// Measure Brunt's own cost against hand-written loops in the same run
+    /// (release build) and write target/stress-reports/bench.json.
+    Bench {
+        /// Repetitions of each ratio measurement; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench { runs } => match bench::run(&tidy::project_root(), runs) {
+            Ok(met) if met => std::process::ExitCode::SUCCESS,
+            Ok(_) => {
+                eprintln!("bench: some goals were not met (see the table above)");
+                std::process::ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("bench: {e:#}");
+                std::process::ExitCode::from(2)
+            }
+        },
         Command::Tidy => {
             let problems = tidy::check(&tidy::project_root());
             for problem in &problems {

@@ -101,7 +101,7 @@ impl fmt::Display for GrammarError {
                 match suggestions.as_slice() {
                     [] => write!(
                         f,
-                        "; names under `latency.`, `service_time.`, `generator.`, `rss.`, `cpu.`, `threads.`, `fds.` and `target.` are reserved for built-in metrics"
+                        "; names under `latency.`, `service_time.`, `generator.`, `sampler.`, `rss.`, `cpu.`, `threads.`, `fds.` and `target.` are reserved for built-in metrics"
                     ),
                     [only] => write!(f, "; did you mean `{only}`?"),
                     [init @ .., last] => {

@@ -22,7 +22,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
 use super::{LoadRun, Stop};
-use crate::measure::{OpRecorder, ProgressBoard};
+use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
 
 /// An op that started more than this after its intended start is `late`
 /// (unless the inter-arrival interval is longer: then one interval).
@@ -83,24 +83,6 @@ impl GeneratorLoad {
         self.cpu
             .filter(|_| wall > 0.0)
             .map(|cpu| cpu.as_secs_f64() / wall)
-    }
-}
-
-/// CPU time consumed by the calling thread.
-fn thread_cpu_time() -> Option<Duration> {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes one timespec through a valid pointer.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
-    }
-    #[cfg(not(unix))]
-    {
-        None
     }
 }
 

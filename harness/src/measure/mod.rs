@@ -27,6 +27,25 @@ pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard};
 pub(crate) use sampler::{ResourceSampler, SamplerConfig};
 pub use trend::{Trend, linear_trend};
 
+/// CPU time consumed so far by the calling thread; `None` where the
+/// platform cannot tell.
+pub(crate) fn thread_cpu_time() -> Option<std::time::Duration> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec through a valid pointer.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        (rc == 0).then(|| std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// One reading of a process's resources.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ProcessReading {

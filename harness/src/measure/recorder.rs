@@ -22,6 +22,10 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, SIGFIG).expect("constant histogram bounds are valid")
 }
 
+/// Progress is published every this many ops (and on every error): the
+/// stream needs it once per sampling interval, not per op.
+const PUBLISH_EVERY: u64 = 64;
+
 /// Ops and errors published by one driver thread, read by the sampler.
 #[repr(align(128))]
 #[derive(Default)]
@@ -116,6 +120,21 @@ impl OpRecorder {
         self.latency.saturating_record(latency_ns.max(1));
         self.ops += 1;
         self.errors += u64::from(!ok);
+        if self.ops.is_multiple_of(PUBLISH_EVERY) || !ok {
+            self.publish();
+        }
+    }
+
+    /// Counts an op that panicked: an error, with no latency (it never
+    /// finished).
+    pub(crate) fn record_unfinished(&mut self) {
+        self.ops += 1;
+        self.errors += 1;
+        self.publish();
+    }
+
+    /// Makes the counts visible to the sampler's progress records.
+    pub(crate) fn publish(&self) {
         if let Some(tally) = &self.tally {
             tally.ops.store(self.ops, Ordering::Relaxed);
             tally.errors.store(self.errors, Ordering::Relaxed);
@@ -182,6 +201,7 @@ impl OpTotals {
 
     /// Adds one thread's recorder.
     pub(crate) fn absorb(&mut self, recorder: OpRecorder) {
+        recorder.publish();
         // Both histograms share bounds, so adding cannot fail.
         let _ = self.latency.add(&recorder.latency);
         self.ops += recorder.ops;
@@ -208,10 +228,14 @@ mod tests {
             a.record(1_000 + i, i % 10 != 0);
             b.record(5_000_000, true);
         }
-        assert_eq!(board.totals(), (2000, 100));
+        // Published every 64 ops and on errors: never ahead of the truth.
+        let (ops, errors) = board.totals();
+        assert!((2000 - 2 * 64..=2000).contains(&ops), "{ops}");
+        assert_eq!(errors, 100);
         let mut totals = OpTotals::default();
         totals.absorb(a);
         totals.absorb(b);
+        assert_eq!(board.totals(), (2000, 100), "exact once absorbed");
         assert_eq!(totals.ops, 2000);
         assert_eq!(totals.errors, 100);
         assert_eq!(totals.latency.len(), 2000);

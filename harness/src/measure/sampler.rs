@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{ProcessProbe, ProcessReading, ProgressBoard};
+use super::{ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
 use crate::report::{SamplePoint, Series, StreamRecord, StreamWriter};
 
 /// What the sampler needs from the run.
@@ -29,7 +29,17 @@ pub(crate) struct SamplerConfig {
 /// returns every series.
 pub(crate) struct ResourceSampler {
     stop: mpsc::Sender<()>,
-    thread: JoinHandle<Vec<Series>>,
+    thread: JoinHandle<SamplerOutput>,
+}
+
+/// What the sampler measured, including its own cost.
+#[derive(Debug, Default)]
+pub(crate) struct SamplerOutput {
+    /// One series per sampled process.
+    pub(crate) series: Vec<Series>,
+    /// The sampler thread's own CPU time over its wall time, percent of one
+    /// core; `None` where thread CPU time cannot be read.
+    pub(crate) own_cpu_percent: Option<f64>,
 }
 
 struct Tracked {
@@ -98,7 +108,7 @@ impl ResourceSampler {
     }
 
     /// Takes a final sample and returns every series.
-    pub(crate) fn stop(self) -> Vec<Series> {
+    pub(crate) fn stop(self) -> SamplerOutput {
         let _ = self.stop.send(());
         self.thread.join().unwrap_or_default()
     }
@@ -109,7 +119,9 @@ fn sample_loop(
     own: ProcessProbe,
     stopped: mpsc::Receiver<()>,
     ready: mpsc::Sender<()>,
-) -> Vec<Series> {
+) -> SamplerOutput {
+    let cpu_start = thread_cpu_time();
+    let wall_start = Instant::now();
     let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own)];
     let mut known: BTreeSet<u32> = BTreeSet::new();
     let mut next = Instant::now();
@@ -154,12 +166,21 @@ fn sample_loop(
         ops,
         errors,
     });
-    tracked
+    let series = tracked
         .into_iter()
         .map(|t| Series {
             process: t.process.to_string(),
             pid: t.probe.pid(),
             points: t.points,
         })
-        .collect()
+        .collect();
+    let wall = wall_start.elapsed().as_secs_f64();
+    let own_cpu_percent = thread_cpu_time()
+        .zip(cpu_start)
+        .filter(|_| wall > 0.0)
+        .map(|(end, start)| end.saturating_sub(start).as_secs_f64() / wall * 100.0);
+    SamplerOutput {
+        series,
+        own_cpu_percent,
+    }
 }

@@ -31,6 +31,8 @@ pub(crate) struct RunRecord {
     pub(crate) findings: Vec<Finding>,
     pub(crate) series: Vec<Series>,
     pub(crate) steps: Vec<Step>,
+    /// The sampler thread's own CPU use, percent of one core.
+    pub(crate) sampler_cpu_percent: Option<f64>,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -132,6 +134,7 @@ pub(crate) fn record_from_stream(
         findings: Vec::new(),
         series: Vec::new(),
         steps: Vec::new(),
+        sampler_cpu_percent: None,
     };
     for r in records {
         match r {
@@ -245,6 +248,19 @@ pub(crate) fn assemble(
     }
     if !record.steps.is_empty() {
         escalation_metrics(&record.steps, &mut metrics);
+    }
+    if let Some(cpu) = record.sampler_cpu_percent {
+        metrics.insert(
+            "sampler.cpu".to_string(),
+            MetricValue {
+                value: Some(cpu),
+                unit: Unit::Percent.symbol().to_string(),
+                scope: "overall_avg".to_string(),
+                note: Some(
+                    "Brunt's resource sampler's own CPU use, percent of one core".to_string(),
+                ),
+            },
+        );
     }
     for (name, value) in record.custom {
         metrics.insert(name, value);

@@ -132,7 +132,7 @@ pub(crate) fn execute(
     };
     stress.event("scenario_end", "body returned");
     run.wall_ms = origin.elapsed().as_secs_f64() * 1e3;
-    let series = sampler.map(ResourceSampler::stop).unwrap_or_default();
+    let sampled = sampler.map(ResourceSampler::stop).unwrap_or_default();
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     let mut collected = stress.into_collected();
     findings.append(&mut collected.findings);
@@ -146,9 +146,11 @@ pub(crate) fn execute(
         events: collected.events,
         phases: collected.phases,
         findings,
-        series,
+        series: sampled.series,
         steps: collected.steps,
+        sampler_cpu_percent: sampled.own_cpu_percent,
     };
+
     let report = assemble(record, entry, sample_ms, ended);
     write_report(&paths.report, &report)?;
     Ok(report)

@@ -1,0 +1,239 @@
+//! Brunt's own cost, measured by Brunt: each scenario runs a hand-written
+//! loop and then the same work through `Stress::drive`, in the same process
+//! and runtime, and records both. `cargo xtask bench` runs these (release
+//! build), adds the isolation cost, and writes `bench.json`.
+//!
+//! The hand-written loop has Brunt's structure (one histogram per driver
+//! thread, workers multiplexed on at most one thread per core, driven with
+//! the runtime's handle) without Brunt's additions (panic containment, op
+//! indices, progress counters, fairness yields): the ratio is the price of
+//! those additions, not of a different design.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use brunt::prelude::*;
+use hdrhistogram::Histogram;
+
+/// Counts live heap bytes and their peak, for the recorder-memory figure.
+struct CountingAllocator;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator and only adds counting.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn threads_for(workers: u32) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(workers as usize)
+        .max(1)
+}
+
+/// The hand-written loop: `workers` loops on at most one thread per core for
+/// `duration`, each op timed into its thread's histogram when `timed`.
+/// Returns ops per second.
+fn hand_written<F, Fut>(s: &Stress, workers: u32, duration: Duration, timed: bool, op: &F) -> f64
+where
+    F: Fn() -> Fut + Sync,
+    Fut: Future<Output = Result<(), ()>>,
+{
+    let threads = threads_for(workers);
+    let handle = s.runtime().clone();
+    let deadline = Instant::now() + duration;
+    let began = Instant::now();
+    let ops: u64 = std::thread::scope(|scope| {
+        let joins: Vec<_> = (0..threads)
+            .map(|t| {
+                let here = workers as usize / threads + usize::from(t < workers as usize % threads);
+                let handle = &handle;
+                scope.spawn(move || {
+                    let histogram = RefCell::new(
+                        Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).unwrap(),
+                    );
+                    let count = RefCell::new(0u64);
+                    handle.block_on(async {
+                        let loops = (0..here).map(|_| async {
+                            if timed {
+                                // One clock read starts the op and checks the
+                                // deadline; one more ends it.
+                                loop {
+                                    let start = Instant::now();
+                                    if start >= deadline {
+                                        break;
+                                    }
+                                    let _ = op().await;
+                                    histogram
+                                        .borrow_mut()
+                                        .saturating_record(start.elapsed().as_nanos() as u64);
+                                    *count.borrow_mut() += 1;
+                                }
+                            } else {
+                                // Untimed: the clock is read once per 256 ops.
+                                while Instant::now() < deadline {
+                                    for _ in 0..256 {
+                                        let _ = op().await;
+                                    }
+                                    *count.borrow_mut() += 256;
+                                }
+                            }
+                        });
+                        futures_join_all(loops).await;
+                    });
+                    std::hint::black_box(histogram.into_inner().len());
+                    count.into_inner()
+                })
+            })
+            .collect();
+        joins.into_iter().map(|j| j.join().unwrap()).sum()
+    });
+    ops as f64 / began.elapsed().as_secs_f64()
+}
+
+/// Polls every future to completion on the current task.
+async fn futures_join_all<F: Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    std::future::poll_fn(|cx| {
+        pinned.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if pinned.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// The hand-written loop runs half before and half after the driven run,
+/// so a drift of the machine's speed affects both sides alike.
+async fn compare(s: &mut Stress, workers: u32) -> anyhow::Result<()> {
+    let half = s.duration().unwrap_or(Duration::from_secs(2)) / 2;
+    let noop = || std::future::ready(Ok::<(), ()>(()));
+    let before = hand_written(s, workers, half, true, &noop);
+    let summary = s.drive(|_| std::future::ready(Ok::<(), ()>(()))).await?;
+    let after = hand_written(s, workers, half, true, &noop);
+    let baseline = (before + after) / 2.0;
+    let driven = summary.ops as f64 / summary.elapsed.as_secs_f64();
+    s.record("baseline.throughput", baseline, Unit::PerSecond);
+    s.record("driven.throughput", driven, Unit::PerSecond);
+    s.record("overhead.ratio", driven / baseline, Unit::Count);
+    Ok(())
+}
+
+#[brunt::stress(duration = "2s", concurrency = 1, tags = ["bench"])]
+async fn noop_concurrency_1(s: &mut Stress) -> anyhow::Result<()> {
+    compare(s, 1).await
+}
+
+#[brunt::stress(duration = "2s", concurrency = 2, tags = ["bench"])]
+async fn noop_concurrency_2(s: &mut Stress) -> anyhow::Result<()> {
+    compare(s, 2).await
+}
+
+#[brunt::stress(duration = "2s", concurrency = 64, tags = ["bench"])]
+async fn noop_concurrency_64(s: &mut Stress) -> anyhow::Result<()> {
+    compare(s, 64).await
+}
+
+#[brunt::stress(duration = "2s", concurrency = 1024, tags = ["bench"])]
+async fn noop_concurrency_1024(s: &mut Stress) -> anyhow::Result<()> {
+    compare(s, 1024).await
+}
+
+fn busy_wait(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// A 2 µs op, driven (timed) against a hand-written loop that times nothing.
+#[brunt::stress(duration = "2s", concurrency = 2, tags = ["bench"])]
+async fn busy_2us(s: &mut Stress) -> anyhow::Result<()> {
+    let half = s.duration().unwrap_or(Duration::from_secs(2)) / 2;
+    let op = || {
+        busy_wait(Duration::from_micros(2));
+        std::future::ready(Ok::<(), ()>(()))
+    };
+    let before = hand_written(s, 2, half, false, &op);
+    let summary = s.drive(|_| op()).await?;
+    let after = hand_written(s, 2, half, false, &op);
+    let baseline = (before + after) / 2.0;
+    let driven = summary.ops as f64 / summary.elapsed.as_secs_f64();
+    s.record("baseline.throughput", baseline, Unit::PerSecond);
+    s.record("driven.throughput", driven, Unit::PerSecond);
+    s.record("overhead.ratio", driven / baseline, Unit::Count);
+    Ok(())
+}
+
+async fn recorder_memory(s: &mut Stress) -> anyhow::Result<()> {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    s.drive(|_| std::future::ready(Ok::<(), ()>(()))).await?;
+    let peak = PEAK.load(Ordering::Relaxed);
+    s.record("recorder.peak_heap", (peak - before) as f64, Unit::Bytes);
+    Ok(())
+}
+
+/// Heap used while recording one million ops (2 workers).
+#[brunt::stress(iterations = 1_000_000, concurrency = 2, tags = ["bench"])]
+async fn recorder_memory_1m(s: &mut Stress) -> anyhow::Result<()> {
+    recorder_memory(s).await
+}
+
+/// Heap used while recording ten million ops (2 workers): must equal the
+/// one-million figure, since histograms do not grow with the op count.
+#[brunt::stress(iterations = 10_000_000, concurrency = 2, tags = ["bench"])]
+async fn recorder_memory_10m(s: &mut Stress) -> anyhow::Result<()> {
+    recorder_memory(s).await
+}
+
+/// An idle scenario sampled at 10 Hz: its `sampler.cpu` is the figure.
+#[brunt::stress(sample = "100ms", tags = ["bench"])]
+async fn sampler_10hz(s: &mut Stress) -> anyhow::Result<()> {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let _ = s;
+    Ok(())
+}
+
+/// An idle scenario sampled at 100 Hz.
+#[brunt::stress(sample = "10ms", tags = ["bench"])]
+async fn sampler_100hz(s: &mut Stress) -> anyhow::Result<()> {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let _ = s;
+    Ok(())
+}
+
+/// The smallest scenario, for the cost of a child process versus inline.
+#[brunt::stress(iterations = 1, tags = ["bench"])]
+async fn trivial(s: &mut Stress) -> anyhow::Result<()> {
+    s.drive(|_| std::future::ready(Ok::<(), ()>(()))).await?;
+    Ok(())
+}
+
+fn main() {
+    brunt::main()
+}
