@@ -348,6 +348,7 @@ impl Stress {
                         stop,
                         first_index: s.next_index,
                         record,
+                        origin: s.origin,
                     };
                     run_open(plan, &s.runtime, op, &s.progress)
                 }
@@ -358,6 +359,7 @@ impl Stress {
                         stop,
                         first_index: s.next_index,
                         record,
+                        origin: s.origin,
                     };
                     run_closed(plan, &s.runtime, op, &s.progress)
                 }
@@ -435,6 +437,7 @@ impl Stress {
                 stop: Stop::After(escalation.step),
                 first_index: self.next_index,
                 record: true,
+                origin: self.origin,
             };
             let run = run_closed(plan, &self.runtime, op, &self.progress);
             self.next_index = run.next_index;

@@ -38,6 +38,8 @@ pub(crate) struct ClosedPlan {
     pub(crate) first_index: u64,
     /// Whether ops are recorded (false during warm-up).
     pub(crate) record: bool,
+    /// The run's time origin, for the per-second series.
+    pub(crate) origin: Instant,
 }
 
 /// Ops a worker runs back to back before yielding to the other workers on
@@ -112,8 +114,9 @@ async fn worker_loop<F, Fut, T, E>(
         }
         let ok = op(index).await.is_ok();
         if record {
-            let nanos = start.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
-            recorder.borrow_mut().record(nanos, ok);
+            let ended = Instant::now();
+            let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
+            recorder.borrow_mut().record(nanos, ok, ended);
         }
     }
 }
@@ -199,7 +202,8 @@ where
                 std::thread::Builder::new()
                     .name(format!("brunt-driver-{t}"))
                     .spawn_scoped(scope, move || {
-                        let recorder = RefCell::new(OpRecorder::new(tally));
+                        let origin = plan.record.then_some(plan.origin);
+                        let recorder = RefCell::new(OpRecorder::new(tally, origin));
                         handle.block_on(async {
                             let mut running: FuturesUnordered<_> = (0..workers_here)
                                 .map(|_| {
@@ -270,6 +274,7 @@ mod tests {
             stop: Stop::Count(1_003),
             first_index: 0,
             record: true,
+            origin: Instant::now(),
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -297,6 +302,7 @@ mod tests {
             stop: Stop::Count(100),
             first_index: 0,
             record: true,
+            origin: Instant::now(),
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
@@ -321,6 +327,7 @@ mod tests {
             stop: Stop::Count(4 * 1024),
             first_index: 0,
             record: true,
+            origin: Instant::now(),
         };
         run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let seen = seen.into_inner().unwrap();
@@ -343,6 +350,7 @@ mod tests {
             stop: Stop::After(Duration::from_millis(200)),
             first_index: 0,
             record: true,
+            origin: Instant::now(),
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

@@ -43,6 +43,8 @@ pub(crate) struct OpenPlan {
     pub(crate) first_index: u64,
     /// Whether ops are recorded (false during warm-up).
     pub(crate) record: bool,
+    /// The run's time origin, for the per-second series.
+    pub(crate) origin: Instant,
 }
 
 /// How the arrival threads spent their time, summed over threads. A
@@ -123,7 +125,8 @@ where
                 std::thread::Builder::new()
                     .name(format!("brunt-arrivals-{j}"))
                     .spawn_scoped(scope, move || {
-                        let recorder = RefCell::new(OpRecorder::open(tally));
+                        let origin = plan.record.then_some(plan.origin);
+                        let recorder = RefCell::new(OpRecorder::open(tally, origin));
                         let cpu_before = thread_cpu_time();
                         let wall_before = Instant::now();
                         let (last_issue, waiting) = handle.block_on(arrivals(
@@ -194,6 +197,7 @@ where
                 nanos(done.ended - done.started),
                 done.ok,
                 done.started - done.intended > late_after,
+                done.ended,
             );
         }
     };
@@ -286,6 +290,7 @@ mod tests {
             stop: Stop::After(Duration::from_secs(1)),
             first_index: 0,
             record: true,
+            origin: Instant::now(),
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -319,6 +324,7 @@ mod tests {
             stop: Stop::Count(200),
             first_index: 0,
             record: true,
+            origin: Instant::now(),
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

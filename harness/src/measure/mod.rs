@@ -14,6 +14,7 @@ mod probe_linux;
 mod probe_sysinfo;
 mod recorder;
 mod sampler;
+mod timeline;
 mod trend;
 
 pub(crate) use metrics::{
@@ -25,6 +26,7 @@ pub(crate) use probe_linux::ProcessProbe;
 pub(crate) use probe_sysinfo::ProcessProbe;
 pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard};
 pub(crate) use sampler::{ResourceSampler, SamplerConfig};
+pub(crate) use timeline::{SecondSlicer, Timeline};
 pub use trend::{Trend, linear_trend};
 
 /// CPU time consumed so far by the calling thread; `None` where the

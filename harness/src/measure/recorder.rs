@@ -6,10 +6,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::{SecondSlicer, Timeline};
 use crate::load::GeneratorLoad;
 
 /// Highest latency the histograms resolve: one hour, in ns. Longer ops are
@@ -73,12 +74,16 @@ pub(crate) struct OpRecorder {
     late: u64,
     dropped: u64,
     tally: Option<Arc<Tally>>,
+    /// Cuts the recording into seconds for the load series.
+    slicer: Option<SecondSlicer>,
 }
 
 impl OpRecorder {
-    /// A recorder publishing progress to `tally` (or nowhere).
-    pub(crate) fn new(tally: Option<Arc<Tally>>) -> OpRecorder {
+    /// A recorder publishing progress to `tally` (or nowhere), cutting a
+    /// per-second series on the clock of `origin` (the run's start) if given.
+    pub(crate) fn new(tally: Option<Arc<Tally>>, origin: Option<Instant>) -> OpRecorder {
         OpRecorder {
+            slicer: origin.map(|o| SecondSlicer::new(o, Instant::now())),
             latency: new_histogram(),
             service: None,
             ops: 0,
@@ -90,10 +95,10 @@ impl OpRecorder {
     }
 
     /// A recorder for the open model, which also records service time.
-    pub(crate) fn open(tally: Option<Arc<Tally>>) -> OpRecorder {
+    pub(crate) fn open(tally: Option<Arc<Tally>>, origin: Option<Instant>) -> OpRecorder {
         OpRecorder {
             service: Some(new_histogram()),
-            ..OpRecorder::new(tally)
+            ..OpRecorder::new(tally, origin)
         }
     }
 
@@ -101,12 +106,19 @@ impl OpRecorder {
     /// (coordinated-omission corrected), `service_ns` from its actual start,
     /// and whether it started late.
     #[inline]
-    pub(crate) fn record_open(&mut self, latency_ns: u64, service_ns: u64, ok: bool, late: bool) {
+    pub(crate) fn record_open(
+        &mut self,
+        latency_ns: u64,
+        service_ns: u64,
+        ok: bool,
+        late: bool,
+        ended: Instant,
+    ) {
         if let Some(service) = &mut self.service {
             service.saturating_record(service_ns.max(1));
         }
         self.late += u64::from(late);
-        self.record(latency_ns, ok);
+        self.record(latency_ns, ok, ended);
     }
 
     /// Counts an arrival dropped because too many ops were in flight.
@@ -114,9 +126,15 @@ impl OpRecorder {
         self.dropped += 1;
     }
 
-    /// Records one op: its latency in ns and whether it succeeded.
+    /// Records one op: its latency in ns, whether it succeeded, and when it
+    /// finished (for the per-second series).
     #[inline]
-    pub(crate) fn record(&mut self, latency_ns: u64, ok: bool) {
+    pub(crate) fn record(&mut self, latency_ns: u64, ok: bool, ended: Instant) {
+        if let Some(slicer) = &mut self.slicer
+            && slicer.due(ended)
+        {
+            slicer.cut(&self.latency, self.ops, self.errors, ended);
+        }
         self.latency.saturating_record(latency_ns.max(1));
         self.ops += 1;
         self.errors += u64::from(!ok);
@@ -128,6 +146,8 @@ impl OpRecorder {
     /// Counts an op that panicked: an error, with no latency (it never
     /// finished).
     pub(crate) fn record_unfinished(&mut self) {
+        // Not in the latency histogram, so not in the per-second series'
+        // percentiles either; its count reaches the series at the next cut.
         self.ops += 1;
         self.errors += 1;
         self.publish();
@@ -165,6 +185,8 @@ pub(crate) struct OpTotals {
     pub(crate) issuing: Duration,
     /// Open model: how busy the arrival threads were.
     pub(crate) generator: GeneratorLoad,
+    /// Per-second ops, errors and latency.
+    pub(crate) timeline: Timeline,
 }
 
 impl Default for OpTotals {
@@ -180,6 +202,7 @@ impl Default for OpTotals {
             declared_rate: None,
             issuing: Duration::ZERO,
             generator: GeneratorLoad::default(),
+            timeline: Timeline::default(),
         }
     }
 }
@@ -187,6 +210,7 @@ impl Default for OpTotals {
 impl OpTotals {
     /// Adds another set of totals (an escalation step's) to these.
     pub(crate) fn merge(&mut self, other: OpTotals) {
+        self.timeline.merge(other.timeline);
         let _ = self.latency.add(&other.latency);
         self.ops += other.ops;
         self.errors += other.errors;
@@ -200,8 +224,12 @@ impl OpTotals {
     }
 
     /// Adds one thread's recorder.
-    pub(crate) fn absorb(&mut self, recorder: OpRecorder) {
+    pub(crate) fn absorb(&mut self, mut recorder: OpRecorder) {
         recorder.publish();
+        if let Some(slicer) = recorder.slicer.take() {
+            self.timeline
+                .absorb(slicer.finish(&recorder.latency, recorder.ops, recorder.errors));
+        }
         // Both histograms share bounds, so adding cannot fail.
         let _ = self.latency.add(&recorder.latency);
         self.ops += recorder.ops;
@@ -222,11 +250,12 @@ mod tests {
     #[test]
     fn merged_recorders_keep_every_op() {
         let board = ProgressBoard::default();
-        let mut a = OpRecorder::new(Some(board.register()));
-        let mut b = OpRecorder::new(Some(board.register()));
+        let mut a = OpRecorder::new(Some(board.register()), None);
+        let mut b = OpRecorder::new(Some(board.register()), None);
+        let now = Instant::now();
         for i in 0..1000 {
-            a.record(1_000 + i, i % 10 != 0);
-            b.record(5_000_000, true);
+            a.record(1_000 + i, i % 10 != 0, now);
+            b.record(5_000_000, true, now);
         }
         // Published every 64 ops and on errors: never ahead of the truth.
         let (ops, errors) = board.totals();

@@ -12,8 +12,8 @@ mod writer;
 
 pub use format::format_value;
 pub use model::{
-    Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, SamplePoint,
-    Samples, ScenarioInfo, Series, Settings, Severity, Step,
+    Event, Finding, Host, LoadPoint, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA,
+    SamplePoint, Samples, ScenarioInfo, Series, Settings, Severity, Step,
 };
 pub(crate) use snapshot::{SnapshotCheck, check_snapshot, unreferenced_snapshots};
 pub(crate) use stream::{StreamRecord, StreamWriter, read_stream};

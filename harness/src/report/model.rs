@@ -239,13 +239,36 @@ pub struct Finding {
     pub detail: String,
 }
 
-/// Resource samples of every sampled process.
+/// Resource samples of every sampled process, and the per-second load
+/// series on the same clock (ms since the run started).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Samples {
     /// Sampling interval, ms.
     pub interval_ms: f64,
     /// One series per process.
     pub series: Vec<Series>,
+    /// One point per second of the run that saw a measured op finish.
+    #[serde(default)]
+    pub load: Vec<LoadPoint>,
+}
+
+/// The measured ops that finished within one second of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoadPoint {
+    /// Start of the second, ms since the run started.
+    pub t_ms: f64,
+    /// Ops finished in it (so also the throughput, per second).
+    pub ops: u64,
+    /// Of which errors.
+    pub errors: u64,
+    /// Median latency of those ops, ns.
+    pub latency_p50_ns: Option<f64>,
+    /// 90th percentile, ns.
+    pub latency_p90_ns: Option<f64>,
+    /// 99th percentile, ns.
+    pub latency_p99_ns: Option<f64>,
+    /// Slowest, ns.
+    pub latency_max_ns: Option<f64>,
 }
 
 /// The samples of one process.

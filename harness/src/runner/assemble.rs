@@ -305,6 +305,11 @@ pub(crate) fn assemble(
         samples: Samples {
             interval_ms: sample_interval_ms,
             series: record.series,
+            load: record
+                .totals
+                .as_ref()
+                .map(|t| t.timeline.points())
+                .unwrap_or_default(),
         },
         steps: record.steps,
     }
