@@ -36,7 +36,7 @@ mod runner;
 pub mod settings;
 mod stress;
 
-pub use load::{DriveError, DriveSummary, Escalation};
+pub use load::{DriveError, DriveSummary, Escalation, Stage};
 pub use measure::{Trend, linear_trend};
 pub use runner::main;
 pub use stress::{Scope, Stress};
@@ -80,7 +80,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::criteria::{CmpOp, Criterion, Unit};
-    pub use crate::load::Escalation;
+    pub use crate::load::{Escalation, Stage};
     pub use crate::registry::{Body, BoxFuture, Declared, ScenarioEntry, ScenarioResult};
     pub use inventory;
 }

@@ -14,8 +14,8 @@ use tokio::runtime::Handle;
 use crate::criteria::Unit;
 use crate::criteria::evaluate;
 use crate::load::{
-    ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Stop, next_level,
-    run_closed, run_open,
+    ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Ramp, Stage, Stop,
+    next_level, run_closed, run_open,
 };
 use crate::measure::{OpTotals, ProgressBoard, load_metrics};
 use crate::registry::ScenarioEntry;
@@ -276,6 +276,11 @@ impl Stress {
     }
 
     fn stop(&self) -> Result<Stop, DriveError> {
+        if !self.settings.stages.is_empty() {
+            return Ok(Stop::After(
+                self.settings.stages.iter().map(|s| s.duration).sum(),
+            ));
+        }
         match self.settings.budget {
             Budget::Duration(d) => Ok(Stop::After(d)),
             Budget::Iterations(n) => Ok(Stop::Count(n)),
@@ -327,18 +332,46 @@ impl Stress {
             return Ok(self.escalate(op, threads, &escalation));
         }
         let stop = self.stop()?;
-        let workers = self.settings.concurrency;
-        let rate = self.settings.rate;
-        let description = match rate {
-            Some(rate) => format!(
+        // Stages ramp from the declared rate (open) or concurrency (closed),
+        // or from zero.
+        let ramp = (!self.settings.stages.is_empty()).then(|| {
+            let start = self
+                .settings
+                .rate
+                .or(self.entry.declared.concurrency.map(f64::from))
+                .unwrap_or(0.0);
+            Ramp::new(start, &self.settings.stages)
+        });
+        let open = self.settings.rate.is_some();
+        let (workers, rate) = match &ramp {
+            // The open model's late threshold and the implicit rate criterion
+            // use the profile's average rate.
+            Some(r) if open => (
+                self.settings.concurrency,
+                Some(r.arrivals() as f64 / r.total().as_secs_f64()),
+            ),
+            Some(r) => (r.max_level().ceil().max(1.0) as u32, None),
+            None => (self.settings.concurrency, self.settings.rate),
+        };
+        let description = match (rate, &ramp) {
+            (Some(_), Some(r)) => format!(
+                "open model, staged: {} arrivals over {:?}",
+                r.arrivals(),
+                r.total()
+            ),
+            (Some(rate), None) => format!(
                 "open model: {rate}/s, at most {} in flight, {stop:?}",
                 self.settings.max_in_flight
             ),
-            None => format!("closed model: {workers} workers, {stop:?}"),
+            (None, Some(r)) => format!(
+                "closed model, staged: up to {workers} workers over {:?}",
+                r.total()
+            ),
+            (None, None) => format!("closed model: {workers} workers, {stop:?}"),
         };
         self.event("drive_start", description);
         // One measured (or warm-up) run of the declared model.
-        let run = |s: &mut Stress, stop: Stop, record: bool| -> LoadRun {
+        let run = |s: &mut Stress, stop: Stop, record: bool, ramp: Option<Ramp>| -> LoadRun {
             let run = match rate {
                 Some(rate) => {
                     let plan = OpenPlan {
@@ -349,6 +382,7 @@ impl Stress {
                         first_index: s.next_index,
                         record,
                         origin: s.origin,
+                        ramp,
                     };
                     run_open(plan, &s.runtime, op, &s.progress)
                 }
@@ -360,6 +394,7 @@ impl Stress {
                         first_index: s.next_index,
                         record,
                         origin: s.origin,
+                        ramp,
                     };
                     run_closed(plan, &s.runtime, op, &s.progress)
                 }
@@ -368,7 +403,18 @@ impl Stress {
             run
         };
         if !self.settings.warmup.is_zero() {
-            run(self, Stop::After(self.settings.warmup), false);
+            // A staged run warms up at its profile's start.
+            let warmup_ramp = ramp.as_ref().map(|r| {
+                let level = r.level_at(Duration::ZERO);
+                Ramp::new(
+                    level,
+                    &[Stage {
+                        duration: self.settings.warmup,
+                        target: level,
+                    }],
+                )
+            });
+            run(self, Stop::After(self.settings.warmup), false, warmup_ramp);
             let now = self.now_ms();
             self.collected.warmup_end_ms.get_or_insert(now);
             self.stream.append(&StreamRecord::WarmupEnd { t_ms: now });
@@ -383,7 +429,7 @@ impl Stress {
             issuing,
             generator,
             ..
-        } = run(self, stop, true);
+        } = run(self, stop, true, ramp);
         let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
         let (ops_before, errors_before) = (totals.ops, totals.errors);
         for recorder in recorders {
@@ -438,6 +484,7 @@ impl Stress {
                 first_index: self.next_index,
                 record: true,
                 origin: self.origin,
+                ramp: None,
             };
             let run = run_closed(plan, &self.runtime, op, &self.progress);
             self.next_index = run.next_index;

@@ -18,4 +18,4 @@ pub use metric::{
     lookup_builtin,
 };
 pub use unit::{Dimension, Unit};
-pub use value::{parse_duration, parse_number, parse_rate, parse_size};
+pub use value::{parse_duration, parse_number, parse_rate, parse_size, parse_stage};

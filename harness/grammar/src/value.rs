@@ -163,6 +163,39 @@ pub fn parse_rate(input: &str) -> Result<f64, GrammarError> {
     Ok(value / seconds)
 }
 
+/// Parses a load stage `"DURATION:TARGET"`, such as `"30s:1000"`: ramp
+/// linearly to `TARGET` (workers, or arrivals per second, optionally
+/// written `"30s:500/s"`) over `DURATION`.
+pub fn parse_stage(input: &str) -> Result<(Duration, f64), GrammarError> {
+    let Some((duration, target)) = input.split_once(':') else {
+        return Err(GrammarError::OutOfRange {
+            input: input.to_string(),
+            rule: "a stage is `DURATION:TARGET`, such as \"30s:1000\"",
+        });
+    };
+    let duration = parse_duration(duration)?;
+    if duration.is_zero() {
+        return Err(GrammarError::OutOfRange {
+            input: input.to_string(),
+            rule: "a stage must last longer than zero",
+        });
+    }
+    // A rate target may carry its unit: "30s:500/s".
+    let target = target.trim();
+    let target = target.strip_suffix("/s").unwrap_or(target);
+    let target = parse_number(target.trim()).ok_or_else(|| GrammarError::BadNumber {
+        input: input.to_string(),
+        what: "stage target",
+    })?;
+    if target < 0.0 {
+        return Err(GrammarError::OutOfRange {
+            input: input.to_string(),
+            rule: "a stage's target cannot be negative",
+        });
+    }
+    Ok((duration, target))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +249,23 @@ mod tests {
             parse_size("12XB"),
             Err(GrammarError::UnknownUnit { .. })
         ));
+    }
+
+    #[test]
+    fn stages() {
+        assert_eq!(
+            parse_stage("30s:1000"),
+            Ok((Duration::from_secs(30), 1000.0))
+        );
+        assert_eq!(parse_stage("10s:0"), Ok((Duration::from_secs(10), 0.0)));
+        assert_eq!(
+            parse_stage("10s:500/s"),
+            Ok((Duration::from_secs(10), 500.0))
+        );
+        assert!(parse_stage("30s").is_err());
+        assert!(parse_stage("0s:5").is_err());
+        assert!(parse_stage("5s:-1").is_err());
+        assert!(parse_stage("5s:many").is_err());
     }
 
     #[test]

@@ -115,6 +115,16 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let stages = options.stages.iter().map(|(duration, target)| {
+        let nanos = Literal::u64_suffixed(duration.as_nanos() as u64);
+        let target = Literal::f64_suffixed(*target);
+        quote! {
+            ::brunt::__private::Stage {
+                duration: ::core::time::Duration::from_nanos(#nanos),
+                target: #target,
+            }
+        }
+    });
     let line = quote_spanned!(ident.span()=> ::core::line!());
 
     quote! {
@@ -144,6 +154,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         tags: &[#(#tags),*],
                         criteria: &[#(#criteria),*],
                         escalate: #escalate,
+                        stages: &[#(#stages),*],
                     },
                     body: __BRUNT_BODY,
                 }

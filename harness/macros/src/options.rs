@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use brunt_grammar::{GrammarError, closest, parse_duration, parse_rate, parse_size};
+use brunt_grammar::{GrammarError, closest, parse_duration, parse_rate, parse_size, parse_stage};
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
@@ -26,6 +26,7 @@ const KEYS: &[&str] = &[
     "tags",
     "criteria",
     "escalate",
+    "stages",
 ];
 
 /// Keys inside `escalate(...)`.
@@ -50,6 +51,8 @@ pub struct Options {
     pub tags: Vec<String>,
     pub criteria: Vec<CriterionSpec>,
     pub escalate: Option<Escalate>,
+    /// `(duration, target)` per stage.
+    pub stages: Vec<(Duration, f64)>,
 }
 
 /// `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(...))`:
@@ -201,6 +204,21 @@ impl Options {
                 "iterations",
                 "an escalation lasts as many `step`s as it takes",
             ),
+            (
+                "stages",
+                "duration",
+                "a staged run lasts as long as its stages",
+            ),
+            (
+                "stages",
+                "iterations",
+                "a staged run lasts as long as its stages",
+            ),
+            (
+                "stages",
+                "escalate",
+                "choose stages you declare or an escalation that searches",
+            ),
         ];
         for (a, b, why) in pairs {
             if (key == a && has(b)) || (key == b && has(a)) {
@@ -290,6 +308,27 @@ impl Options {
                     ));
                 }
                 self.memory_limit = Some(bytes);
+            }
+            "stages" => {
+                let message = "`stages` takes a list of \"DURATION:TARGET\" strings such as `stages = [\"10s:100\", \"30s:1000\", \"10s:0\"]`";
+                let array: syn::ExprArray = input
+                    .parse()
+                    .map_err(|e| syn::Error::new(e.span(), message))?;
+                for element in &array.elems {
+                    match element {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => self.stages.push(
+                            parse_stage(&s.value())
+                                .map_err(|e| grammar_error(s.span(), "stages", e))?,
+                        ),
+                        other => return Err(syn::Error::new(other.span(), message)),
+                    }
+                }
+                if self.stages.is_empty() {
+                    return Err(syn::Error::new(array.span(), message));
+                }
             }
             "tags" => {
                 let message = "`tags` takes a list of strings such as `tags = [\"mcp\", \"slow\"]`";

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{GeneratorLoad, LoadRun};
+use super::{GeneratorLoad, LoadRun, Ramp};
 use crate::measure::{OpRecorder, ProgressBoard};
 
 /// When a closed run ends.
@@ -25,8 +25,12 @@ pub(crate) enum Stop {
     Count(u64),
 }
 
+/// How often an idle worker of a ramping run checks whether the ramp has
+/// reached it.
+const RAMP_IDLE: Duration = Duration::from_millis(5);
+
 /// One closed run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ClosedPlan {
     /// Concurrent workers.
     pub(crate) workers: u32,
@@ -40,6 +44,8 @@ pub(crate) struct ClosedPlan {
     pub(crate) record: bool,
     /// The run's time origin, for the per-second series.
     pub(crate) origin: Instant,
+    /// Stages: worker `i` runs only while the ramp's level is above `i`.
+    pub(crate) ramp: Option<Ramp>,
 }
 
 /// Ops a worker runs back to back before yielding to the other workers on
@@ -78,6 +84,7 @@ struct WorkerState {
 /// per-op `catch_unwind` (which would keep the op from being inlined and
 /// cost a no-op loop several percent); [`worker`] catches a panic once for
 /// the whole loop and restarts it.
+#[allow(clippy::too_many_arguments)]
 async fn worker_loop<F, Fut, T, E>(
     op: &F,
     indices: &IndexSource,
@@ -86,12 +93,23 @@ async fn worker_loop<F, Fut, T, E>(
     record: bool,
     shares_thread: bool,
     state: &WorkerState,
+    ramp: Option<(&Ramp, Instant, usize)>,
 ) where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
     let mut since_yield = 0u32;
     loop {
+        if let Some((ramp, began, me)) = ramp {
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return;
+            }
+            if me as f64 >= ramp.level_at(now - began) {
+                tokio::time::sleep(RAMP_IDLE).await;
+                continue;
+            }
+        }
         since_yield += 1;
         if shares_thread && since_yield == OPS_PER_YIELD {
             since_yield = 0;
@@ -126,6 +144,7 @@ async fn worker_loop<F, Fut, T, E>(
 /// costs one op, never the worker. (Only Brunt's own code runs outside the
 /// op in the loop, and it does not panic: a caught panic is always an op's.
 /// Its latency is not recorded: the op never finished.)
+#[allow(clippy::too_many_arguments)]
 async fn worker<F, Fut, T, E>(
     op: &F,
     indices: &IndexSource,
@@ -133,6 +152,7 @@ async fn worker<F, Fut, T, E>(
     recorder: &RefCell<OpRecorder>,
     record: bool,
     shares_thread: bool,
+    ramp: Option<(&Ramp, Instant, usize)>,
 ) where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -147,6 +167,7 @@ async fn worker<F, Fut, T, E>(
             record,
             shares_thread,
             &state,
+            ramp,
         );
         match AssertUnwindSafe(run).catch_unwind().await {
             Ok(()) => return,
@@ -198,6 +219,8 @@ where
                 let workers_here = plan.workers as usize / threads
                     + usize::from(t < plan.workers as usize % threads);
                 let indices = &indices;
+                let plan = &plan;
+                let ramp = plan.ramp.as_ref();
                 let tally = plan.record.then(|| progress.register());
                 std::thread::Builder::new()
                     .name(format!("brunt-driver-{t}"))
@@ -206,7 +229,7 @@ where
                         let recorder = RefCell::new(OpRecorder::new(tally, origin));
                         handle.block_on(async {
                             let mut running: FuturesUnordered<_> = (0..workers_here)
-                                .map(|_| {
+                                .map(|j| {
                                     worker(
                                         op,
                                         indices,
@@ -214,6 +237,7 @@ where
                                         &recorder,
                                         plan.record,
                                         workers_here > 1,
+                                        ramp.map(|r| (r, began, t + j * threads)),
                                     )
                                 })
                                 .collect();
@@ -275,6 +299,7 @@ mod tests {
             first_index: 0,
             record: true,
             origin: Instant::now(),
+            ramp: None,
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -303,6 +328,7 @@ mod tests {
             first_index: 0,
             record: true,
             origin: Instant::now(),
+            ramp: None,
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
@@ -328,6 +354,7 @@ mod tests {
             first_index: 0,
             record: true,
             origin: Instant::now(),
+            ramp: None,
         };
         run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let seen = seen.into_inner().unwrap();
@@ -351,6 +378,7 @@ mod tests {
             first_index: 0,
             record: true,
             origin: Instant::now(),
+            ramp: None,
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

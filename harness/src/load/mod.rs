@@ -14,12 +14,15 @@ mod closed;
 mod error;
 mod escalation;
 mod open;
+mod stages;
 
 pub(crate) use closed::{ClosedPlan, Stop, run_closed};
 pub use error::{DriveError, DriveSummary};
 pub use escalation::Escalation;
 pub(crate) use escalation::next_level;
 pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
+pub(crate) use stages::Ramp;
+pub use stages::Stage;
 
 use crate::measure::OpRecorder;
 use std::time::Duration;

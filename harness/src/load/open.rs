@@ -21,7 +21,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{LoadRun, Stop};
+use super::{LoadRun, Ramp, Stop};
 use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
 
 /// An op that started more than this after its intended start is `late`
@@ -29,7 +29,7 @@ use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
 const LATE_AFTER: Duration = Duration::from_millis(2);
 
 /// One open run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct OpenPlan {
     /// Arrivals per second.
     pub(crate) rate: f64,
@@ -45,6 +45,8 @@ pub(crate) struct OpenPlan {
     pub(crate) record: bool,
     /// The run's time origin, for the per-second series.
     pub(crate) origin: Instant,
+    /// Stages: arrivals follow this rate profile instead of `rate`.
+    pub(crate) ramp: Option<Ramp>,
 }
 
 /// How the arrival threads spent their time, summed over threads. A
@@ -111,9 +113,10 @@ where
     Fut: Future<Output = Result<T, E>>,
 {
     let threads = plan.threads.max(1);
-    let total_arrivals = match plan.stop {
-        Stop::Count(n) => n,
-        Stop::After(d) => (d.as_secs_f64() * plan.rate).ceil() as u64,
+    let total_arrivals = match (&plan.ramp, plan.stop) {
+        (Some(ramp), _) => ramp.arrivals(),
+        (None, Stop::Count(n)) => n,
+        (None, Stop::After(d)) => (d.as_secs_f64() * plan.rate).ceil() as u64,
     };
     let in_flight_per_thread = (plan.max_in_flight as usize).div_ceil(threads).max(1);
     let late_after = LATE_AFTER.max(Duration::from_secs_f64(1.0 / plan.rate));
@@ -121,6 +124,7 @@ where
     let results: Vec<(OpRecorder, Instant, GeneratorLoad)> = std::thread::scope(|scope| {
         let spawned: Vec<_> = (0..threads)
             .map(|j| {
+                let plan = &plan;
                 let tally = plan.record.then(|| progress.register());
                 std::thread::Builder::new()
                     .name(format!("brunt-arrivals-{j}"))
@@ -131,7 +135,7 @@ where
                         let wall_before = Instant::now();
                         let (last_issue, waiting) = handle.block_on(arrivals(
                             op,
-                            &plan,
+                            plan,
                             j as u64,
                             threads as u64,
                             total_arrivals,
@@ -205,7 +209,11 @@ where
     let mut arrival = lane;
     let mut waiting = Duration::ZERO;
     while arrival < total_arrivals {
-        let intended = start + Duration::from_secs_f64(arrival as f64 / plan.rate);
+        let due = match &plan.ramp {
+            Some(ramp) => ramp.time_of(arrival).unwrap_or_else(|| ramp.total()),
+            None => Duration::from_secs_f64(arrival as f64 / plan.rate),
+        };
+        let intended = start + due;
         // Ahead of schedule: complete what finishes while waiting for the
         // next arrival's time. (Time spent here is the generator's slack.)
         let now = Instant::now();
@@ -291,6 +299,7 @@ mod tests {
             first_index: 0,
             record: true,
             origin: Instant::now(),
+            ramp: None,
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -325,6 +334,7 @@ mod tests {
             first_index: 0,
             record: true,
             origin: Instant::now(),
+            ramp: None,
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

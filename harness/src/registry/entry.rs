@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::Stress;
 use crate::criteria::Criterion;
-use crate::load::Escalation;
+use crate::load::{Escalation, Stage};
 
 /// What a scenario body returns; an `Err` is outcome `error`.
 pub type ScenarioResult = anyhow::Result<()>;
@@ -56,6 +56,8 @@ pub struct Declared {
     pub criteria: &'static [Criterion],
     /// Escalation: concurrency raised step by step until a condition breaks.
     pub escalate: Option<Escalation>,
+    /// Stages: a load ramped linearly from target to target.
+    pub stages: &'static [Stage],
 }
 
 /// One registered scenario.

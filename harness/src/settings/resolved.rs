@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::load::{Escalation, next_level};
+use crate::load::{Escalation, Stage, next_level};
 use crate::registry::Declared;
 use crate::settings::EnvSettings;
 
@@ -60,6 +60,8 @@ pub struct Resolved {
     pub inline: bool,
     /// Escalation, its step scaled.
     pub escalate: Option<Escalation>,
+    /// Stages, their durations scaled.
+    pub stages: Vec<Stage>,
 }
 
 fn scale_duration(d: Duration, scale: f64) -> Duration {
@@ -83,9 +85,19 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         step: scale_duration(e.step, scale),
         ..e
     });
+    let stages: Vec<Stage> = declared
+        .stages
+        .iter()
+        .map(|s| Stage {
+            duration: scale_duration(s.duration, scale),
+            target: s.target,
+        })
+        .collect();
+    let staged: Duration = stages.iter().map(|s| s.duration).sum();
     let timeout = match declared.timeout {
         Some(t) => t.max(scale_duration(t, scale)),
         None => match (budget, escalate) {
+            _ if !stages.is_empty() => 2 * (warmup + staged) + DEADLINE_MARGIN,
             (_, Some(e)) => 2 * (warmup + e.step * escalation_steps(&e)) + DEADLINE_MARGIN,
             (Budget::Duration(d), None) => 2 * (d + warmup) + DEADLINE_MARGIN,
             _ => DEFAULT_TIMEOUT.max(scale_duration(DEFAULT_TIMEOUT, scale)),
@@ -105,6 +117,7 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         report_dir: env.report_dir.clone().unwrap_or_else(default_report_dir),
         inline: env.inline.unwrap_or(false),
         escalate,
+        stages,
     }
 }
 
@@ -157,6 +170,7 @@ mod tests {
         tags: &[],
         criteria: &[],
         escalate: None,
+        stages: &[],
     };
 
     #[test]
