@@ -9,6 +9,7 @@ use libtest_mimic::{Arguments, FormatSetting, Trial};
 use super::CHILD_ENV;
 use super::child::run_child;
 use super::parent::{TrialOptions, run_trial};
+use super::progress::progress_wanted;
 use crate::registry::{ScenarioEntry, all_scenarios};
 use crate::report::{SnapshotCheck, unreferenced_snapshots};
 use crate::settings::EnvSettings;
@@ -33,9 +34,11 @@ pub fn main() {
     };
     // One scenario at a time: measurements must not share the machine.
     args.test_threads = Some(1);
+    let quiet = args.quiet || matches!(args.format, Some(FormatSetting::Terse));
     let options = TrialOptions {
         nocapture: args.nocapture,
-        quiet: args.quiet || matches!(args.format, Some(FormatSetting::Terse)),
+        quiet,
+        progress: !quiet && progress_wanted(),
     };
     let scenarios = all_scenarios();
     if scenarios.is_empty() && !args.list {

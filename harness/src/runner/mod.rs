@@ -12,6 +12,7 @@ mod assemble;
 mod child;
 mod entry;
 mod parent;
+mod progress;
 
 pub use entry::main;
 

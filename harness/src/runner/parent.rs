@@ -11,6 +11,7 @@ use libtest_mimic::Failed;
 use super::CHILD_ENV;
 use super::assemble::{assemble, record_from_stream, run_info, scenario_info};
 use super::child::execute;
+use super::progress::LiveProgress;
 use crate::criteria::Dimension;
 use crate::measure::ProcessProbe;
 use crate::registry::ScenarioEntry;
@@ -33,6 +34,8 @@ pub(crate) struct TrialOptions {
     pub(crate) nocapture: bool,
     /// `--format terse` / `-q`: print verdicts of failures only.
     pub(crate) quiet: bool,
+    /// Draw live progress (a terminal on stderr, outside CI).
+    pub(crate) progress: bool,
 }
 
 /// Why the parent ended the child, when it did.
@@ -166,6 +169,18 @@ fn spawn_child(
     command.spawn()
 }
 
+/// How long a run is expected to last, for the progress bar: its warm-up and
+/// measured load, when the declaration says.
+fn expected_length(settings: &Resolved) -> Option<Duration> {
+    let staged: Duration = settings.stages.iter().map(|s| s.duration).sum();
+    let load = match settings.budget {
+        _ if !staged.is_zero() => Some(staged),
+        crate::settings::Budget::Duration(d) => Some(d),
+        _ => None,
+    };
+    load.map(|d| d + settings.warmup)
+}
+
 /// Kills the child's whole process group (the child and anything it started
 /// that is still in its group).
 fn kill_group(child: &mut Child) {
@@ -219,6 +234,13 @@ fn isolate(
     let mut probe = settings
         .memory_limit
         .and_then(|_| ProcessProbe::open(child.id()).ok());
+    let mut progress = (options.progress && !options.nocapture).then(|| {
+        LiveProgress::start(
+            &entry.trial_name(),
+            &paths.stream,
+            expected_length(settings),
+        )
+    });
     let mut intervention = None;
     let status = loop {
         match child.try_wait() {
@@ -238,8 +260,14 @@ fn isolate(
             kill_group(&mut child);
             break child.wait().ok();
         }
+        if let Some(progress) = progress.as_mut() {
+            progress.tick();
+        }
         std::thread::sleep(WATCH_INTERVAL);
     };
+    if let Some(progress) = progress {
+        progress.finish();
+    }
     // Anything the scenario started in its group and left behind goes too.
     kill_group(&mut child);
     let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
