@@ -498,7 +498,7 @@ impl Stress {
             }
             let mut metrics = BTreeMap::new();
             load_metrics(&step_totals, &mut metrics);
-            let verdicts = evaluate(escalation.until, None, &metrics);
+            let verdicts = evaluate(escalation.until, None, &metrics, &Default::default());
             let broken: Vec<String> = verdicts
                 .iter()
                 .filter(|v| !v.passed)

@@ -17,7 +17,26 @@ pub struct CriterionSpec {
     /// The number as written, in `unit`.
     pub value: f64,
     pub unit: Option<Unit>,
+    /// `window("10s", …)`: must hold in every window of this length.
+    pub window: Option<std::time::Duration>,
 }
+
+/// Metrics a `window(...)` criterion can name: the ones the per-second load
+/// series can compute for any stretch of the run.
+const WINDOW_METRICS: &[&str] = &[
+    "ops",
+    "errors",
+    "success_rate",
+    "throughput",
+    "latency.min",
+    "latency.mean",
+    "latency.p50",
+    "latency.p90",
+    "latency.p95",
+    "latency.p99",
+    "latency.p999",
+    "latency.max",
+];
 
 fn metric_path(input: ParseStream) -> syn::Result<(String, proc_macro2::TokenStream)> {
     let mut name = String::new();
@@ -139,30 +158,91 @@ fn target(input: ParseStream) -> syn::Result<(f64, String, Option<Unit>, Span)> 
     Ok((value, written, unit, span))
 }
 
+/// One `METRIC OP NUMBER[UNIT]`.
+fn simple_criterion(input: ParseStream) -> syn::Result<(CriterionSpec, proc_macro2::TokenStream)> {
+    let (metric, metric_tokens) = metric_path(input)?;
+    let dimension = check_metric_name(&metric)
+        .map_err(|e| syn::Error::new_spanned(&metric_tokens, e.to_string()))?;
+    let (op, op_text) = operator(input)?;
+    let (value, written, unit, target_span) = target(input)?;
+    check_criterion_unit(&metric, dimension, unit)
+        .map_err(|e| syn::Error::new(target_span, e.to_string()))?;
+    let expr = format!("{metric} {op_text} {written}");
+    let spec = CriterionSpec {
+        expr,
+        metric,
+        op,
+        value,
+        unit,
+        window: None,
+    };
+    Ok((spec, metric_tokens))
+}
+
+/// `window("10s", METRIC OP NUMBER[UNIT])`.
+fn window_criterion(
+    keyword: &syn::Ident,
+    input: ParseStream,
+) -> syn::Result<(CriterionSpec, proc_macro2::TokenStream)> {
+    let content;
+    syn::parenthesized!(content in input);
+    let length: syn::LitStr = content.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "`window` takes a length and a criterion: `window(\"10s\", throughput >= 500/s)`",
+        )
+    })?;
+    let window = brunt_grammar::parse_duration(&length.value())
+        .map_err(|e| syn::Error::new(length.span(), format!("invalid window: {e}")))?;
+    if window.as_nanos() % 1_000_000_000 != 0 || window.is_zero() {
+        return Err(syn::Error::new(
+            length.span(),
+            "a window is a whole number of seconds, such as \"10s\" or \"1m\"",
+        ));
+    }
+    content.parse::<Token![,]>()?;
+    let (mut spec, tokens) = simple_criterion(&content)?;
+    if !WINDOW_METRICS.contains(&spec.metric.as_str()) {
+        return Err(syn::Error::new_spanned(
+            &tokens,
+            format!(
+                "`window` can judge the load metrics only ({}); `{}` is not one",
+                WINDOW_METRICS.join(", "),
+                spec.metric
+            ),
+        ));
+    }
+    if !content.is_empty() {
+        return Err(content.error("expected `)` after the windowed criterion"));
+    }
+    spec.expr = format!("window(\"{}\", {})", length.value(), spec.expr);
+    spec.window = Some(window);
+    let mut all = quote::quote!(#keyword);
+    all.extend(tokens);
+    Ok((spec, all))
+}
+
 pub fn parse_criteria(input: ParseStream) -> syn::Result<Vec<CriterionSpec>> {
     let mut criteria = Vec::new();
     while !input.is_empty() {
-        let (metric, metric_tokens) = metric_path(input)?;
-        let dimension = check_metric_name(&metric)
-            .map_err(|e| syn::Error::new_spanned(&metric_tokens, e.to_string()))?;
-        let (op, op_text) = operator(input)?;
-        let (value, written, unit, target_span) = target(input)?;
-        check_criterion_unit(&metric, dimension, unit)
-            .map_err(|e| syn::Error::new(target_span, e.to_string()))?;
-        let expr = format!("{metric} {op_text} {written}");
-        if criteria.iter().any(|c: &CriterionSpec| c.expr == expr) {
+        let fork = input.fork();
+        let is_window = fork
+            .call(syn::ext::IdentExt::parse_any)
+            .is_ok_and(|i: syn::Ident| i == "window")
+            && fork.peek(syn::token::Paren);
+        let (spec, tokens) = if is_window {
+            let keyword: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            window_criterion(&keyword, input)?
+        } else {
+            simple_criterion(input)?
+        };
+        if criteria.iter().any(|c: &CriterionSpec| c.expr == spec.expr) {
             return Err(syn::Error::new_spanned(
-                &metric_tokens,
-                format!("criterion `{expr}` is given twice"),
+                &tokens,
+                format!("criterion `{}` is given twice", spec.expr),
             ));
         }
-        criteria.push(CriterionSpec {
-            expr,
-            metric,
-            op,
-            value,
-            unit,
-        });
+        criteria.push(spec);
         if input.is_empty() {
             break;
         }

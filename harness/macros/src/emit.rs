@@ -169,6 +169,13 @@ fn criterion_tokens(c: &CriterionSpec) -> TokenStream {
     let op = op_tokens(c.op);
     let target = Literal::f64_suffixed(c.value);
     let unit = unit_tokens(c.unit);
+    let window = match c.window {
+        Some(w) => {
+            let secs = Literal::u64_suffixed(w.as_secs());
+            quote!(::core::option::Option::Some(::core::time::Duration::from_secs(#secs)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::brunt::__private::Criterion {
             expr: #expr,
@@ -176,6 +183,7 @@ fn criterion_tokens(c: &CriterionSpec) -> TokenStream {
             op: #op,
             target: #target,
             unit: #unit,
+            window: #window,
         }
     }
 }

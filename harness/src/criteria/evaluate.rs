@@ -9,14 +9,25 @@ use std::collections::BTreeMap;
 /// run is judged not to have applied the load it declared.
 pub(crate) const RATE_TOLERANCE: f64 = 0.03;
 
+/// The metrics of each whole window of the measured load, by window length
+/// in seconds: `(start in ms since the run started, metrics)`.
+pub(crate) type Windows = BTreeMap<u64, Vec<(f64, BTreeMap<String, MetricValue>)>>;
+
 /// One verdict per criterion, in declaration order; under the open model, a
 /// last, implicit one that the declared rate was actually offered.
 pub(crate) fn evaluate(
     criteria: &[Criterion],
     declared_rate: Option<f64>,
     metrics: &BTreeMap<String, MetricValue>,
+    windows: &Windows,
 ) -> Vec<Verdict> {
-    let mut verdicts: Vec<Verdict> = criteria.iter().map(|c| evaluate_one(c, metrics)).collect();
+    let mut verdicts: Vec<Verdict> = criteria
+        .iter()
+        .map(|c| match c.window {
+            Some(length) => evaluate_windowed(c, length, windows),
+            None => evaluate_one(c, metrics),
+        })
+        .collect();
     if let Some(rate) = declared_rate {
         let floor = rate * (1.0 - RATE_TOLERANCE);
         // Not declared, so it has no `'static` text; the verdict gets its
@@ -28,6 +39,7 @@ pub(crate) fn evaluate(
             op: crate::criteria::CmpOp::Ge,
             target: floor,
             unit: Some(Unit::PerSecond),
+            window: None,
         };
         let mut verdict = evaluate_one(&implicit, metrics);
         verdict.expr = expr;
@@ -39,6 +51,51 @@ pub(crate) fn evaluate(
         verdicts.push(verdict);
     }
     verdicts
+}
+
+/// A windowed criterion holds when it holds in every whole window; its
+/// verdict reports the first window that broke it (or the worst actual).
+fn evaluate_windowed(
+    criterion: &Criterion,
+    length: std::time::Duration,
+    windows: &Windows,
+) -> Verdict {
+    let seconds = length.as_secs();
+    let inner = Criterion {
+        window: None,
+        ..*criterion
+    };
+    let all = windows.get(&seconds).map(Vec::as_slice).unwrap_or_default();
+    if all.is_empty() {
+        return Verdict {
+            expr: criterion.expr.to_string(),
+            metric: criterion.metric.to_string(),
+            actual: None,
+            unit: None,
+            passed: false,
+            reason: format!(
+                "the measured load held no whole {seconds}s window (windows leave out the run's first and last, partial, seconds)"
+            ),
+        };
+    }
+    let verdicts: Vec<(f64, Verdict)> = all
+        .iter()
+        .map(|(start, m)| (*start, evaluate_one(&inner, m)))
+        .collect();
+    let failed = verdicts.iter().find(|(_, v)| !v.passed);
+    let (start, chosen) = failed.unwrap_or(&verdicts[0]);
+    let mut verdict = chosen.clone();
+    verdict.expr = criterion.expr.to_string();
+    verdict.reason = match failed {
+        Some(_) => format!(
+            "window {:.0}–{:.0}s: {}",
+            start / 1e3,
+            start / 1e3 + seconds as f64,
+            chosen.reason
+        ),
+        None => format!("held in all {} windows of {seconds}s", verdicts.len()),
+    };
+    verdict
 }
 
 fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) -> Verdict {
@@ -110,7 +167,8 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
         .split_once(criterion.op.symbol())
         .map_or_else(
             || format_value(target_base, target_unit.dimension()),
-            |(_, t)| t.trim().to_string(),
+            // A windowed expression ends with the window's `)`.
+            |(_, t)| t.trim().trim_end_matches(')').to_string(),
         );
     let reason = if passed {
         format!("{shown_actual} {} {target_text}", criterion.op)
@@ -158,22 +216,23 @@ mod tests {
         op: CmpOp::Le,
         target: 20.0,
         unit: Some(Unit::Milliseconds),
+        window: None,
     };
 
     #[test]
     fn compares_in_base_units() {
         let m = metrics(&[("latency.p99", Some(19_000_000.0), "ns")]);
-        let v = evaluate(&[P99], None, &m);
+        let v = evaluate(&[P99], None, &m, &Windows::new());
         assert!(v[0].passed, "{}", v[0].reason);
         let m = metrics(&[("latency.p99", Some(21_000_000.0), "ns")]);
-        let v = evaluate(&[P99], None, &m);
+        let v = evaluate(&[P99], None, &m, &Windows::new());
         assert!(!v[0].passed);
         assert!(v[0].reason.contains("21"), "{}", v[0].reason);
     }
 
     #[test]
     fn unrecorded_metric_fails_with_that_reason() {
-        let v = evaluate(&[P99], None, &BTreeMap::new());
+        let v = evaluate(&[P99], None, &BTreeMap::new(), &Windows::new());
         assert!(!v[0].passed);
         assert_eq!(v[0].actual, None);
         assert!(v[0].reason.contains("never recorded"), "{}", v[0].reason);
@@ -182,7 +241,7 @@ mod tests {
     #[test]
     fn metric_without_value_fails() {
         let m = metrics(&[("latency.p99", None, "ns")]);
-        let v = evaluate(&[P99], None, &m);
+        let v = evaluate(&[P99], None, &m, &Windows::new());
         assert!(!v[0].passed);
         assert!(
             v[0].reason.contains("fewer than 3 samples"),
@@ -194,13 +253,13 @@ mod tests {
     #[test]
     fn the_open_model_must_offer_its_declared_rate() {
         let reached = metrics(&[("offered_rate", Some(495.0), "/s")]);
-        let v = evaluate(&[], Some(500.0), &reached);
+        let v = evaluate(&[], Some(500.0), &reached, &Windows::new());
         assert_eq!(v.len(), 1);
         assert!(v[0].passed, "{}", v[0].reason);
         assert_eq!(v[0].expr, "offered_rate >= 485/s");
         let short = metrics(&[("offered_rate", Some(400.0), "/s")]);
-        assert!(!evaluate(&[], Some(500.0), &short)[0].passed);
-        assert!(!evaluate(&[], Some(500.0), &BTreeMap::new())[0].passed);
+        assert!(!evaluate(&[], Some(500.0), &short, &Windows::new())[0].passed);
+        assert!(!evaluate(&[], Some(500.0), &BTreeMap::new(), &Windows::new())[0].passed);
     }
 
     #[test]
@@ -211,8 +270,14 @@ mod tests {
             op: CmpOp::Le,
             target: 20.0,
             unit: Some(Unit::Milliseconds),
+            window: None,
         };
-        let v = evaluate(&[c], None, &metrics(&[("sessions", Some(3.0), "count")]));
+        let v = evaluate(
+            &[c],
+            None,
+            &metrics(&[("sessions", Some(3.0), "count")]),
+            &Windows::new(),
+        );
         assert!(!v[0].passed);
         assert!(v[0].reason.contains("`count`"), "{}", v[0].reason);
     }

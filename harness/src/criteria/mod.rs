@@ -7,5 +7,5 @@ mod evaluate;
 mod model;
 
 pub use brunt_grammar::{CmpOp, Dimension, Unit};
-pub(crate) use evaluate::{RATE_TOLERANCE, evaluate};
+pub(crate) use evaluate::{RATE_TOLERANCE, Windows, evaluate};
 pub use model::{Criterion, Verdict};

@@ -1,5 +1,7 @@
 //! A criterion as declared, and its verdict on one run.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::criteria::{CmpOp, Unit};
@@ -17,6 +19,9 @@ pub struct Criterion {
     pub target: f64,
     /// The target's unit; `None` for a plain number.
     pub unit: Option<Unit>,
+    /// `window("10s", …)`: the criterion must hold in every window of this
+    /// many whole seconds of the measured load, not just overall.
+    pub window: Option<Duration>,
 }
 
 /// A criterion's verdict, as written to the report.

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use crate::report::LoadPoint;
+use super::{OpTotals, load_metrics};
+use crate::report::{LoadPoint, MetricValue};
 
 /// One thread's ops that finished within one second of the run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -129,6 +130,39 @@ impl Timeline {
                 *entry.2.entry(value).or_default() += count;
             }
         }
+    }
+
+    /// The metrics of every whole window of `seconds` seconds, anchored at
+    /// the first whole second of the measured load. The first and last
+    /// seconds that saw ops are left out: the load covered them only in part.
+    pub(crate) fn windows(&self, seconds: u64) -> Vec<(f64, BTreeMap<String, MetricValue>)> {
+        let (Some(first), Some(last)) = (
+            self.seconds.keys().next().copied(),
+            self.seconds.keys().next_back().copied(),
+        ) else {
+            return Vec::new();
+        };
+        let (first, last) = (first + 1, last.saturating_sub(1));
+        let mut out = Vec::new();
+        let mut start = first;
+        while seconds > 0 && start + seconds - 1 <= last {
+            let mut totals = OpTotals {
+                measured: Duration::from_secs(seconds),
+                ..OpTotals::default()
+            };
+            for (_, (ops, errors, bins)) in self.seconds.range(start..start + seconds) {
+                totals.ops += ops;
+                totals.errors += errors;
+                for (value, count) in bins {
+                    totals.latency.saturating_record_n(*value, *count);
+                }
+            }
+            let mut metrics = BTreeMap::new();
+            load_metrics(&totals, &mut metrics);
+            out.push((start as f64 * 1e3, metrics));
+            start += seconds;
+        }
+        out
     }
 
     /// One point per second that saw a finished op, with percentiles from

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
+use crate::criteria::{RATE_TOLERANCE, Unit, Windows, evaluate};
 use crate::measure::{
     OpTotals, escalation_metrics, generator_bottleneck, load_metrics, resource_metrics,
 };
@@ -266,7 +266,17 @@ pub(crate) fn assemble(
         metrics.insert(name, value);
     }
     let declared_rate = record.totals.as_ref().and_then(|t| t.declared_rate);
-    let criteria = evaluate(entry.declared.criteria, declared_rate, &metrics);
+    let mut windows = Windows::new();
+    if let Some(totals) = &record.totals {
+        for c in entry.declared.criteria {
+            if let Some(length) = c.window {
+                windows
+                    .entry(length.as_secs())
+                    .or_insert_with(|| totals.timeline.windows(length.as_secs()));
+            }
+        }
+    }
+    let criteria = evaluate(entry.declared.criteria, declared_rate, &metrics, &windows);
     let taint = declared_rate.and_then(|rate| generator_bottleneck(rate, RATE_TOLERANCE, &metrics));
     let tainted = taint.is_some();
     if let Some(finding) = taint {

@@ -20,6 +20,8 @@ use brunt::prelude::*;
         target.rss.peak < 1GiB,
         sessions_open != 3,
         cpu.mean <= 150%,
+        window("10s", throughput >= 900/s),
+        window("1m", latency.p99 <= 30ms),
     ),
 )]
 async fn echo_roundtrip(s: &mut Stress) -> anyhow::Result<()> {
