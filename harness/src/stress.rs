@@ -17,7 +17,7 @@ use crate::load::{
     ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Ramp, Stage, Stop,
     next_level, run_closed, run_open,
 };
-use crate::measure::{OpTotals, ProgressBoard, load_metrics};
+use crate::measure::{AbortWatch, OpTotals, ProgressBoard, load_metrics};
 use crate::registry::ScenarioEntry;
 use crate::report::{
     Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord, StreamWriter,
@@ -80,6 +80,7 @@ pub struct Stress {
     stream: Arc<StreamWriter>,
     progress: Arc<ProgressBoard>,
     watched: Arc<Mutex<Vec<u32>>>,
+    abort: AbortWatch,
     next_index: u64,
     collected: Collected,
 }
@@ -94,6 +95,7 @@ impl Stress {
         stream: Arc<StreamWriter>,
         progress: Arc<ProgressBoard>,
         watched: Arc<Mutex<Vec<u32>>>,
+        abort: AbortWatch,
     ) -> Stress {
         Stress {
             entry,
@@ -103,6 +105,7 @@ impl Stress {
             stream,
             progress,
             watched,
+            abort,
             next_index: 0,
             collected: Collected {
                 totals: None,
@@ -383,6 +386,7 @@ impl Stress {
                         record,
                         origin: s.origin,
                         ramp,
+                        cancel: s.abort.cancel(),
                     };
                     run_open(plan, &s.runtime, op, &s.progress)
                 }
@@ -395,6 +399,7 @@ impl Stress {
                         record,
                         origin: s.origin,
                         ramp,
+                        cancel: s.abort.cancel(),
                     };
                     run_closed(plan, &s.runtime, op, &s.progress)
                 }
@@ -485,6 +490,7 @@ impl Stress {
                 record: true,
                 origin: self.origin,
                 ramp: None,
+                cancel: self.abort.cancel(),
             };
             let run = run_closed(plan, &self.runtime, op, &self.progress);
             self.next_index = run.next_index;
@@ -533,7 +539,7 @@ impl Stress {
             self.stream.append(&StreamRecord::Step(step.clone()));
             let held = step.held;
             self.collected.steps.push(step);
-            if !held {
+            if !held || self.abort.reason().is_some() {
                 break;
             }
             match next_level(level, escalation) {

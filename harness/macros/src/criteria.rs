@@ -19,7 +19,22 @@ pub struct CriterionSpec {
     pub unit: Option<Unit>,
     /// `window("10s", …)`: must hold in every window of this length.
     pub window: Option<std::time::Duration>,
+    /// `abort(…)`: stop the scenario as soon as this can no longer hold.
+    pub abort: bool,
 }
+
+/// Metrics an `abort(...)` criterion can watch live: they only ever grow,
+/// so once an upper bound is crossed it can never hold again.
+const ABORT_METRICS: &[&str] = &[
+    "ops",
+    "errors",
+    "rss.peak",
+    "threads.peak",
+    "fds.peak",
+    "target.rss.peak",
+    "target.threads.peak",
+    "target.fds.peak",
+];
 
 /// Metrics a `window(...)` criterion can name: the ones the per-second load
 /// series can compute for any stretch of the run.
@@ -175,6 +190,7 @@ fn simple_criterion(input: ParseStream) -> syn::Result<(CriterionSpec, proc_macr
         value,
         unit,
         window: None,
+        abort: false,
     };
     Ok((spec, metric_tokens))
 }
@@ -222,19 +238,59 @@ fn window_criterion(
     Ok((spec, all))
 }
 
+/// `abort(METRIC OP NUMBER[UNIT])`.
+fn abort_criterion(
+    keyword: &syn::Ident,
+    input: ParseStream,
+) -> syn::Result<(CriterionSpec, proc_macro2::TokenStream)> {
+    let content;
+    syn::parenthesized!(content in input);
+    let (mut spec, tokens) = simple_criterion(&content)?;
+    if !ABORT_METRICS.contains(&spec.metric.as_str()) {
+        return Err(syn::Error::new_spanned(
+            &tokens,
+            format!(
+                "`abort` watches metrics that only grow ({}); `{}` is not one",
+                ABORT_METRICS.join(", "),
+                spec.metric
+            ),
+        ));
+    }
+    if !matches!(spec.op, CmpOp::Le | CmpOp::Lt) {
+        return Err(syn::Error::new_spanned(
+            &tokens,
+            "`abort` needs an upper bound (`<=` or `<`): only a bound crossed by a growing metric is hopeless",
+        ));
+    }
+    if !content.is_empty() {
+        return Err(content.error("expected `)` after the criterion"));
+    }
+    spec.expr = format!("abort({})", spec.expr);
+    spec.abort = true;
+    let mut all = quote::quote!(#keyword);
+    all.extend(tokens);
+    Ok((spec, all))
+}
+
 pub fn parse_criteria(input: ParseStream) -> syn::Result<Vec<CriterionSpec>> {
     let mut criteria = Vec::new();
     while !input.is_empty() {
         let fork = input.fork();
-        let is_window = fork
+        let wrapper = fork
             .call(syn::ext::IdentExt::parse_any)
-            .is_ok_and(|i: syn::Ident| i == "window")
-            && fork.peek(syn::token::Paren);
-        let (spec, tokens) = if is_window {
-            let keyword: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
-            window_criterion(&keyword, input)?
-        } else {
-            simple_criterion(input)?
+            .ok()
+            .filter(|_| fork.peek(syn::token::Paren))
+            .map(|i: syn::Ident| i.to_string());
+        let (spec, tokens) = match wrapper.as_deref() {
+            Some("window") => {
+                let keyword: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+                window_criterion(&keyword, input)?
+            }
+            Some("abort") => {
+                let keyword: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+                abort_criterion(&keyword, input)?
+            }
+            _ => simple_criterion(input)?,
         };
         if criteria.iter().any(|c: &CriterionSpec| c.expr == spec.expr) {
             return Err(syn::Error::new_spanned(

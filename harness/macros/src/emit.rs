@@ -176,6 +176,7 @@ fn criterion_tokens(c: &CriterionSpec) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let abort = c.abort;
     quote! {
         ::brunt::__private::Criterion {
             expr: #expr,
@@ -184,6 +185,7 @@ fn criterion_tokens(c: &CriterionSpec) -> TokenStream {
             target: #target,
             unit: #unit,
             window: #window,
+            abort: #abort,
         }
     }
 }

@@ -40,6 +40,7 @@ pub(crate) fn evaluate(
             target: floor,
             unit: Some(Unit::PerSecond),
             window: None,
+            abort: false,
         };
         let mut verdict = evaluate_one(&implicit, metrics);
         verdict.expr = expr;
@@ -63,6 +64,7 @@ fn evaluate_windowed(
     let seconds = length.as_secs();
     let inner = Criterion {
         window: None,
+        abort: false,
         ..*criterion
     };
     let all = windows.get(&seconds).map(Vec::as_slice).unwrap_or_default();
@@ -217,6 +219,7 @@ mod tests {
         target: 20.0,
         unit: Some(Unit::Milliseconds),
         window: None,
+        abort: false,
     };
 
     #[test]
@@ -271,6 +274,7 @@ mod tests {
             target: 20.0,
             unit: Some(Unit::Milliseconds),
             window: None,
+            abort: false,
         };
         let v = evaluate(
             &[c],

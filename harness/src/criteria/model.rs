@@ -22,6 +22,9 @@ pub struct Criterion {
     /// `window("10s", …)`: the criterion must hold in every window of this
     /// many whole seconds of the measured load, not just overall.
     pub window: Option<Duration>,
+    /// `abort(…)`: the scenario is stopped as soon as this can no longer
+    /// hold (watched live by the sampler; upper bounds on growing metrics).
+    pub abort: bool,
 }
 
 /// A criterion's verdict, as written to the report.

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{GeneratorLoad, LoadRun, Ramp};
+use super::{Cancel, GeneratorLoad, LoadRun, Ramp};
 use crate::measure::{OpRecorder, ProgressBoard};
 
 /// When a closed run ends.
@@ -46,6 +46,8 @@ pub(crate) struct ClosedPlan {
     pub(crate) origin: Instant,
     /// Stages: worker `i` runs only while the ramp's level is above `i`.
     pub(crate) ramp: Option<Ramp>,
+    /// Stops the run early (an `abort(...)` criterion tripped).
+    pub(crate) cancel: Cancel,
 }
 
 /// Ops a worker runs back to back before yielding to the other workers on
@@ -94,6 +96,7 @@ async fn worker_loop<F, Fut, T, E>(
     shares_thread: bool,
     state: &WorkerState,
     ramp: Option<(&Ramp, Instant, usize)>,
+    cancel: &AtomicBool,
 ) where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -127,7 +130,7 @@ async fn worker_loop<F, Fut, T, E>(
         let index = state.next.get();
         state.next.set(index + 1);
         let start = Instant::now();
-        if deadline.is_some_and(|d| start >= d) {
+        if deadline.is_some_and(|d| start >= d) || cancel.load(Ordering::Relaxed) {
             return;
         }
         let ok = op(index).await.is_ok();
@@ -153,6 +156,7 @@ async fn worker<F, Fut, T, E>(
     record: bool,
     shares_thread: bool,
     ramp: Option<(&Ramp, Instant, usize)>,
+    cancel: &AtomicBool,
 ) where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -168,6 +172,7 @@ async fn worker<F, Fut, T, E>(
             shares_thread,
             &state,
             ramp,
+            cancel,
         );
         match AssertUnwindSafe(run).catch_unwind().await {
             Ok(()) => return,
@@ -238,6 +243,7 @@ where
                                         plan.record,
                                         workers_here > 1,
                                         ramp.map(|r| (r, began, t + j * threads)),
+                                        &plan.cancel,
                                     )
                                 })
                                 .collect();
@@ -300,6 +306,7 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
+            cancel: Cancel::default(),
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -329,6 +336,7 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
+            cancel: Cancel::default(),
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
@@ -355,6 +363,7 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
+            cancel: Cancel::default(),
         };
         run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let seen = seen.into_inner().unwrap();
@@ -379,6 +388,7 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
+            cancel: Cancel::default(),
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

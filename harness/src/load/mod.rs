@@ -27,6 +27,10 @@ pub use stages::Stage;
 use crate::measure::OpRecorder;
 use std::time::Duration;
 
+/// Set when an `abort(...)` criterion can no longer hold: every load model
+/// stops issuing ops at its next check (each op, or each arrival).
+pub(crate) type Cancel = std::sync::Arc<std::sync::atomic::AtomicBool>;
+
 /// What one run of a load model hands back.
 pub(crate) struct LoadRun {
     /// One recorder per driver thread (empty when not recording).

@@ -21,7 +21,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{LoadRun, Ramp, Stop};
+use super::{Cancel, LoadRun, Ramp, Stop};
 use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
 
 /// An op that started more than this after its intended start is `late`
@@ -47,6 +47,8 @@ pub(crate) struct OpenPlan {
     pub(crate) origin: Instant,
     /// Stages: arrivals follow this rate profile instead of `rate`.
     pub(crate) ramp: Option<Ramp>,
+    /// Stops the run early (an `abort(...)` criterion tripped).
+    pub(crate) cancel: Cancel,
 }
 
 /// How the arrival threads spent their time, summed over threads. A
@@ -208,7 +210,7 @@ where
     let mut running = FuturesUnordered::new();
     let mut arrival = lane;
     let mut waiting = Duration::ZERO;
-    while arrival < total_arrivals {
+    while arrival < total_arrivals && !plan.cancel.load(std::sync::atomic::Ordering::Relaxed) {
         let due = match &plan.ramp {
             Some(ramp) => ramp.time_of(arrival).unwrap_or_else(|| ramp.total()),
             None => Duration::from_secs_f64(arrival as f64 / plan.rate),
@@ -300,6 +302,7 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
+            cancel: Cancel::default(),
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -335,6 +338,7 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
+            cancel: Cancel::default(),
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

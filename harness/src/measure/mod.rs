@@ -7,6 +7,7 @@
 //! The sampler is a plain OS thread, off the tokio runtime, so a saturated
 //! runtime cannot delay the samples that would show it.
 
+mod abort;
 mod metrics;
 #[cfg(target_os = "linux")]
 mod probe_linux;
@@ -17,6 +18,7 @@ mod sampler;
 mod timeline;
 mod trend;
 
+pub(crate) use abort::AbortWatch;
 pub(crate) use metrics::{
     escalation_metrics, generator_bottleneck, load_metrics, resource_metrics,
 };

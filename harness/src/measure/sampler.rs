@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
-use crate::report::{SamplePoint, Series, StreamRecord, StreamWriter};
+use super::{AbortWatch, ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
+use crate::criteria::Unit;
+use crate::report::{Event, SamplePoint, Series, StreamRecord, StreamWriter};
 
 /// What the sampler needs from the run.
 pub(crate) struct SamplerConfig {
@@ -23,6 +24,8 @@ pub(crate) struct SamplerConfig {
     pub(crate) stream: Arc<StreamWriter>,
     /// Op progress to stream alongside.
     pub(crate) progress: Arc<ProgressBoard>,
+    /// `abort(...)` criteria, checked every interval.
+    pub(crate) abort: AbortWatch,
 }
 
 /// A running sampler; [`ResourceSampler::stop`] takes a last sample and
@@ -94,6 +97,55 @@ impl Tracked {
     }
 }
 
+/// Live values for `abort(...)` criteria: op counts, and peaks of resident
+/// memory, threads and fds of the own process and (summed) watched ones.
+fn live_values(
+    tracked: &[Tracked],
+    target_peaks: &mut [f64; 3],
+    ops: u64,
+    errors: u64,
+) -> Vec<(String, f64, Unit)> {
+    let mut live = vec![
+        ("ops".to_string(), ops as f64, Unit::Count),
+        ("errors".to_string(), errors as f64, Unit::Count),
+    ];
+    let peak = |points: &[SamplePoint], read: fn(&SamplePoint) -> u64| {
+        points.iter().map(read).max().unwrap_or(0) as f64
+    };
+    if let Some(own) = tracked.iter().find(|t| t.process == "self") {
+        live.push((
+            "rss.peak".into(),
+            peak(&own.points, |p| p.rss_bytes),
+            Unit::Bytes,
+        ));
+        live.push((
+            "threads.peak".into(),
+            peak(&own.points, |p| p.threads),
+            Unit::Count,
+        ));
+        live.push(("fds.peak".into(), peak(&own.points, |p| p.fds), Unit::Count));
+    }
+    let targets: Vec<&SamplePoint> = tracked
+        .iter()
+        .filter(|t| t.process == "target" && t.alive)
+        .filter_map(|t| t.points.last())
+        .collect();
+    if !targets.is_empty() {
+        let sums = [
+            targets.iter().map(|p| p.rss_bytes).sum::<u64>() as f64,
+            targets.iter().map(|p| p.threads).sum::<u64>() as f64,
+            targets.iter().map(|p| p.fds).sum::<u64>() as f64,
+        ];
+        for (peak, now) in target_peaks.iter_mut().zip(sums) {
+            *peak = peak.max(now);
+        }
+        live.push(("target.rss.peak".into(), target_peaks[0], Unit::Bytes));
+        live.push(("target.threads.peak".into(), target_peaks[1], Unit::Count));
+        live.push(("target.fds.peak".into(), target_peaks[2], Unit::Count));
+    }
+    live
+}
+
 impl ResourceSampler {
     /// Starts sampling at once; the first sample is taken before this returns.
     pub(crate) fn start(config: SamplerConfig) -> std::io::Result<ResourceSampler> {
@@ -124,6 +176,7 @@ fn sample_loop(
     let wall_start = Instant::now();
     let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own)];
     let mut known: BTreeSet<u32> = BTreeSet::new();
+    let mut target_peaks = [0.0f64; 3];
     let mut next = Instant::now();
     loop {
         let now = Instant::now();
@@ -139,11 +192,22 @@ fn sample_loop(
             t.sample(now, &config);
         }
         let (ops, errors) = config.progress.totals();
-        config.stream.append(&StreamRecord::Progress {
-            t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
-            ops,
-            errors,
-        });
+        let t_ms = now.duration_since(config.origin).as_secs_f64() * 1e3;
+        config
+            .stream
+            .append(&StreamRecord::Progress { t_ms, ops, errors });
+        if !config.abort.is_empty() {
+            let live = live_values(&tracked, &mut target_peaks, ops, errors);
+            let live: Vec<(&str, f64, Unit)> =
+                live.iter().map(|(n, v, u)| (n.as_str(), *v, *u)).collect();
+            if let Some(reason) = config.abort.check(&live, t_ms) {
+                config.stream.append(&StreamRecord::Event(Event {
+                    t_ms,
+                    kind: "abort".into(),
+                    message: reason,
+                }));
+            }
+        }
         let _ = ready.send(());
         next += config.interval;
         let wait = next.saturating_duration_since(Instant::now());

@@ -37,12 +37,13 @@ pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> 
         let _ = write!(out, "  ({})", headline.join(", "));
     }
     out.push('\n');
-    // A failed run's reason is its failed criteria, shown in the table below.
-    if !matches!(report.outcome, Outcome::Passed | Outcome::Failed)
-        && let Some(reason) = &report.reason
-    {
+    // A failed run's failed criteria are in the table below; anything else
+    // in its reason (an abort, the memory guard) is shown here.
+    if let Some(reason) = &report.reason {
         for line in reason.lines() {
-            let _ = writeln!(out, "    {line}");
+            if report.outcome != Outcome::Failed || !line.starts_with("criterion `") {
+                let _ = writeln!(out, "    {line}");
+            }
         }
     }
     let width = report

@@ -33,6 +33,8 @@ pub(crate) struct RunRecord {
     pub(crate) steps: Vec<Step>,
     /// The sampler thread's own CPU use, percent of one core.
     pub(crate) sampler_cpu_percent: Option<f64>,
+    /// Why an `abort(...)` criterion stopped the run early, if one did.
+    pub(crate) aborted: Option<String>,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -135,6 +137,7 @@ pub(crate) fn record_from_stream(
         series: Vec::new(),
         steps: Vec::new(),
         sampler_cpu_percent: None,
+        aborted: None,
     };
     for r in records {
         match r {
@@ -164,6 +167,9 @@ pub(crate) fn record_from_stream(
             }
             StreamRecord::Event(e) => {
                 record.run.wall_ms = record.run.wall_ms.max(e.t_ms);
+                if e.kind == "abort" {
+                    record.aborted.get_or_insert_with(|| e.message.clone());
+                }
                 record.events.push(e);
             }
             StreamRecord::Phase { name, t_ms } => {
@@ -293,10 +299,18 @@ pub(crate) fn assemble(
                 .filter(|v| !v.passed)
                 .map(|v| format!("criterion `{}` failed: {}", v.expr, v.reason))
                 .collect();
-            if failed.is_empty() {
-                (Outcome::Passed, None)
-            } else {
-                (Outcome::Failed, Some(failed.join("\n")))
+            match (&record.aborted, failed.is_empty()) {
+                (None, true) => (Outcome::Passed, None),
+                (None, false) => (Outcome::Failed, Some(failed.join("\n"))),
+                (Some(aborted), _) => (
+                    Outcome::Failed,
+                    Some(
+                        std::iter::once(aborted.clone())
+                            .chain(failed)
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ),
+                ),
             }
         }
     };

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use super::assemble::{RunRecord, assemble, run_info, scenario_info};
 use super::panic_message;
 use crate::Stress;
-use crate::measure::{ProgressBoard, ResourceSampler, SamplerConfig};
+use crate::load::Cancel;
+use crate::measure::{AbortWatch, ProgressBoard, ResourceSampler, SamplerConfig};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
 use crate::report::{
-    Finding, Outcome, Report, ReportPaths, Severity, StreamRecord, StreamWriter, write_report,
+    Event, Finding, Outcome, Report, ReportPaths, Severity, StreamRecord, StreamWriter,
+    write_report,
 };
 use crate::settings::{EnvSettings, Resolved, resolve};
 
@@ -78,12 +80,14 @@ pub(crate) fn execute(
         .build()?;
     let progress = Arc::new(ProgressBoard::default());
     let watched = Arc::new(Mutex::new(Vec::new()));
+    let abort = AbortWatch::new(entry.declared.criteria, Cancel::default());
     let sampler = ResourceSampler::start(SamplerConfig {
         interval: settings.sample,
         origin,
         watched: Arc::clone(&watched),
         stream: Arc::clone(&stream),
         progress: Arc::clone(&progress),
+        abort: abort.clone(),
     });
     let sampler = match sampler {
         Ok(s) => Some(s),
@@ -105,6 +109,7 @@ pub(crate) fn execute(
         Arc::clone(&stream),
         progress,
         watched,
+        abort.clone(),
     );
     stress.event(
         "scenario_start",
@@ -135,6 +140,17 @@ pub(crate) fn execute(
     let sampled = sampler.map(ResourceSampler::stop).unwrap_or_default();
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     let mut collected = stress.into_collected();
+    if let Some((t_ms, reason)) = abort.tripped() {
+        let at = collected.events.partition_point(|e| e.t_ms <= t_ms);
+        collected.events.insert(
+            at,
+            Event {
+                t_ms,
+                kind: "abort".into(),
+                message: reason,
+            },
+        );
+    }
     findings.append(&mut collected.findings);
     let record = RunRecord {
         scenario,
@@ -149,6 +165,7 @@ pub(crate) fn execute(
         series: sampled.series,
         steps: collected.steps,
         sampler_cpu_percent: sampled.own_cpu_percent,
+        aborted: abort.reason(),
     };
 
     let report = assemble(record, entry, sample_ms, ended);

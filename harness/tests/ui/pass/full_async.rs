@@ -22,6 +22,8 @@ use brunt::prelude::*;
         cpu.mean <= 150%,
         window("10s", throughput >= 900/s),
         window("1m", latency.p99 <= 30ms),
+        abort(errors <= 1000),
+        abort(rss.peak < 2GiB),
     ),
 )]
 async fn echo_roundtrip(s: &mut Stress) -> anyhow::Result<()> {
