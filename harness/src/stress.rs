@@ -68,6 +68,8 @@ pub(crate) struct Collected {
     pub(crate) phases: Vec<Phase>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) steps: Vec<Step>,
+    /// Load measured inside each phase, by phase index.
+    pub(crate) phase_totals: BTreeMap<usize, OpTotals>,
 }
 
 /// The handle a scenario body receives: drives the declared load and
@@ -115,6 +117,7 @@ impl Stress {
                 phases: Vec::new(),
                 findings: Vec::new(),
                 steps: Vec::new(),
+                phase_totals: BTreeMap::new(),
             },
         }
     }
@@ -125,6 +128,11 @@ impl Stress {
             && last.end_ms.is_none()
         {
             last.end_ms = Some(now);
+        }
+        for (index, totals) in &self.collected.phase_totals {
+            if let Some(phase) = self.collected.phases.get_mut(*index) {
+                load_metrics(totals, &mut phase.metrics);
+            }
         }
         self.collected
     }
@@ -247,6 +255,7 @@ impl Stress {
             name,
             start_ms: now,
             end_ms: None,
+            metrics: BTreeMap::new(),
         });
     }
 
@@ -435,22 +444,24 @@ impl Stress {
             generator,
             ..
         } = run(self, stop, true, ramp);
-        let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
-        let (ops_before, errors_before) = (totals.ops, totals.errors);
+        let mut run_totals = OpTotals {
+            measured: elapsed,
+            ..OpTotals::default()
+        };
         for recorder in recorders {
-            totals.absorb(recorder);
+            run_totals.absorb(recorder);
         }
-        totals.measured += elapsed;
         if let Some(rate) = rate {
-            totals.declared_rate = Some(rate);
-            totals.issuing += issuing;
-            totals.generator.add(generator);
+            run_totals.declared_rate = Some(rate);
+            run_totals.issuing = issuing;
+            run_totals.generator = generator;
         }
         let summary = DriveSummary {
-            ops: totals.ops - ops_before,
-            errors: totals.errors - errors_before,
+            ops: run_totals.ops,
+            errors: run_totals.errors,
             elapsed,
         };
+        self.add_totals(run_totals);
         self.event(
             "drive_end",
             format!(
@@ -461,6 +472,22 @@ impl Stress {
             ),
         );
         Ok(summary)
+    }
+
+    /// Adds a measured run to the scenario's totals and to the current
+    /// phase's, so each phase reports the load that ran inside it.
+    fn add_totals(&mut self, totals: OpTotals) {
+        if let Some(phase) = self.collected.phases.len().checked_sub(1) {
+            self.collected
+                .phase_totals
+                .entry(phase)
+                .or_default()
+                .merge(totals.clone());
+        }
+        self.collected
+            .totals
+            .get_or_insert_with(OpTotals::default)
+            .merge(totals);
     }
 
     /// Runs the escalation: closed-model steps of rising concurrency, each
@@ -523,10 +550,7 @@ impl Stress {
                 held: broken.is_empty(),
                 broken,
             };
-            self.collected
-                .totals
-                .get_or_insert_with(OpTotals::default)
-                .merge(step_totals);
+            self.add_totals(step_totals);
             self.event(
                 "step",
                 format!(

@@ -217,6 +217,9 @@ impl OpTotals {
         self.measured += other.measured;
         self.late += other.late;
         self.dropped += other.dropped;
+        self.declared_rate = other.declared_rate.or(self.declared_rate);
+        self.issuing += other.issuing;
+        self.generator.add(other.generator);
         if let Some(service) = other.service {
             let total = self.service.get_or_insert_with(new_histogram);
             let _ = total.add(&service);

@@ -202,6 +202,10 @@ pub struct Phase {
     pub start_ms: f64,
     /// End, ms since the run started; `null` if the run died inside it.
     pub end_ms: Option<f64>,
+    /// The load measured by `drive` inside this phase (`ops`, `errors`,
+    /// `success_rate`, `throughput`, `duration`, `latency.*`), if any ran.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, MetricValue>,
 }
 
 /// One timeline entry.

@@ -180,6 +180,7 @@ pub(crate) fn record_from_stream(
                     name,
                     start_ms: t_ms,
                     end_ms: None,
+                    metrics: BTreeMap::new(),
                 });
             }
             StreamRecord::WarmupEnd { t_ms } => {
