@@ -50,10 +50,14 @@ pub(crate) struct ClosedPlan {
     pub(crate) cancel: Cancel,
 }
 
+/// Ops between a worker's checks for an abort (it also checks at every claim
+/// of indices).
+const OPS_PER_CHECK: u32 = 64;
+
 /// Ops a worker runs back to back before yielding to the other workers on
 /// its thread: an op that is always ready would otherwise keep them from
-/// ever running, and the declared concurrency would be a fiction. (A
-/// worker alone on its thread never yields.)
+/// ever running, and the declared concurrency would be a fiction. (A worker
+/// alone on its thread never yields.) A multiple of `OPS_PER_CHECK`.
 const OPS_PER_YIELD: u32 = 256;
 
 /// Hands out op indices in chunks, so workers rarely touch the shared
@@ -101,8 +105,19 @@ async fn worker_loop<F, Fut, T, E>(
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let mut since_yield = 0u32;
+    let mut since_check = 0u32;
     loop {
+        // Every OPS_PER_CHECK ops: stop if an abort criterion tripped, and
+        // give the other workers on this thread their turn.
+        since_check += 1;
+        if since_check.is_multiple_of(OPS_PER_CHECK) {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            if shares_thread && since_check.is_multiple_of(OPS_PER_YIELD) {
+                tokio::task::yield_now().await;
+            }
+        }
         if let Some((ramp, began, me)) = ramp {
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
@@ -113,12 +128,10 @@ async fn worker_loop<F, Fut, T, E>(
                 continue;
             }
         }
-        since_yield += 1;
-        if shares_thread && since_yield == OPS_PER_YIELD {
-            since_yield = 0;
-            tokio::task::yield_now().await;
-        }
         if state.next.get() == state.end.get() {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
             match indices.claim() {
                 Some((a, b)) => {
                     state.next.set(a);
@@ -130,7 +143,7 @@ async fn worker_loop<F, Fut, T, E>(
         let index = state.next.get();
         state.next.set(index + 1);
         let start = Instant::now();
-        if deadline.is_some_and(|d| start >= d) || cancel.load(Ordering::Relaxed) {
+        if deadline.is_some_and(|d| start >= d) {
             return;
         }
         let ok = op(index).await.is_ok();

@@ -23,6 +23,9 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, SIGFIG).expect("constant histogram bounds are valid")
 }
 
+/// A "never" for recorders without a per-second series: far beyond any run.
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Progress is published every this many ops (and on every error): the
 /// stream needs it once per sampling interval, not per op.
 const PUBLISH_EVERY: u64 = 64;
@@ -76,14 +79,22 @@ pub(crate) struct OpRecorder {
     tally: Option<Arc<Tally>>,
     /// Cuts the recording into seconds for the load series.
     slicer: Option<SecondSlicer>,
+    /// When the slicer must cut next (far in the future without one): one
+    /// comparison per op on the hot path.
+    next_cut: Instant,
 }
 
 impl OpRecorder {
     /// A recorder publishing progress to `tally` (or nowhere), cutting a
     /// per-second series on the clock of `origin` (the run's start) if given.
     pub(crate) fn new(tally: Option<Arc<Tally>>, origin: Option<Instant>) -> OpRecorder {
+        let now = Instant::now();
+        let slicer = origin.map(|o| SecondSlicer::new(o, now));
         OpRecorder {
-            slicer: origin.map(|o| SecondSlicer::new(o, Instant::now())),
+            next_cut: slicer
+                .as_ref()
+                .map_or(now + NEVER, SecondSlicer::next_boundary),
+            slicer,
             latency: new_histogram(),
             service: None,
             ops: 0,
@@ -130,16 +141,22 @@ impl OpRecorder {
     /// finished (for the per-second series).
     #[inline]
     pub(crate) fn record(&mut self, latency_ns: u64, ok: bool, ended: Instant) {
-        if let Some(slicer) = &mut self.slicer
-            && slicer.due(ended)
-        {
-            slicer.cut(&self.latency, self.ops, self.errors, ended);
+        if ended >= self.next_cut {
+            self.cut(ended);
         }
         self.latency.saturating_record(latency_ns.max(1));
         self.ops += 1;
         self.errors += u64::from(!ok);
         if self.ops.is_multiple_of(PUBLISH_EVERY) || !ok {
             self.publish();
+        }
+    }
+
+    #[cold]
+    fn cut(&mut self, ended: Instant) {
+        if let Some(slicer) = &mut self.slicer {
+            slicer.cut(&self.latency, self.ops, self.errors, ended);
+            self.next_cut = slicer.next_boundary();
         }
     }
 

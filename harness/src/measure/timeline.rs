@@ -54,9 +54,14 @@ impl SecondSlicer {
 
     /// Whether an op finishing at `t` belongs to a later second than the
     /// one being filled.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn due(&self, t: Instant) -> bool {
         t >= self.next_boundary
+    }
+
+    /// When the second being filled ends.
+    pub(crate) fn next_boundary(&self) -> Instant {
+        self.next_boundary
     }
 
     /// Closes the current second with the recording so far and moves to the
