@@ -437,6 +437,7 @@ impl Stress {
                 format!("warm-up of {:?} done", self.settings.warmup),
             );
         }
+        let began_ms = self.now_ms();
         let LoadRun {
             recorders,
             elapsed,
@@ -448,6 +449,7 @@ impl Stress {
             measured: elapsed,
             ..OpTotals::default()
         };
+        run_totals.timeline.add_span(began_ms, self.now_ms());
         for recorder in recorders {
             run_totals.absorb(recorder);
         }
@@ -526,6 +528,7 @@ impl Stress {
                 measured: run.elapsed,
                 ..OpTotals::default()
             };
+            step_totals.timeline.add_span(start_ms, self.now_ms());
             for recorder in run.recorders {
                 step_totals.absorb(recorder);
             }

@@ -76,7 +76,7 @@ fn evaluate_windowed(
             unit: None,
             passed: false,
             reason: format!(
-                "the measured load held no whole {seconds}s window (windows leave out the run's first and last, partial, seconds)"
+                "the measured load held no whole {seconds}s window (seconds the load covered only in part are left out)"
             ),
         };
     }

@@ -110,6 +110,8 @@ impl SecondSlicer {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Timeline {
     seconds: BTreeMap<u64, (u64, u64, BTreeMap<u64, u64>)>,
+    /// When measured load ran: (start, end) in ms since the run started.
+    spans: Vec<(f64, f64)>,
 }
 
 impl Timeline {
@@ -125,8 +127,14 @@ impl Timeline {
         }
     }
 
+    /// Notes that measured load ran from `start_ms` to `end_ms`.
+    pub(crate) fn add_span(&mut self, start_ms: f64, end_ms: f64) {
+        self.spans.push((start_ms, end_ms));
+    }
+
     /// Adds another timeline (a later drive's).
     pub(crate) fn merge(&mut self, other: Timeline) {
+        self.spans.extend(other.spans);
         for (second, (ops, errors, bins)) in other.seconds {
             let entry = self.seconds.entry(second).or_default();
             entry.0 += ops;
@@ -137,20 +145,20 @@ impl Timeline {
         }
     }
 
-    /// The metrics of every whole window of `seconds` seconds, anchored at
-    /// the first whole second of the measured load. The first and last
-    /// seconds that saw ops are left out: the load covered them only in part.
+    /// The metrics of every whole window of `seconds` seconds inside the
+    /// measured load, anchored at its first whole second. Seconds the load
+    /// covered only in part (where it started and ended) are left out.
     pub(crate) fn windows(&self, seconds: u64) -> Vec<(f64, BTreeMap<String, MetricValue>)> {
-        let (Some(first), Some(last)) = (
-            self.seconds.keys().next().copied(),
-            self.seconds.keys().next_back().copied(),
-        ) else {
+        let start_ms = self.spans.iter().map(|s| s.0).reduce(f64::min);
+        let end_ms = self.spans.iter().map(|s| s.1).reduce(f64::max);
+        let (Some(start_ms), Some(end_ms)) = (start_ms, end_ms) else {
             return Vec::new();
         };
-        let (first, last) = (first + 1, last.saturating_sub(1));
+        let first = (start_ms / 1e3).ceil() as u64;
+        let end = (end_ms / 1e3).floor() as u64;
         let mut out = Vec::new();
         let mut start = first;
-        while seconds > 0 && start + seconds - 1 <= last {
+        while seconds > 0 && start + seconds <= end {
             let mut totals = OpTotals {
                 measured: Duration::from_secs(seconds),
                 ..OpTotals::default()
