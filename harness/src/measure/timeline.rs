@@ -106,6 +106,10 @@ impl SecondSlicer {
     }
 }
 
+/// How much of a second, in ms, the measured load may miss at either end of
+/// its span for that second to count as whole in windowed criteria.
+const WHOLE_SECOND_SLACK_MS: f64 = 10.0;
+
 /// Every thread's slices, merged by second.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Timeline {
@@ -154,8 +158,11 @@ impl Timeline {
         let (Some(start_ms), Some(end_ms)) = (start_ms, end_ms) else {
             return Vec::new();
         };
-        let first = (start_ms / 1e3).ceil() as u64;
-        let end = (end_ms / 1e3).floor() as u64;
+        // A second the load missed by less than this still counts as whole:
+        // a 4 s schedule that ends 0.03 ms before 4.000 s covered [3, 4).
+        let slack = WHOLE_SECOND_SLACK_MS;
+        let first = ((start_ms - slack) / 1e3).ceil().max(0.0) as u64;
+        let end = ((end_ms + slack) / 1e3).floor() as u64;
         let mut out = Vec::new();
         let mut start = first;
         while seconds > 0 && start + seconds <= end {
