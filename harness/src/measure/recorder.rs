@@ -224,10 +224,33 @@ impl Default for OpTotals {
     }
 }
 
+impl From<OpRecorder> for OpTotals {
+    /// One thread's recording as totals (with no measured time: the run
+    /// that owns the thread knows it).
+    fn from(mut recorder: OpRecorder) -> OpTotals {
+        recorder.publish();
+        let mut timeline = Timeline::default();
+        if let Some(slicer) = recorder.slicer.take() {
+            timeline.absorb(slicer.finish(&recorder.latency, recorder.ops, recorder.errors));
+        }
+        OpTotals {
+            latency: recorder.latency,
+            ops: recorder.ops,
+            errors: recorder.errors,
+            service: recorder.service,
+            late: recorder.late,
+            dropped: recorder.dropped,
+            timeline,
+            ..OpTotals::default()
+        }
+    }
+}
+
 impl OpTotals {
-    /// Adds another set of totals (an escalation step's) to these.
+    /// Adds another set of totals (a thread's, a run's, a step's) to these.
     pub(crate) fn merge(&mut self, other: OpTotals) {
         self.timeline.merge(other.timeline);
+        // Every histogram shares the same bounds, so adding cannot fail.
         let _ = self.latency.add(&other.latency);
         self.ops += other.ops;
         self.errors += other.errors;
@@ -244,22 +267,8 @@ impl OpTotals {
     }
 
     /// Adds one thread's recorder.
-    pub(crate) fn absorb(&mut self, mut recorder: OpRecorder) {
-        recorder.publish();
-        if let Some(slicer) = recorder.slicer.take() {
-            self.timeline
-                .absorb(slicer.finish(&recorder.latency, recorder.ops, recorder.errors));
-        }
-        // Both histograms share bounds, so adding cannot fail.
-        let _ = self.latency.add(&recorder.latency);
-        self.ops += recorder.ops;
-        self.errors += recorder.errors;
-        self.late += recorder.late;
-        self.dropped += recorder.dropped;
-        if let Some(service) = recorder.service {
-            let total = self.service.get_or_insert_with(new_histogram);
-            let _ = total.add(&service);
-        }
+    pub(crate) fn absorb(&mut self, recorder: OpRecorder) {
+        self.merge(OpTotals::from(recorder));
     }
 }
 
