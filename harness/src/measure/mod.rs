@@ -50,6 +50,17 @@ pub(crate) fn thread_cpu_time() -> Option<std::time::Duration> {
     }
 }
 
+/// The machine's physical memory and what is available now, in bytes;
+/// `None` where it cannot be read.
+pub(crate) fn machine_memory() -> Option<(u64, u64)> {
+    let system = sysinfo::System::new_with_specifics(
+        sysinfo::RefreshKind::nothing()
+            .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram()),
+    )
+    .ok()?;
+    Some((system.total_memory(), system.available_memory()))
+}
+
 /// One reading of a process's resources.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ProcessReading {

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, Windows, evaluate};
 use crate::measure::{
-    OpTotals, escalation_metrics, generator_bottleneck, load_metrics, resource_metrics,
+    OpTotals, escalation_metrics, generator_bottleneck, load_metrics, machine_memory,
+    resource_metrics,
 };
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
@@ -92,11 +93,7 @@ pub(crate) fn scenario_info(entry: &ScenarioEntry) -> ScenarioInfo {
 /// The machine: OS, logical CPUs, physical memory.
 fn host() -> Host {
     let os = sysinfo::System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into());
-    let total_memory_bytes = sysinfo::System::new_with_specifics(
-        sysinfo::RefreshKind::nothing()
-            .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram()),
-    )
-    .map_or(0, |s| s.total_memory());
+    let total_memory_bytes = machine_memory().map_or(0, |(total, _)| total);
     Host {
         os,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),

@@ -13,7 +13,7 @@ use super::assemble::{assemble, record_from_stream, run_info, scenario_info};
 use super::child::execute;
 use super::progress::LiveProgress;
 use crate::criteria::Dimension;
-use crate::measure::ProcessProbe;
+use crate::measure::{ProcessProbe, machine_memory};
 use crate::registry::ScenarioEntry;
 use crate::report::SnapshotCheck;
 use crate::report::{
@@ -115,11 +115,7 @@ const DEFAULT_MEMORY_SHARE: f64 = 0.5;
 /// so a runaway scenario is stopped long before the kernel's OOM killer
 /// would pick a victim.
 fn default_memory_limit() -> u64 {
-    let available = sysinfo::System::new_with_specifics(
-        sysinfo::RefreshKind::nothing()
-            .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram()),
-    )
-    .map_or(0, |s| s.available_memory());
+    let available = machine_memory().map_or(0, |(_, available)| available);
     if available == 0 {
         // Unknown: a limit of 4 GiB errs on the side of the machine.
         return 4 << 30;
