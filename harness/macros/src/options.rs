@@ -65,6 +65,35 @@ pub struct Escalate {
     pub until: Vec<CriterionSpec>,
 }
 
+/// Rejects a key that is not in `known` (with the closest one within
+/// `max_distance` edits as a hint) or that was `repeated`, spanned on the key.
+fn check_key(
+    key: &Ident,
+    what: &str,
+    known: &[&str],
+    max_distance: usize,
+    repeated: bool,
+) -> syn::Result<()> {
+    let name = key.to_string();
+    if !known.contains(&name.as_str()) {
+        let hint = match closest(&name, known.iter().copied(), max_distance) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("expected one of: {}", known.join(", ")),
+        };
+        return Err(syn::Error::new(
+            key.span(),
+            format!("unknown {what} `{name}`; {hint}"),
+        ));
+    }
+    if repeated {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("`{name}` is given twice"),
+        ));
+    }
+    Ok(())
+}
+
 fn grammar_error(span: Span, key: &str, error: GrammarError) -> syn::Error {
     syn::Error::new(span, format!("invalid `{key}`: {error}"))
 }
@@ -135,22 +164,7 @@ impl Options {
         while !input.is_empty() {
             let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
             let name = key.to_string();
-            if !KEYS.contains(&name.as_str()) {
-                let hint = match closest(&name, KEYS.iter().copied(), 3) {
-                    Some(near) => format!("; did you mean `{near}`?"),
-                    None => format!("; expected one of: {}", KEYS.join(", ")),
-                };
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!("unknown key `{name}`{hint}"),
-                ));
-            }
-            if seen.iter().any(|(k, _)| *k == name) {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!("`{name}` is given twice"),
-                ));
-            }
+            check_key(&key, "key", KEYS, 3, seen.iter().any(|(k, _)| *k == name))?;
             self.parse_key(&key, input)?;
             self.check_exclusions(&key, &seen)?;
             seen.push((name, key.span()));
@@ -362,22 +376,13 @@ fn parse_escalate(key: &Ident, input: ParseStream) -> syn::Result<Escalate> {
     while !input.is_empty() {
         let inner: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         let name = inner.to_string();
-        if !ESCALATE_KEYS.contains(&name.as_str()) {
-            let hint = match closest(&name, ESCALATE_KEYS.iter().copied(), 2) {
-                Some(near) => format!("did you mean `{near}`?"),
-                None => format!("expected one of: {}", ESCALATE_KEYS.join(", ")),
-            };
-            return Err(syn::Error::new(
-                inner.span(),
-                format!("unknown escalate key `{name}`; {hint}"),
-            ));
-        }
-        if seen.contains(&name) {
-            return Err(syn::Error::new(
-                inner.span(),
-                format!("`{name}` is given twice"),
-            ));
-        }
+        check_key(
+            &inner,
+            "escalate key",
+            ESCALATE_KEYS,
+            2,
+            seen.contains(&name),
+        )?;
         seen.push(name.clone());
         if name == "until" {
             let content;
