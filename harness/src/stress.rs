@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use tokio::runtime::Handle;
 
-use crate::criteria::Unit;
-use crate::criteria::evaluate;
+use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
 use crate::load::{
-    ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Ramp, Stage, Stop,
-    next_level, run_closed, run_open,
+    Cancel, ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Ramp, RunFrame,
+    Stage, Stop, next_level, run_closed, run_open,
 };
-use crate::measure::{AbortWatch, OpTotals, ProgressBoard, load_metrics};
+use crate::measure::{OpTotals, ProgressBoard, generator_bottleneck, load_metrics};
 use crate::registry::ScenarioEntry;
 use crate::report::{
     Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord, StreamWriter,
@@ -82,7 +81,7 @@ pub struct Stress {
     stream: Arc<StreamWriter>,
     progress: Arc<ProgressBoard>,
     watched: Arc<Mutex<Vec<u32>>>,
-    abort: AbortWatch,
+    cancel: Cancel,
     next_index: u64,
     collected: Collected,
 }
@@ -97,7 +96,7 @@ impl Stress {
         stream: Arc<StreamWriter>,
         progress: Arc<ProgressBoard>,
         watched: Arc<Mutex<Vec<u32>>>,
-        abort: AbortWatch,
+        cancel: Cancel,
     ) -> Stress {
         Stress {
             entry,
@@ -107,7 +106,7 @@ impl Stress {
             stream,
             progress,
             watched,
-            abort,
+            cancel,
             next_index: 0,
             collected: Collected {
                 totals: None,
@@ -199,6 +198,10 @@ impl Stress {
             watched.push(pid);
         }
         drop(watched);
+        self.stream.append(&StreamRecord::Watch {
+            pid,
+            t_ms: self.now_ms(),
+        });
         self.event("watch_pid", format!("sampling pid {pid} as target"));
     }
 
@@ -331,6 +334,69 @@ impl Stress {
         self.drive_on_threads(&op, threads)
     }
 
+    /// The frame of a run starting now: its threads, stop, recording and
+    /// ramp, with the scenario's clock, next index and abort signal.
+    fn frame(&self, threads: usize, stop: Stop, record: bool, ramp: Option<Ramp>) -> RunFrame {
+        RunFrame {
+            threads,
+            stop,
+            first_index: self.next_index,
+            record,
+            origin: self.origin,
+            ramp,
+            cancel: self.cancel.clone(),
+        }
+    }
+
+    /// Runs one load model in `frame`, moving the op index on.
+    fn run_model<F, Fut, T, E>(&mut self, model: Model, frame: RunFrame, op: &F) -> LoadRun
+    where
+        F: Fn(u64) -> Fut + Sync,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let run = match model {
+            Model::Closed { workers } => run_closed(
+                ClosedPlan { frame, workers },
+                &self.runtime,
+                op,
+                &self.progress,
+            ),
+            Model::Open {
+                rate,
+                max_in_flight,
+            } => run_open(
+                OpenPlan {
+                    frame,
+                    rate,
+                    max_in_flight,
+                },
+                &self.runtime,
+                op,
+                &self.progress,
+            ),
+        };
+        self.next_index = run.next_index;
+        run
+    }
+
+    /// The totals of a measured run that began at `began_ms`.
+    fn totals_of(&self, run: LoadRun, began_ms: f64, model: Model) -> OpTotals {
+        let mut totals = OpTotals {
+            measured: run.elapsed,
+            ..OpTotals::default()
+        };
+        totals.timeline.add_span(began_ms, self.now_ms());
+        for recorder in run.recorders {
+            totals.absorb(recorder);
+        }
+        if let Model::Open { rate, .. } = model {
+            totals.declared_rate = Some(rate);
+            totals.issuing = run.issuing;
+            totals.generator = run.generator;
+        }
+        totals
+    }
+
     fn drive_on_threads<F, Fut, T, E>(
         &mut self,
         op: &F,
@@ -354,68 +420,46 @@ impl Stress {
                 .unwrap_or(0.0);
             Ramp::new(start, &self.settings.stages)
         });
-        let open = self.settings.rate.is_some();
-        let (workers, rate) = match &ramp {
+        let model = match (&ramp, self.settings.rate) {
             // The open model's late threshold and the implicit rate criterion
             // use the profile's average rate.
-            Some(r) if open => (
-                self.settings.concurrency,
-                Some(r.arrivals() as f64 / r.total().as_secs_f64()),
-            ),
-            Some(r) => (r.max_level().ceil().max(1.0) as u32, None),
-            None => (self.settings.concurrency, self.settings.rate),
+            (Some(r), Some(_)) => Model::Open {
+                rate: r.arrivals() as f64 / r.total().as_secs_f64(),
+                max_in_flight: self.settings.max_in_flight,
+            },
+            (None, Some(rate)) => Model::Open {
+                rate,
+                max_in_flight: self.settings.max_in_flight,
+            },
+            (Some(r), None) => Model::Closed {
+                workers: r.max_level().ceil().max(1.0) as u32,
+            },
+            (None, None) => Model::Closed {
+                workers: self.settings.concurrency,
+            },
         };
-        let description = match (rate, &ramp) {
-            (Some(_), Some(r)) => format!(
+        let description = match (model, &ramp) {
+            (Model::Open { .. }, Some(r)) => format!(
                 "open model, staged: {} arrivals over {:?}",
                 r.arrivals(),
                 r.total()
             ),
-            (Some(rate), None) => format!(
-                "open model: {rate}/s, at most {} in flight, {stop:?}",
-                self.settings.max_in_flight
-            ),
-            (None, Some(r)) => format!(
+            (
+                Model::Open {
+                    rate,
+                    max_in_flight,
+                },
+                None,
+            ) => format!("open model: {rate}/s, at most {max_in_flight} in flight, {stop:?}"),
+            (Model::Closed { workers }, Some(r)) => format!(
                 "closed model, staged: up to {workers} workers over {:?}",
                 r.total()
             ),
-            (None, None) => format!("closed model: {workers} workers, {stop:?}"),
+            (Model::Closed { workers }, None) => {
+                format!("closed model: {workers} workers, {stop:?}")
+            }
         };
         self.event("drive_start", description);
-        // One measured (or warm-up) run of the declared model.
-        let run = |s: &mut Stress, stop: Stop, record: bool, ramp: Option<Ramp>| -> LoadRun {
-            let run = match rate {
-                Some(rate) => {
-                    let plan = OpenPlan {
-                        rate,
-                        max_in_flight: s.settings.max_in_flight,
-                        threads,
-                        stop,
-                        first_index: s.next_index,
-                        record,
-                        origin: s.origin,
-                        ramp,
-                        cancel: s.abort.cancel(),
-                    };
-                    run_open(plan, &s.runtime, op, &s.progress)
-                }
-                None => {
-                    let plan = ClosedPlan {
-                        workers,
-                        threads,
-                        stop,
-                        first_index: s.next_index,
-                        record,
-                        origin: s.origin,
-                        ramp,
-                        cancel: s.abort.cancel(),
-                    };
-                    run_closed(plan, &s.runtime, op, &s.progress)
-                }
-            };
-            s.next_index = run.next_index;
-            run
-        };
         if !self.settings.warmup.is_zero() {
             // A staged run warms up at its profile's start.
             let warmup_ramp = ramp.as_ref().map(|r| {
@@ -428,42 +472,26 @@ impl Stress {
                     }],
                 )
             });
-            run(self, Stop::After(self.settings.warmup), false, warmup_ramp);
-            let now = self.now_ms();
-            self.collected.warmup_end_ms.get_or_insert(now);
-            self.stream.append(&StreamRecord::WarmupEnd { t_ms: now });
-            self.event(
-                "warmup_end",
-                format!("warm-up of {:?} done", self.settings.warmup),
+            let frame = self.frame(
+                threads,
+                Stop::After(self.settings.warmup),
+                false,
+                warmup_ramp,
             );
+            self.run_model(model, frame, op);
+            self.end_warmup();
         }
         let began_ms = self.now_ms();
-        let LoadRun {
-            recorders,
-            elapsed,
-            issuing,
-            generator,
-            ..
-        } = run(self, stop, true, ramp);
-        let mut run_totals = OpTotals {
-            measured: elapsed,
-            ..OpTotals::default()
-        };
-        run_totals.timeline.add_span(began_ms, self.now_ms());
-        for recorder in recorders {
-            run_totals.absorb(recorder);
-        }
-        if let Some(rate) = rate {
-            run_totals.declared_rate = Some(rate);
-            run_totals.issuing = issuing;
-            run_totals.generator = generator;
-        }
+        let frame = self.frame(threads, stop, true, ramp);
+        let run = self.run_model(model, frame, op);
+        let elapsed = run.elapsed;
+        let totals = self.totals_of(run, began_ms, model);
         let summary = DriveSummary {
-            ops: run_totals.ops,
-            errors: run_totals.errors,
+            ops: totals.ops,
+            errors: totals.errors,
             elapsed,
         };
-        self.add_totals(run_totals);
+        self.add_totals(totals);
         self.event(
             "drive_end",
             format!(
@@ -474,6 +502,17 @@ impl Stress {
             ),
         );
         Ok(summary)
+    }
+
+    /// Marks the end of warm-up: leak baselines start here.
+    fn end_warmup(&mut self) {
+        let now = self.now_ms();
+        self.collected.warmup_end_ms.get_or_insert(now);
+        self.stream.append(&StreamRecord::WarmupEnd { t_ms: now });
+        self.event(
+            "warmup_end",
+            format!("warm-up of {:?} done", self.settings.warmup),
+        );
     }
 
     /// Adds a measured run to the scenario's totals and to the current
@@ -492,9 +531,10 @@ impl Stress {
             .merge(totals);
     }
 
-    /// Runs the escalation: closed-model steps of rising concurrency, each
-    /// judged by the `until` conditions on its own metrics, until one breaks
-    /// or `max` was tried. Every step also adds to the run's metrics.
+    /// Runs the escalation: steps of rising load (workers, or arrivals per
+    /// second), each judged by the `until` conditions on its own metrics,
+    /// until one breaks, the generator cannot offer a step's rate, or `max`
+    /// was tried. Every step also adds to the run's metrics.
     fn escalate<F, Fut, T, E>(
         &mut self,
         op: &F,
@@ -505,68 +545,96 @@ impl Stress {
         F: Fn(u64) -> Fut + Sync,
         Fut: Future<Output = Result<T, E>>,
     {
-        let mut level = escalation.start;
+        let max_in_flight = self.settings.max_in_flight;
+        let model_at = |level: f64| {
+            if escalation.open {
+                Model::Open {
+                    rate: level,
+                    max_in_flight,
+                }
+            } else {
+                Model::Closed {
+                    workers: level as u32,
+                }
+            }
+        };
         let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
         let (ops_before, errors_before) = (totals.ops, totals.errors);
+        if !self.settings.warmup.is_zero() {
+            let frame = self.frame(threads, Stop::After(self.settings.warmup), false, None);
+            self.run_model(model_at(escalation.start), frame, op);
+            self.end_warmup();
+        }
+        let mut level = escalation.start;
         let mut elapsed = Duration::ZERO;
         loop {
             let start_ms = self.now_ms();
-            let plan = ClosedPlan {
-                workers: level,
-                threads,
-                stop: Stop::After(escalation.step),
-                first_index: self.next_index,
-                record: true,
-                origin: self.origin,
-                ramp: None,
-                cancel: self.abort.cancel(),
-            };
-            let run = run_closed(plan, &self.runtime, op, &self.progress);
-            self.next_index = run.next_index;
+            let model = model_at(level);
+            let frame = self.frame(threads, Stop::After(escalation.step), true, None);
+            let run = self.run_model(model, frame, op);
             elapsed += run.elapsed;
-            let mut step_totals = OpTotals {
-                measured: run.elapsed,
-                ..OpTotals::default()
-            };
-            step_totals.timeline.add_span(start_ms, self.now_ms());
-            for recorder in run.recorders {
-                step_totals.absorb(recorder);
-            }
+            let step_elapsed = run.elapsed;
+            let step_totals = self.totals_of(run, start_ms, model);
             let mut metrics = BTreeMap::new();
             load_metrics(&step_totals, &mut metrics);
+            let value = |name: &str| metrics.get(name).and_then(|m| m.value);
+            let taint = escalation
+                .open
+                .then(|| generator_bottleneck(level, RATE_TOLERANCE, &metrics))
+                .flatten();
             let verdicts = evaluate(escalation.until, None, &metrics, &Default::default());
             let broken: Vec<String> = verdicts
                 .iter()
                 .filter(|v| !v.passed)
                 .map(|v| format!("{}: {}", v.expr, v.reason))
                 .collect();
-            let value = |name: &str| metrics.get(name).and_then(|m| m.value);
+            let aborted = self.cancel.is_tripped();
             let step = Step {
                 level,
                 start_ms,
-                duration_ms: run.elapsed.as_secs_f64() * 1e3,
+                duration_ms: step_elapsed.as_secs_f64() * 1e3,
                 ops: step_totals.ops,
                 errors: step_totals.errors,
                 throughput_per_s: value("throughput").unwrap_or(0.0),
+                offered_rate_per_s: value("offered_rate"),
                 latency_p50_ns: value("latency.p50"),
                 latency_p99_ns: value("latency.p99"),
-                held: broken.is_empty(),
-                broken,
+                held: broken.is_empty() && taint.is_none() && !aborted,
+                tainted: taint.is_some(),
+                broken: if aborted {
+                    vec!["cut short by an abort criterion".to_string()]
+                } else {
+                    broken
+                },
+            };
+            // Each step was judged against its own rate above; the run as a
+            // whole declares no single rate to hold it to.
+            let step_totals = OpTotals {
+                declared_rate: None,
+                ..step_totals
             };
             self.add_totals(step_totals);
+            let unit = if escalation.open { "/s" } else { " workers" };
             self.event(
                 "step",
                 format!(
-                    "concurrency {level}: {} ops, {} /s, {}",
+                    "{level}{unit}: {} ops, {} /s, {}",
                     step.ops,
                     step.throughput_per_s.round(),
-                    if step.held { "held" } else { "broke" }
+                    match (step.held, step.tainted) {
+                        (true, _) => "held",
+                        (false, true) => "tainted: the generator could not offer it",
+                        (false, false) => "broke",
+                    }
                 ),
             );
             self.stream.append(&StreamRecord::Step(step.clone()));
             let held = step.held;
             self.collected.steps.push(step);
-            if !held || self.abort.reason().is_some() {
+            if let Some(finding) = taint {
+                self.finding(finding.severity, finding.title, finding.detail);
+            }
+            if !held || self.cancel.is_tripped() {
                 break;
             }
             match next_level(level, escalation) {
@@ -581,4 +649,13 @@ impl Stress {
             elapsed,
         }
     }
+}
+
+/// The load model of one run, and what is its own.
+#[derive(Debug, Clone, Copy)]
+enum Model {
+    /// `workers` concurrent loops.
+    Closed { workers: u32 },
+    /// Arrivals at `rate` per second, at most `max_in_flight` at once.
+    Open { rate: f64, max_in_flight: u32 },
 }

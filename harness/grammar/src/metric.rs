@@ -33,6 +33,8 @@ pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
     ("breaking_point", Dimension::Count),
     ("max_sustainable_concurrency", Dimension::Count),
     ("max_sustainable_throughput", Dimension::Rate),
+    ("breaking_rate", Dimension::Rate),
+    ("max_sustainable_rate", Dimension::Rate),
     ("sampler.cpu", Dimension::Percent),
     ("generator.busy", Dimension::Percent),
     ("generator.cpu", Dimension::Percent),

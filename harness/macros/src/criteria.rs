@@ -21,6 +21,8 @@ pub struct CriterionSpec {
     pub window: Option<std::time::Duration>,
     /// `abort(…)`: stop the scenario as soon as this can no longer hold.
     pub abort: bool,
+    /// The metric's tokens (with a wrapper's keyword), for errors about it.
+    pub tokens: proc_macro2::TokenStream,
 }
 
 /// Metrics an `abort(...)` criterion can watch live: they only ever grow,
@@ -191,6 +193,7 @@ fn simple_criterion(input: ParseStream) -> syn::Result<(CriterionSpec, proc_macr
         unit,
         window: None,
         abort: false,
+        tokens: metric_tokens.clone(),
     };
     Ok((spec, metric_tokens))
 }
@@ -235,6 +238,7 @@ fn window_criterion(
     spec.window = Some(window);
     let mut all = quote::quote!(#keyword);
     all.extend(tokens);
+    spec.tokens = all.clone();
     Ok((spec, all))
 }
 
@@ -269,6 +273,7 @@ fn abort_criterion(
     spec.abort = true;
     let mut all = quote::quote!(#keyword);
     all.extend(tokens);
+    spec.tokens = all.clone();
     Ok((spec, all))
 }
 

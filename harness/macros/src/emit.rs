@@ -98,8 +98,9 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     let criteria = options.criteria.iter().map(criterion_tokens);
     let escalate = match &options.escalate {
         Some(e) => {
-            let start = e.start;
-            let max = e.max;
+            let start = Literal::f64_suffixed(e.start);
+            let max = Literal::f64_suffixed(e.max);
+            let open = e.open;
             let factor = Literal::f64_suffixed(e.factor);
             let step = Literal::u64_suffixed(e.step.as_nanos() as u64);
             let until = e.until.iter().map(criterion_tokens);
@@ -110,6 +111,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                     max: #max,
                     step: ::core::time::Duration::from_nanos(#step),
                     until: &[#(#until),*],
+                    open: #open,
                 })
             }
         }

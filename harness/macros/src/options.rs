@@ -56,11 +56,15 @@ pub struct Options {
 }
 
 /// `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(...))`:
-/// concurrency raised step by step until a condition breaks.
+/// concurrency (or, with `start = "100/s"`, the arrival rate) raised step by
+/// step until a condition breaks.
 pub struct Escalate {
-    pub start: u32,
+    /// Workers, or arrivals per second when `open`.
+    pub start: f64,
     pub factor: f64,
-    pub max: u32,
+    pub max: f64,
+    /// Whether the levels are arrival rates (the open model).
+    pub open: bool,
     pub step: Duration,
     pub until: Vec<CriterionSpec>,
 }
@@ -175,10 +179,11 @@ impl Options {
         }
         if let Some((_, span)) = seen.iter().find(|(k, _)| k == "max_in_flight")
             && self.rate.is_none()
+            && !self.escalate.as_ref().is_some_and(|e| e.open)
         {
             return Err(syn::Error::new(
                 *span,
-                "`max_in_flight` bounds the open model; it needs `rate = \"…/s\"`",
+                "`max_in_flight` bounds the open model; it needs `rate = \"…/s\"` (or an escalation of rates)",
             ));
         }
         Ok(())
@@ -206,7 +211,7 @@ impl Options {
             (
                 "escalate",
                 "rate",
-                "escalation raises concurrency (the closed model)",
+                "escalation sets the rate of each step itself (`start = \"100/s\"`)",
             ),
             (
                 "escalate",
@@ -392,17 +397,11 @@ fn parse_escalate(key: &Ident, input: ParseStream) -> syn::Result<Escalate> {
             input.parse::<Token![=]>()?;
             match name.as_str() {
                 "start" | "max" => {
-                    let (value, span) = int_value::<u32>(input, &inner, "8")?;
-                    if value == 0 {
-                        return Err(syn::Error::new(
-                            span,
-                            format!("`{name}` must be at least 1"),
-                        ));
-                    }
+                    let level = level_value(input, &inner)?;
                     if name == "start" {
-                        start = Some((value, span));
+                        start = Some(level);
                     } else {
-                        max = Some((value, span));
+                        max = Some(level);
                     }
                 }
                 "factor" => {
@@ -441,16 +440,103 @@ fn parse_escalate(key: &Ident, input: ParseStream) -> syn::Result<Escalate> {
             ),
         )
     };
-    let (start, _) = start.ok_or_else(|| missing("start"))?;
-    let (max, max_span) = max.ok_or_else(|| missing("max"))?;
+    let (start, start_open, _) = start.ok_or_else(|| missing("start"))?;
+    let (max, max_open, max_span) = max.ok_or_else(|| missing("max"))?;
+    if start_open != max_open {
+        return Err(syn::Error::new(
+            max_span,
+            "`start` and `max` must both be workers (`start = 8`) or both arrival rates (`start = \"100/s\"`)",
+        ));
+    }
     if max < start {
         return Err(syn::Error::new(max_span, "`max` must not be below `start`"));
     }
+    let until = until.ok_or_else(|| missing("until"))?;
+    check_until(&until, start_open)?;
     Ok(Escalate {
         start,
         factor: factor.unwrap_or(2.0),
         max,
+        open: start_open,
         step: step.ok_or_else(|| missing("step"))?,
-        until: until.ok_or_else(|| missing("until"))?,
+        until,
     })
+}
+
+/// A step level: a whole number of workers (`8`), or an arrival rate
+/// (`"100/s"`, the open model). Returns the level, whether it is a rate, and
+/// its span.
+fn level_value(input: ParseStream, key: &Ident) -> syn::Result<(f64, bool, Span)> {
+    if input.peek(syn::LitStr) {
+        let lit: syn::LitStr = input.parse()?;
+        let rate =
+            parse_rate(&lit.value()).map_err(|e| grammar_error(lit.span(), &key.to_string(), e))?;
+        return Ok((rate, true, lit.span()));
+    }
+    let (value, span) = int_value::<u32>(input, key, "8")?;
+    if value == 0 {
+        return Err(syn::Error::new(span, format!("`{key}` must be at least 1")));
+    }
+    Ok((f64::from(value), false, span))
+}
+
+/// Metrics every escalation step measures on its own load.
+const STEP_METRICS: &[&str] = &[
+    "ops",
+    "errors",
+    "success_rate",
+    "throughput",
+    "duration",
+    "latency.min",
+    "latency.mean",
+    "latency.p50",
+    "latency.p90",
+    "latency.p95",
+    "latency.p99",
+    "latency.p999",
+    "latency.max",
+];
+
+/// Metrics only the open model's steps measure.
+const OPEN_STEP_METRICS: &[&str] = &[
+    "service_time.min",
+    "service_time.mean",
+    "service_time.p50",
+    "service_time.p90",
+    "service_time.p95",
+    "service_time.p99",
+    "service_time.p999",
+    "service_time.max",
+    "late",
+    "dropped",
+    "offered_rate",
+    "generator.busy",
+    "generator.cpu",
+];
+
+/// `until(...)` judges each step on the load it drove: a resource, custom
+/// or windowed metric is not measured per step and would "break" at once.
+fn check_until(until: &[CriterionSpec], open: bool) -> syn::Result<()> {
+    for c in until {
+        let metric = c.metric.as_str();
+        let why = if c.window.is_some() || c.abort {
+            Some("`until` takes plain criteria, not `window(...)` or `abort(...)`".to_string())
+        } else if OPEN_STEP_METRICS.contains(&metric) && !open {
+            Some(format!(
+                "`{metric}` is measured by the open model only; escalate arrival rates (`start = \"100/s\"`) to use it"
+            ))
+        } else if !STEP_METRICS.contains(&metric) && !OPEN_STEP_METRICS.contains(&metric) {
+            Some(format!(
+                "`until` judges each step on its own load metrics ({}{}); `{metric}` is not measured per step",
+                STEP_METRICS.join(", "),
+                if open { ", and the open model's" } else { "" }
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(syn::Error::new_spanned(&c.tokens, why));
+        }
+    }
+    Ok(())
 }

@@ -4,8 +4,10 @@
 //! compile-time checks and run-time evaluation cannot disagree.
 
 mod evaluate;
+mod live;
 mod model;
 
 pub use brunt_grammar::{CmpOp, Dimension, Unit};
 pub(crate) use evaluate::{RATE_TOLERANCE, Windows, evaluate};
+pub(crate) use live::AbortCriteria;
 pub use model::{Criterion, Verdict};

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -13,41 +13,21 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{Cancel, GeneratorLoad, LoadRun, Ramp};
+use super::{Cancel, GeneratorLoad, LoadRun, Ramp, RunFrame, Stop};
 use crate::measure::{OpRecorder, ProgressBoard};
-
-/// When a closed run ends.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Stop {
-    /// No op starts after this long.
-    After(Duration),
-    /// Exactly this many ops run.
-    Count(u64),
-}
 
 /// How often an idle worker of a ramping run checks whether the ramp has
 /// reached it.
 const RAMP_IDLE: Duration = Duration::from_millis(5);
 
-/// One closed run.
+/// One closed run: the shared frame and a number of workers.
 #[derive(Debug, Clone)]
 pub(crate) struct ClosedPlan {
-    /// Concurrent workers.
+    /// Threads, stop, indices, recording, origin, ramp, cancel.
+    pub(crate) frame: RunFrame,
+    /// Concurrent workers (with a ramp: the most that ever run; worker `i`
+    /// runs only while the ramp's level is above `i`).
     pub(crate) workers: u32,
-    /// OS threads driving them (each drives `workers / threads` futures).
-    pub(crate) threads: usize,
-    /// When to stop.
-    pub(crate) stop: Stop,
-    /// Index of the first op.
-    pub(crate) first_index: u64,
-    /// Whether ops are recorded (false during warm-up).
-    pub(crate) record: bool,
-    /// The run's time origin, for the per-second series.
-    pub(crate) origin: Instant,
-    /// Stages: worker `i` runs only while the ramp's level is above `i`.
-    pub(crate) ramp: Option<Ramp>,
-    /// Stops the run early (an `abort(...)` criterion tripped).
-    pub(crate) cancel: Cancel,
 }
 
 /// Ops between a worker's checks for an abort (it also checks at every claim
@@ -86,121 +66,111 @@ struct WorkerState {
     end: Cell<u64>,
 }
 
-/// The worker's loop. Ops are called and awaited directly, without a
-/// per-op `catch_unwind` (which would keep the op from being inlined and
-/// cost a no-op loop several percent); [`worker`] catches a panic once for
-/// the whole loop and restarts it.
-#[allow(clippy::too_many_arguments)]
-async fn worker_loop<F, Fut, T, E>(
-    op: &F,
-    indices: &IndexSource,
+/// What every worker of one driver thread shares.
+struct Worker<'a, F> {
+    op: &'a F,
+    indices: &'a IndexSource,
     deadline: Option<Instant>,
-    recorder: &RefCell<OpRecorder>,
+    recorder: &'a RefCell<OpRecorder>,
     record: bool,
+    /// Whether other workers share this thread (then workers take turns).
     shares_thread: bool,
-    state: &WorkerState,
-    ramp: Option<(&Ramp, Instant, usize)>,
-    cancel: &AtomicBool,
-) where
-    F: Fn(u64) -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    let mut since_check = 0u32;
-    loop {
-        // Every OPS_PER_CHECK ops: stop if an abort criterion tripped, and
-        // give the other workers on this thread their turn.
-        since_check += 1;
-        if since_check.is_multiple_of(OPS_PER_CHECK) {
-            if cancel.load(Ordering::Relaxed) {
-                return;
-            }
-            if shares_thread && since_check.is_multiple_of(OPS_PER_YIELD) {
-                tokio::task::yield_now().await;
-            }
-        }
-        if let Some((ramp, began, me)) = ramp {
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return;
-            }
-            if me as f64 >= ramp.level_at(now - began) {
-                tokio::time::sleep(RAMP_IDLE).await;
-                continue;
-            }
-        }
-        if state.next.get() == state.end.get() {
-            if cancel.load(Ordering::Relaxed) {
-                return;
-            }
-            match indices.claim() {
-                Some((a, b)) => {
-                    state.next.set(a);
-                    state.end.set(b);
-                }
-                None => return,
-            }
-        }
-        let index = state.next.get();
-        state.next.set(index + 1);
-        let start = Instant::now();
-        if deadline.is_some_and(|d| start >= d) {
-            return;
-        }
-        let ok = op(index).await.is_ok();
-        if record {
-            let ended = Instant::now();
-            let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
-            recorder.borrow_mut().record(nanos, ok, ended);
-        }
+    /// With a ramp: the ramp, when it began, and this worker's rank.
+    ramp: Option<(&'a Ramp, Instant, usize)>,
+    cancel: &'a Cancel,
+}
+
+impl<F> Clone for Worker<'_, F> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-/// One closed-model worker: runs [`worker_loop`], and when an op panics,
-/// counts that op as an error and resumes with the next index, so a panic
-/// costs one op, never the worker. (Only Brunt's own code runs outside the
-/// op in the loop, and it does not panic: a caught panic is always an op's.
-/// Its latency is not recorded: the op never finished.)
-#[allow(clippy::too_many_arguments)]
-async fn worker<F, Fut, T, E>(
-    op: &F,
-    indices: &IndexSource,
-    deadline: Option<Instant>,
-    recorder: &RefCell<OpRecorder>,
-    record: bool,
-    shares_thread: bool,
-    ramp: Option<(&Ramp, Instant, usize)>,
-    cancel: &AtomicBool,
-) where
+impl<F> Copy for Worker<'_, F> {}
+
+impl<F, Fut, T, E> Worker<'_, F>
+where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let state = WorkerState::default();
-    loop {
-        let run = worker_loop(
-            op,
-            indices,
-            deadline,
-            recorder,
-            record,
-            shares_thread,
-            &state,
-            ramp,
-            cancel,
-        );
-        match AssertUnwindSafe(run).catch_unwind().await {
-            Ok(()) => return,
-            Err(_) => {
-                if record {
-                    recorder.borrow_mut().record_unfinished();
+    /// The worker's loop. Ops are called and awaited directly, without a
+    /// per-op `catch_unwind` (which would keep the op from being inlined and
+    /// cost a no-op loop several percent); [`Worker::run`] catches a panic
+    /// once for the whole loop and restarts it.
+    async fn ops(self, state: &WorkerState) {
+        let mut since_check = 0u32;
+        loop {
+            // Every OPS_PER_CHECK ops: stop if an abort criterion tripped, and
+            // give the other workers on this thread their turn.
+            since_check += 1;
+            if since_check.is_multiple_of(OPS_PER_CHECK) {
+                if self.cancel.is_tripped() {
+                    return;
+                }
+                if self.shares_thread && since_check.is_multiple_of(OPS_PER_YIELD) {
+                    tokio::task::yield_now().await;
+                }
+            }
+            if let Some((ramp, began, me)) = self.ramp {
+                let now = Instant::now();
+                if self.deadline.is_some_and(|d| now >= d) {
+                    return;
+                }
+                if me as f64 >= ramp.level_at(now - began) {
+                    tokio::time::sleep(RAMP_IDLE).await;
+                    continue;
+                }
+            }
+            if state.next.get() == state.end.get() {
+                if self.cancel.is_tripped() {
+                    return;
+                }
+                match self.indices.claim() {
+                    Some((a, b)) => {
+                        state.next.set(a);
+                        state.end.set(b);
+                    }
+                    None => return,
+                }
+            }
+            let index = state.next.get();
+            state.next.set(index + 1);
+            let start = Instant::now();
+            if self.deadline.is_some_and(|d| start >= d) {
+                return;
+            }
+            let ok = (self.op)(index).await.is_ok();
+            if self.record {
+                let ended = Instant::now();
+                let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
+                self.recorder.borrow_mut().record(nanos, ok, ended);
+            }
+        }
+    }
+
+    /// One closed-model worker: runs [`Worker::ops`], and when an op panics,
+    /// counts that op as an error and resumes with the next index, so a
+    /// panic costs one op, never the worker. (Only Brunt's own code runs
+    /// outside the op in the loop, and it does not panic: a caught panic is
+    /// always an op's. Its latency is not recorded: the op never finished.)
+    async fn run(self) {
+        let state = WorkerState::default();
+        loop {
+            match AssertUnwindSafe(self.ops(&state)).catch_unwind().await {
+                Ok(()) => return,
+                Err(_) => {
+                    if self.record {
+                        self.recorder.borrow_mut().record_unfinished();
+                    }
                 }
             }
         }
     }
 }
 
-/// Runs `op` under the closed model on `plan.threads` scoped threads, each
-/// driving its futures with `handle` (timers and I/O work; the futures run
-/// on the driver thread). Blocks until every worker stopped.
+/// Runs `op` under the closed model on `plan.frame.threads` scoped threads,
+/// each driving its futures with `handle` (timers and I/O work; the futures
+/// run on the driver thread). Blocks until every worker stopped.
 pub(crate) fn run_closed<F, Fut, T, E>(
     plan: ClosedPlan,
     handle: &Handle,
@@ -211,10 +181,11 @@ where
     F: Fn(u64) -> Fut + Sync,
     Fut: Future<Output = Result<T, E>>,
 {
-    let threads = plan.threads.clamp(1, plan.workers.max(1) as usize);
-    let (limit, chunk) = match plan.stop {
+    let frame = &plan.frame;
+    let threads = frame.threads.clamp(1, plan.workers.max(1) as usize);
+    let (limit, chunk) = match frame.stop {
         Stop::Count(n) => (
-            Some(plan.first_index + n),
+            Some(frame.first_index + n),
             (n / (u64::from(plan.workers) * 8)).clamp(1, 64),
         ),
         // Indices need only be unique: large chunks keep threads off the
@@ -222,12 +193,12 @@ where
         Stop::After(_) => (None, 4096),
     };
     let indices = IndexSource {
-        next: AtomicU64::new(plan.first_index),
+        next: AtomicU64::new(frame.first_index),
         limit,
         chunk,
     };
     let began = Instant::now();
-    let deadline = match plan.stop {
+    let deadline = match frame.stop {
         Stop::After(d) => Some(began + d),
         Stop::Count(_) => None,
     };
@@ -237,27 +208,28 @@ where
                 let workers_here = plan.workers as usize / threads
                     + usize::from(t < plan.workers as usize % threads);
                 let indices = &indices;
-                let plan = &plan;
-                let ramp = plan.ramp.as_ref();
-                let tally = plan.record.then(|| progress.register());
+                let tally = frame.record.then(|| progress.register());
                 std::thread::Builder::new()
                     .name(format!("brunt-driver-{t}"))
                     .spawn_scoped(scope, move || {
-                        let origin = plan.record.then_some(plan.origin);
+                        let origin = frame.record.then_some(frame.origin);
                         let recorder = RefCell::new(OpRecorder::new(tally, origin));
+                        let worker = Worker {
+                            op,
+                            indices,
+                            deadline,
+                            recorder: &recorder,
+                            record: frame.record,
+                            shares_thread: workers_here > 1,
+                            ramp: None,
+                            cancel: &frame.cancel,
+                        };
                         handle.block_on(async {
                             let mut running: FuturesUnordered<_> = (0..workers_here)
                                 .map(|j| {
-                                    worker(
-                                        op,
-                                        indices,
-                                        deadline,
-                                        &recorder,
-                                        plan.record,
-                                        workers_here > 1,
-                                        ramp.map(|r| (r, began, t + j * threads)),
-                                        &plan.cancel,
-                                    )
+                                    let ramp =
+                                        frame.ramp.as_ref().map(|r| (r, began, t + j * threads));
+                                    Worker { ramp, ..worker }.run()
                                 })
                                 .collect();
                             while running.next().await.is_some() {}
@@ -289,6 +261,18 @@ mod tests {
     use crate::measure::OpTotals;
     use std::sync::Mutex;
 
+    fn frame(threads: usize, stop: Stop) -> RunFrame {
+        RunFrame {
+            threads,
+            stop,
+            first_index: 0,
+            record: true,
+            origin: Instant::now(),
+            ramp: None,
+            cancel: Cancel::default(),
+        }
+    }
+
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -312,14 +296,8 @@ mod tests {
             }
         };
         let plan = ClosedPlan {
+            frame: frame(2, Stop::Count(1_003)),
             workers: 7,
-            threads: 2,
-            stop: Stop::Count(1_003),
-            first_index: 0,
-            record: true,
-            origin: Instant::now(),
-            ramp: None,
-            cancel: Cancel::default(),
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -342,14 +320,8 @@ mod tests {
             Ok::<_, ()>(())
         };
         let plan = ClosedPlan {
+            frame: frame(2, Stop::Count(100)),
             workers: 2,
-            threads: 2,
-            stop: Stop::Count(100),
-            first_index: 0,
-            record: true,
-            origin: Instant::now(),
-            ramp: None,
-            cancel: Cancel::default(),
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
@@ -369,14 +341,8 @@ mod tests {
             async { Ok::<_, ()>(()) }
         };
         let plan = ClosedPlan {
+            frame: frame(1, Stop::Count(4 * 1024)),
             workers: 4,
-            threads: 1,
-            stop: Stop::Count(4 * 1024),
-            first_index: 0,
-            record: true,
-            origin: Instant::now(),
-            ramp: None,
-            cancel: Cancel::default(),
         };
         run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let seen = seen.into_inner().unwrap();
@@ -394,14 +360,8 @@ mod tests {
             Ok::<_, ()>(())
         };
         let plan = ClosedPlan {
+            frame: frame(2, Stop::After(Duration::from_millis(200))),
             workers: 8,
-            threads: 2,
-            stop: Stop::After(Duration::from_millis(200)),
-            first_index: 0,
-            record: true,
-            origin: Instant::now(),
-            ramp: None,
-            cancel: Cancel::default(),
         };
         let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

@@ -8,28 +8,30 @@
 //! need not be `Send`, and latency is recorded per thread, not per task.
 //!
 //! The open model issues arrivals on a schedule (`rate`) and measures each
-//! op from its intended start; see `open`.
+//! op from its intended start; see `open`, and `pacer` for how arrivals
+//! leave on time. Both share a [`RunFrame`]: threads, stop, indices,
+//! recording, clock, ramp and the abort signal.
 
 mod closed;
 mod error;
 mod escalation;
+mod frame;
 mod open;
+mod pacer;
 mod stages;
 
-pub(crate) use closed::{ClosedPlan, Stop, run_closed};
+pub(crate) use closed::{ClosedPlan, run_closed};
 pub use error::{DriveError, DriveSummary};
 pub use escalation::Escalation;
 pub(crate) use escalation::next_level;
+pub(crate) use frame::{Cancel, RunFrame, Stop};
 pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
+pub(crate) use pacer::Pacer;
 pub(crate) use stages::Ramp;
 pub use stages::Stage;
 
 use crate::measure::OpRecorder;
 use std::time::Duration;
-
-/// Set when an `abort(...)` criterion can no longer hold: every load model
-/// stops issuing ops at its next check (each op, or each arrival).
-pub(crate) type Cancel = std::sync::Arc<std::sync::atomic::AtomicBool>;
 
 /// What one run of a load model hands back.
 pub(crate) struct LoadRun {

@@ -21,34 +21,23 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{Cancel, LoadRun, Ramp, Stop};
+use super::{LoadRun, Pacer, RunFrame, Stop};
 use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
 
 /// An op that started more than this after its intended start is `late`
 /// (unless the inter-arrival interval is longer: then one interval).
 const LATE_AFTER: Duration = Duration::from_millis(2);
 
-/// One open run.
+/// One open run: the shared frame, a rate and an in-flight bound.
 #[derive(Debug, Clone)]
 pub(crate) struct OpenPlan {
-    /// Arrivals per second.
+    /// Threads, stop, indices, recording, origin, ramp, cancel.
+    pub(crate) frame: RunFrame,
+    /// Arrivals per second (with a ramp: its average, for the late
+    /// threshold).
     pub(crate) rate: f64,
     /// Most ops in flight at once, over all threads.
     pub(crate) max_in_flight: u32,
-    /// Driver threads.
-    pub(crate) threads: usize,
-    /// When arrivals stop.
-    pub(crate) stop: Stop,
-    /// Index of the first arrival.
-    pub(crate) first_index: u64,
-    /// Whether ops are recorded (false during warm-up).
-    pub(crate) record: bool,
-    /// The run's time origin, for the per-second series.
-    pub(crate) origin: Instant,
-    /// Stages: arrivals follow this rate profile instead of `rate`.
-    pub(crate) ramp: Option<Ramp>,
-    /// Stops the run early (an `abort(...)` criterion tripped).
-    pub(crate) cancel: Cancel,
 }
 
 /// How the arrival threads spent their time, summed over threads. A
@@ -59,14 +48,20 @@ pub(crate) struct OpenPlan {
 pub(crate) struct GeneratorLoad {
     /// CPU time of the arrival threads; `None` where it cannot be read.
     pub(crate) cpu: Option<Duration>,
-    /// Time the arrival threads spent waiting for the next arrival's time.
+    /// Time the arrival threads spent waiting for the next arrival's time
+    /// (parked or spinning toward it).
     pub(crate) waiting: Duration,
-    /// Wall time of the arrival threads.
+    /// Time the arrival threads spent issuing, summed over threads: from
+    /// each thread's start to its last arrival (the drain of ops still in
+    /// flight after it is not issuing).
     pub(crate) wall: Duration,
+    /// Wall time of the issuing, threads overlapping: the longest thread's,
+    /// summed over runs.
+    pub(crate) span: Duration,
 }
 
 impl GeneratorLoad {
-    /// Adds another run's load.
+    /// Adds another run's load (runs are sequential).
     pub(crate) fn add(&mut self, other: GeneratorLoad) {
         self.cpu = match (self.cpu, other.cpu) {
             (Some(a), Some(b)) => Some(a + b),
@@ -74,21 +69,23 @@ impl GeneratorLoad {
         };
         self.waiting += other.waiting;
         self.wall += other.wall;
+        self.span += other.span;
     }
 
-    /// Fraction of the arrival threads' time not spent waiting for the
-    /// schedule, 0–1: near 1, the generator was always behind.
+    /// Fraction of the arrival threads' issuing time not spent waiting for
+    /// the schedule, 0–1: near 1, the generator was always behind.
     pub(crate) fn busy(&self) -> Option<f64> {
         let wall = self.wall.as_secs_f64();
         (wall > 0.0).then(|| 1.0 - self.waiting.as_secs_f64().min(wall) / wall)
     }
 
-    /// CPU time of the arrival threads over their wall time, 0–1.
-    pub(crate) fn cpu_share(&self) -> Option<f64> {
-        let wall = self.wall.as_secs_f64();
+    /// CPU time of all arrival threads over the issuing's wall time, in
+    /// cores (1.0 = one core busy throughout).
+    pub(crate) fn cpu_cores(&self) -> Option<f64> {
+        let span = self.span.as_secs_f64();
         self.cpu
-            .filter(|_| wall > 0.0)
-            .map(|cpu| cpu.as_secs_f64() / wall)
+            .filter(|_| span > 0.0)
+            .map(|cpu| cpu.as_secs_f64() / span)
     }
 }
 
@@ -96,11 +93,19 @@ struct Completed {
     intended: Instant,
     started: Instant,
     ended: Instant,
-    ok: bool,
+    /// `None` when the op panicked: an error with no latency.
+    ok: Option<bool>,
 }
 
 fn nanos(d: Duration) -> u64 {
     d.as_nanos().min(u128::from(u64::MAX)) as u64
+}
+
+/// What one arrival thread hands back.
+struct LaneResult {
+    recorder: OpRecorder,
+    last_issue: Instant,
+    load: GeneratorLoad,
 }
 
 /// Runs `op` under the open model; blocks until every issued op finished.
@@ -114,8 +119,9 @@ where
     F: Fn(u64) -> Fut + Sync,
     Fut: Future<Output = Result<T, E>>,
 {
-    let threads = plan.threads.max(1);
-    let total_arrivals = match (&plan.ramp, plan.stop) {
+    let frame = &plan.frame;
+    let threads = frame.threads.max(1);
+    let total_arrivals = match (&frame.ramp, frame.stop) {
         (Some(ramp), _) => ramp.arrivals(),
         (None, Stop::Count(n)) => n,
         (None, Stop::After(d)) => (d.as_secs_f64() * plan.rate).ceil() as u64,
@@ -123,37 +129,45 @@ where
     let in_flight_per_thread = (plan.max_in_flight as usize).div_ceil(threads).max(1);
     let late_after = LATE_AFTER.max(Duration::from_secs_f64(1.0 / plan.rate));
     let start = Instant::now();
-    let results: Vec<(OpRecorder, Instant, GeneratorLoad)> = std::thread::scope(|scope| {
+    let results: Vec<LaneResult> = std::thread::scope(|scope| {
         let spawned: Vec<_> = (0..threads)
             .map(|j| {
                 let plan = &plan;
-                let tally = plan.record.then(|| progress.register());
+                let tally = frame.record.then(|| progress.register());
                 std::thread::Builder::new()
                     .name(format!("brunt-arrivals-{j}"))
                     .spawn_scoped(scope, move || {
-                        let origin = plan.record.then_some(plan.origin);
+                        let origin = plan.frame.record.then_some(plan.frame.origin);
                         let recorder = RefCell::new(OpRecorder::open(tally, origin));
                         let cpu_before = thread_cpu_time();
                         let wall_before = Instant::now();
-                        let (last_issue, waiting) = handle.block_on(arrivals(
-                            op,
+                        let pacer = Pacer::default();
+                        let lane = Lane {
                             plan,
-                            j as u64,
-                            threads as u64,
+                            index: j as u64,
+                            lanes: threads as u64,
                             total_arrivals,
-                            in_flight_per_thread,
+                            max_in_flight: in_flight_per_thread,
                             start,
                             late_after,
-                            &recorder,
-                        ));
+                            recorder: &recorder,
+                            pacer: &pacer,
+                        };
+                        let (last_issue, waiting) = pacer.block_on(handle, arrivals(op, lane));
+                        let issuing = last_issue.saturating_duration_since(wall_before);
                         let load = GeneratorLoad {
                             cpu: thread_cpu_time()
                                 .zip(cpu_before)
                                 .map(|(after, before)| after.saturating_sub(before)),
-                            waiting,
-                            wall: wall_before.elapsed(),
+                            waiting: waiting.min(issuing),
+                            wall: issuing,
+                            span: issuing,
                         };
-                        (recorder.into_inner(), last_issue, load)
+                        LaneResult {
+                            recorder: recorder.into_inner(),
+                            last_issue,
+                            load,
+                        }
                     })
                     .expect("spawning an arrival thread")
             })
@@ -164,58 +178,75 @@ where
             .collect()
     });
     let elapsed = start.elapsed();
-    let last_issue = results.iter().map(|(_, t, _)| *t).max().unwrap_or(start);
+    let last_issue = results.iter().map(|r| r.last_issue).max().unwrap_or(start);
     let issuing = last_issue - start + Duration::from_secs_f64(1.0 / plan.rate);
     let mut generator = GeneratorLoad::default();
-    for (_, _, load) in &results {
-        generator.add(*load);
+    for r in &results {
+        generator.cpu = match (generator.cpu, r.load.cpu) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        generator.waiting += r.load.waiting;
+        generator.wall += r.load.wall;
+        generator.span = generator.span.max(r.load.span);
     }
     LoadRun {
         generator,
-        recorders: results.into_iter().map(|(r, _, _)| r).collect(),
+        recorders: results.into_iter().map(|r| r.recorder).collect(),
         elapsed,
         issuing,
-        next_index: plan.first_index + total_arrivals,
+        next_index: frame.first_index + total_arrivals,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn arrivals<F, Fut, T, E>(
-    op: &F,
-    plan: &OpenPlan,
-    lane: u64,
+/// One arrival thread's share of the schedule: arrivals `index`,
+/// `index + lanes`, …
+struct Lane<'a> {
+    plan: &'a OpenPlan,
+    index: u64,
     lanes: u64,
     total_arrivals: u64,
     max_in_flight: usize,
     start: Instant,
     late_after: Duration,
-    recorder: &RefCell<OpRecorder>,
-) -> (Instant, Duration)
+    recorder: &'a RefCell<OpRecorder>,
+    pacer: &'a Pacer,
+}
+
+/// Issues one lane's arrivals on schedule and completes them; returns when
+/// its last arrival was issued and how long it waited for its schedule.
+async fn arrivals<F, Fut, T, E>(op: &F, lane: Lane<'_>) -> (Instant, Duration)
 where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let mut last_issue = start;
+    let frame = &lane.plan.frame;
+    let mut last_issue = lane.start;
     let record = |done: Completed| {
-        if plan.record {
-            recorder.borrow_mut().record_open(
+        if !frame.record {
+            return;
+        }
+        let mut recorder = lane.recorder.borrow_mut();
+        match done.ok {
+            Some(ok) => recorder.record_open(
                 nanos(done.ended - done.intended),
                 nanos(done.ended - done.started),
-                done.ok,
-                done.started - done.intended > late_after,
+                ok,
+                done.started - done.intended > lane.late_after,
                 done.ended,
-            );
+            ),
+            None => recorder.record_unfinished(),
         }
     };
     let mut running = FuturesUnordered::new();
-    let mut arrival = lane;
+    let mut arrival = lane.index;
     let mut waiting = Duration::ZERO;
-    while arrival < total_arrivals && !plan.cancel.load(std::sync::atomic::Ordering::Relaxed) {
-        let due = match &plan.ramp {
+    while arrival < lane.total_arrivals && !frame.cancel.is_tripped() {
+        let due = match &frame.ramp {
             Some(ramp) => ramp.time_of(arrival).unwrap_or_else(|| ramp.total()),
-            None => Duration::from_secs_f64(arrival as f64 / plan.rate),
+            None => Duration::from_secs_f64(arrival as f64 / lane.plan.rate),
         };
-        let intended = start + due;
+        let intended = lane.start + due;
         // Ahead of schedule: complete what finishes while waiting for the
         // next arrival's time. (Time spent here is the generator's slack.)
         let now = Instant::now();
@@ -224,7 +255,7 @@ where
                 tokio::select! {
                     biased;
                     Some(done) = running.next(), if !running.is_empty() => record(done),
-                    () = tokio::time::sleep_until(intended.into()) => break,
+                    () = lane.pacer.until(intended) => break,
                 }
                 if Instant::now() >= intended {
                     break;
@@ -239,20 +270,22 @@ where
         while let Some(Some(done)) = running.next().now_or_never() {
             record(done);
         }
-        if running.len() >= max_in_flight {
-            if plan.record {
-                recorder.borrow_mut().record_dropped();
+        if running.len() >= lane.max_in_flight {
+            if frame.record {
+                lane.recorder.borrow_mut().record_dropped();
             }
         } else {
-            let index = plan.first_index + arrival;
+            let index = frame.first_index + arrival;
             let started = Instant::now();
             let issued = std::panic::catch_unwind(AssertUnwindSafe(|| op(index)));
             running.push(async move {
                 let ok = match issued {
-                    Ok(future) => {
-                        matches!(AssertUnwindSafe(future).catch_unwind().await, Ok(Ok(_)))
-                    }
-                    Err(_) => false,
+                    Ok(future) => AssertUnwindSafe(future)
+                        .catch_unwind()
+                        .await
+                        .ok()
+                        .map(|r| r.is_ok()),
+                    Err(_) => None,
                 };
                 Completed {
                     intended,
@@ -262,7 +295,7 @@ where
                 }
             });
         }
-        arrival += lanes;
+        arrival += lane.lanes;
     }
     while let Some(done) = running.next().await {
         record(done);
@@ -273,7 +306,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::Cancel;
     use crate::measure::OpTotals;
+
+    fn frame(stop: Stop) -> RunFrame {
+        RunFrame {
+            threads: 2,
+            stop,
+            first_index: 0,
+            record: true,
+            origin: Instant::now(),
+            ramp: None,
+            cancel: Cancel::default(),
+        }
+    }
 
     #[test]
     fn a_stall_shows_in_corrected_latency_not_in_service_time() {
@@ -294,15 +340,9 @@ mod tests {
             async { Ok::<_, ()>(()) }
         };
         let plan = OpenPlan {
+            frame: frame(Stop::After(Duration::from_secs(1))),
             rate: 500.0,
             max_in_flight: 1000,
-            threads: 2,
-            stop: Stop::After(Duration::from_secs(1)),
-            first_index: 0,
-            record: true,
-            origin: Instant::now(),
-            ramp: None,
-            cancel: Cancel::default(),
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();
@@ -330,15 +370,9 @@ mod tests {
             Ok::<_, ()>(())
         };
         let plan = OpenPlan {
+            frame: frame(Stop::Count(200)),
             rate: 1000.0,
             max_in_flight: 10,
-            threads: 2,
-            stop: Stop::Count(200),
-            first_index: 0,
-            record: true,
-            origin: Instant::now(),
-            ramp: None,
-            cancel: Cancel::default(),
         };
         let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
         let mut totals = OpTotals::default();

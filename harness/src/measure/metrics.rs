@@ -144,7 +144,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "overall_avg",
         Some("share of the arrival threads' time not spent waiting for the schedule".to_string()),
     );
-    let cpu = totals.generator.cpu_share();
+    let cpu = totals.generator.cpu_cores();
     put(
         out,
         "generator.cpu".into(),
@@ -152,46 +152,81 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         Unit::Percent,
         "overall_avg",
         Some(if cpu.is_some() {
-            "CPU time of the arrival threads over their wall time".to_string()
+            "CPU time of all arrival threads over the issuing's wall time, percent of one core (ops run on these threads: their CPU is included)".to_string()
         } else {
             "thread CPU time cannot be read on this platform".to_string()
         }),
     );
 }
 
-/// Escalation only: `breaking_point` (the first concurrency at which an
-/// `until` condition broke; `null` if none did up to `max`),
-/// `max_sustainable_concurrency` and `max_sustainable_throughput` (the best
-/// step that held).
-pub(crate) fn escalation_metrics(steps: &[Step], out: &mut BTreeMap<String, MetricValue>) {
-    let broke = steps.iter().find(|s| !s.held);
-    put(
-        out,
-        "breaking_point".into(),
-        broke.map(|s| f64::from(s.level)),
-        Unit::Count,
-        "observed",
-        Some(match broke {
-            Some(s) => format!("concurrency {} broke: {}", s.level, s.broken.join("; ")),
-            None => "no condition broke up to the highest concurrency tried".to_string(),
-        }),
-    );
-    let held: Vec<&Step> = steps.iter().filter(|s| s.held).collect();
-    let none_held = held
-        .is_empty()
+/// Escalation only. Closed model: `breaking_point` (the first concurrency
+/// at which an `until` condition broke; `null` if none did up to `max`) and
+/// `max_sustainable_concurrency`; open model: `breaking_rate` and
+/// `max_sustainable_rate`. Both: `max_sustainable_throughput`, from the last
+/// step that held. A step the generator could not offer (tainted) ends the
+/// escalation without a breaking point: it says nothing about the system.
+pub(crate) fn escalation_metrics(
+    steps: &[Step],
+    open: bool,
+    out: &mut BTreeMap<String, MetricValue>,
+) {
+    let (breaking, sustainable, unit, what) = if open {
+        (
+            "breaking_rate",
+            "max_sustainable_rate",
+            Unit::PerSecond,
+            "rate",
+        )
+    } else {
+        (
+            "breaking_point",
+            "max_sustainable_concurrency",
+            Unit::Count,
+            "concurrency",
+        )
+    };
+    let shown = |level: f64| {
+        if open {
+            format_value(level, crate::criteria::Dimension::Rate)
+        } else {
+            format!("{level}")
+        }
+    };
+    let ended = steps.iter().find(|s| !s.held);
+    let (value, note) = match ended {
+        Some(s) if s.tainted => (
+            None,
+            format!(
+                "the escalation ended at {}: the load generator could not offer it, so no breaking point was measured",
+                shown(s.level)
+            ),
+        ),
+        Some(s) => (
+            Some(s.level),
+            format!("{what} {} broke: {}", shown(s.level), s.broken.join("; ")),
+        ),
+        None => (
+            None,
+            format!("no condition broke up to the highest {what} tried"),
+        ),
+    };
+    put(out, breaking.into(), value, unit, "observed", Some(note));
+    let last_held = steps.iter().take_while(|s| s.held).last();
+    let none_held = last_held
+        .is_none()
         .then(|| "the first step already broke a condition".to_string());
     put(
         out,
-        "max_sustainable_concurrency".into(),
-        held.iter().map(|s| f64::from(s.level)).reduce(f64::max),
-        Unit::Count,
+        sustainable.into(),
+        last_held.map(|s| s.level),
+        unit,
         "peak",
         none_held.clone(),
     );
     put(
         out,
         "max_sustainable_throughput".into(),
-        held.iter().map(|s| s.throughput_per_s).reduce(f64::max),
+        last_held.map(|s| s.throughput_per_s),
         Unit::PerSecond,
         "peak",
         none_held,

@@ -7,7 +7,6 @@
 //! The sampler is a plain OS thread, off the tokio runtime, so a saturated
 //! runtime cannot delay the samples that would show it.
 
-mod abort;
 mod metrics;
 #[cfg(target_os = "linux")]
 mod probe_linux;
@@ -18,7 +17,6 @@ mod sampler;
 mod timeline;
 mod trend;
 
-pub(crate) use abort::AbortWatch;
 pub(crate) use metrics::{
     escalation_metrics, generator_bottleneck, load_metrics, resource_metrics,
 };
@@ -27,7 +25,7 @@ pub(crate) use probe_linux::ProcessProbe;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use probe_sysinfo::ProcessProbe;
 pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard};
-pub(crate) use sampler::{ResourceSampler, SamplerConfig};
+pub(crate) use sampler::{LiveCheck, LiveValue, ResourceSampler, SamplerConfig};
 pub(crate) use timeline::{SecondSlicer, Timeline};
 pub use trend::{Trend, linear_trend};
 

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{AbortWatch, ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
-use crate::criteria::Unit;
+use brunt_grammar::Unit;
+
+use super::{ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
 use crate::report::{Event, SamplePoint, Series, StreamRecord, StreamWriter};
 
 /// What the sampler needs from the run.
@@ -24,9 +25,18 @@ pub(crate) struct SamplerConfig {
     pub(crate) stream: Arc<StreamWriter>,
     /// Op progress to stream alongside.
     pub(crate) progress: Arc<ProgressBoard>,
-    /// `abort(...)` criteria, checked every interval.
-    pub(crate) abort: AbortWatch,
+    /// Judges live values every interval (the runner's `abort(...)`
+    /// criteria); a returned reason is streamed as an `abort` event.
+    pub(crate) live_check: Option<LiveCheck>,
 }
+
+/// One value known while the run is going: a metric name, its value in the
+/// unit's base terms (counts, bytes), and the unit.
+pub(crate) type LiveValue = (String, f64, Unit);
+
+/// Judges the live values at `t_ms` since the run started; returns a reason
+/// when the run must stop.
+pub(crate) type LiveCheck = Box<dyn FnMut(&[LiveValue], f64) -> Option<String> + Send>;
 
 /// A running sampler; [`ResourceSampler::stop`] takes a last sample and
 /// returns every series.
@@ -104,7 +114,7 @@ fn live_values(
     target_peaks: &mut [f64; 3],
     ops: u64,
     errors: u64,
-) -> Vec<(String, f64, Unit)> {
+) -> Vec<LiveValue> {
     let mut live = vec![
         ("ops".to_string(), ops as f64, Unit::Count),
         ("errors".to_string(), errors as f64, Unit::Count),
@@ -167,7 +177,7 @@ impl ResourceSampler {
 }
 
 fn sample_loop(
-    config: SamplerConfig,
+    mut config: SamplerConfig,
     own: ProcessProbe,
     stopped: mpsc::Receiver<()>,
     ready: mpsc::Sender<()>,
@@ -196,11 +206,9 @@ fn sample_loop(
         config
             .stream
             .append(&StreamRecord::Progress { t_ms, ops, errors });
-        if !config.abort.is_empty() {
+        if let Some(check) = config.live_check.as_mut() {
             let live = live_values(&tracked, &mut target_peaks, ops, errors);
-            let live: Vec<(&str, f64, Unit)> =
-                live.iter().map(|(n, v, u)| (n.as_str(), *v, *u)).collect();
-            if let Some(reason) = config.abort.check(&live, t_ms) {
+            if let Some(reason) = check(&live, t_ms) {
                 config.stream.append(&StreamRecord::Event(Event {
                     t_ms,
                     kind: "abort".into(),

@@ -16,6 +16,6 @@ pub use model::{
     SamplePoint, Samples, ScenarioInfo, Series, Settings, Severity, Step,
 };
 pub(crate) use snapshot::{SnapshotCheck, check_snapshot, unreferenced_snapshots};
-pub(crate) use stream::{StreamRecord, StreamWriter, read_stream};
+pub(crate) use stream::{StreamRecord, StreamTail, StreamWriter, read_stream};
 pub(crate) use terminal::render_verdict;
 pub(crate) use writer::{ReportPaths, write_report};

@@ -49,8 +49,9 @@ pub struct Report {
 /// One step of an escalation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
-    /// Concurrency of the step.
-    pub level: u32,
+    /// The step's load: workers (closed model) or arrivals per second (open
+    /// model).
+    pub level: f64,
     /// Start, ms since the run started.
     pub start_ms: f64,
     /// Measured wall time, ms.
@@ -61,12 +62,21 @@ pub struct Step {
     pub errors: u64,
     /// Ops per second.
     pub throughput_per_s: f64,
+    /// Open model only: arrivals offered (run or dropped) per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_rate_per_s: Option<f64>,
     /// Median latency, ns.
     pub latency_p50_ns: Option<f64>,
     /// 99th-percentile latency, ns.
     pub latency_p99_ns: Option<f64>,
-    /// Whether every `until` condition held.
+    /// Whether every `until` condition held (and, open model, the
+    /// generator offered the step's rate).
     pub held: bool,
+    /// Open model only: the load generator could not offer the step's rate,
+    /// so the step says nothing about the system; the escalation ends here
+    /// without a breaking point.
+    #[serde(default)]
+    pub tainted: bool,
     /// The conditions that broke, with their verdicts.
     pub broken: Vec<String>,
 }

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,9 @@ pub(crate) enum StreamRecord {
     Metric { name: String, value: MetricValue },
     /// An escalation step finished.
     Step(Step),
+    /// `Stress::watch_pid`: a process sampled as `target` from now on (the
+    /// parent's memory guard watches it too).
+    Watch { pid: u32, t_ms: f64 },
 }
 
 /// Appends records to the stream file. Shared by the scenario thread and the
@@ -91,6 +94,50 @@ pub(crate) fn read_stream(path: &Path) -> std::io::Result<Vec<StreamRecord>> {
         }
     }
     Ok(records)
+}
+
+/// Reads the complete lines appended to a stream since the last read, while
+/// the child is still writing it.
+pub(crate) struct StreamTail {
+    path: PathBuf,
+    reader: Option<BufReader<File>>,
+    partial: String,
+}
+
+impl StreamTail {
+    /// A tail of the stream at `path` (which need not exist yet).
+    pub(crate) fn new(path: &Path) -> StreamTail {
+        StreamTail {
+            path: path.to_path_buf(),
+            reader: None,
+            partial: String::new(),
+        }
+    }
+
+    /// The records completed since the last call.
+    pub(crate) fn read_new(&mut self) -> Vec<StreamRecord> {
+        if self.reader.is_none() {
+            self.reader = File::open(&self.path).ok().map(BufReader::new);
+        }
+        let Some(reader) = self.reader.as_mut() else {
+            return Vec::new();
+        };
+        let mut records = Vec::new();
+        loop {
+            match reader.read_line(&mut self.partial) {
+                Ok(0) | Err(_) => break,
+                Ok(_) if self.partial.ends_with('\n') => {
+                    if let Ok(record) = serde_json::from_str(&self.partial) {
+                        records.push(record);
+                    }
+                    self.partial.clear();
+                }
+                // A line still being written: keep it for the next read.
+                Ok(_) => break,
+            }
+        }
+        records
+    }
 }
 
 #[cfg(test)]

@@ -188,6 +188,7 @@ pub(crate) fn record_from_stream(
                 record.custom.insert(name, value);
             }
             StreamRecord::Step(step) => record.steps.push(step),
+            StreamRecord::Watch { .. } => {}
         }
     }
     for s in &record.series {
@@ -251,7 +252,8 @@ pub(crate) fn assemble(
         }
     }
     if !record.steps.is_empty() {
-        escalation_metrics(&record.steps, &mut metrics);
+        let open = entry.declared.escalate.is_some_and(|e| e.open);
+        escalation_metrics(&record.steps, open, &mut metrics);
     }
     if let Some(cpu) = record.sampler_cpu_percent {
         metrics.insert(

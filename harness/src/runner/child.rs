@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use super::assemble::{RunRecord, assemble, run_info, scenario_info};
 use super::panic_message;
 use crate::Stress;
+use crate::criteria::AbortCriteria;
 use crate::load::Cancel;
-use crate::measure::{AbortWatch, ProgressBoard, ResourceSampler, SamplerConfig};
+use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
 use crate::report::{
     Event, Finding, Outcome, Report, ReportPaths, Severity, StreamRecord, StreamWriter,
@@ -48,6 +49,23 @@ pub(crate) fn run_child(trial_name: &str) -> ! {
     }
 }
 
+/// The sampler's live check: the scenario's `abort(...)` criteria, which
+/// stop every load model through `cancel` when one can no longer hold.
+fn abort_check(entry: &ScenarioEntry, cancel: &Cancel) -> Option<LiveCheck> {
+    let criteria = AbortCriteria::new(entry.declared.criteria);
+    if criteria.is_empty() {
+        return None;
+    }
+    let cancel = cancel.clone();
+    Some(Box::new(move |live, t_ms| {
+        if cancel.is_tripped() {
+            return None;
+        }
+        let reason = criteria.check(live, t_ms)?;
+        cancel.trip(t_ms, reason.clone()).then_some(reason)
+    }))
+}
+
 /// Runs one scenario in this process and writes its report.
 pub(crate) fn execute(
     entry: &'static ScenarioEntry,
@@ -80,14 +98,14 @@ pub(crate) fn execute(
         .build()?;
     let progress = Arc::new(ProgressBoard::default());
     let watched = Arc::new(Mutex::new(Vec::new()));
-    let abort = AbortWatch::new(entry.declared.criteria, Cancel::default());
+    let cancel = Cancel::default();
     let sampler = ResourceSampler::start(SamplerConfig {
         interval: settings.sample,
         origin,
         watched: Arc::clone(&watched),
         stream: Arc::clone(&stream),
         progress: Arc::clone(&progress),
-        abort: abort.clone(),
+        live_check: abort_check(entry, &cancel),
     });
     let sampler = match sampler {
         Ok(s) => Some(s),
@@ -109,7 +127,7 @@ pub(crate) fn execute(
         Arc::clone(&stream),
         progress,
         watched,
-        abort.clone(),
+        cancel.clone(),
     );
     stress.event(
         "scenario_start",
@@ -140,7 +158,8 @@ pub(crate) fn execute(
     let sampled = sampler.map(ResourceSampler::stop).unwrap_or_default();
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     let mut collected = stress.into_collected();
-    if let Some((t_ms, reason)) = abort.tripped() {
+    let aborted = cancel.tripped();
+    if let Some((t_ms, reason)) = aborted.clone() {
         let at = collected.events.partition_point(|e| e.t_ms <= t_ms);
         collected.events.insert(
             at,
@@ -165,7 +184,7 @@ pub(crate) fn execute(
         series: sampled.series,
         steps: collected.steps,
         sampler_cpu_percent: sampled.own_cpu_percent,
-        aborted: abort.reason(),
+        aborted: aborted.map(|(_, reason)| reason),
     };
 
     let report = assemble(record, entry, sample_ms, ended);

@@ -11,7 +11,9 @@
 mod assemble;
 mod child;
 mod entry;
+mod guard;
 mod parent;
+mod processes;
 mod progress;
 
 pub use entry::main;

@@ -11,14 +11,16 @@ use libtest_mimic::Failed;
 use super::CHILD_ENV;
 use super::assemble::{assemble, record_from_stream, run_info, scenario_info};
 use super::child::execute;
+use super::guard::{Breach, MemoryGuard};
+use super::processes;
 use super::progress::LiveProgress;
 use crate::criteria::Dimension;
-use crate::measure::{ProcessProbe, machine_memory};
+use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
 use crate::report::SnapshotCheck;
 use crate::report::{
-    Event, Outcome, Report, ReportPaths, check_snapshot, format_value, read_stream, render_verdict,
-    write_report,
+    Event, Outcome, Report, ReportPaths, StreamRecord, StreamTail, check_snapshot, format_value,
+    read_stream, render_verdict, write_report,
 };
 use crate::settings::{EnvSettings, Resolved, resolve};
 
@@ -41,7 +43,7 @@ pub(crate) struct TrialOptions {
 /// Why the parent ended the child, when it did.
 enum Intervention {
     Deadline(Duration),
-    Memory { rss: u64, limit: u64 },
+    Memory(Breach),
 }
 
 /// Runs one scenario, isolated unless `BRUNT_INLINE=1`, and judges it.
@@ -177,18 +179,28 @@ fn expected_length(settings: &Resolved) -> Option<Duration> {
     load.map(|d| d + settings.warmup)
 }
 
-/// Kills the child's whole process group (the child and anything it started
-/// that is still in its group).
-fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        // SAFETY: killpg only sends a signal; the pid is our child's, which
-        // is its own group leader (process_group(0)).
-        unsafe {
-            libc::killpg(child.id() as libc::pid_t, libc::SIGKILL);
+/// Kills the still-running child and everything it started: its process
+/// group, every descendant that left the group, and watched processes in its
+/// group.
+fn kill_scenario(child: &mut Child, targets: &[u32]) {
+    let pid = child.id();
+    // The tree first: once the child dies its children are re-parented.
+    let tree = processes::descendants(pid);
+    processes::kill_group(pid);
+    let _ = child.kill();
+    for descendant in tree {
+        processes::kill(descendant);
+    }
+    // A watched process the scenario started but that left the tree (a
+    // daemon) is still the scenario's if it shares its process group.
+    #[cfg(target_os = "linux")]
+    for &target in targets {
+        if processes::process_group(target) == Some(pid) {
+            processes::kill(target);
         }
     }
-    let _ = child.kill();
+    #[cfg(not(target_os = "linux"))]
+    let _ = targets;
 }
 
 fn signal_name(signal: i32) -> &'static str {
@@ -227,16 +239,12 @@ fn isolate(
     let started = Instant::now();
     let mut child = spawn_child(entry, settings, paths, options)
         .map_err(|e| Failed::from(format!("cannot start the scenario's child process: {e}")))?;
-    let mut probe = settings
+    let mut guard = settings
         .memory_limit
-        .and_then(|_| ProcessProbe::open(child.id()).ok());
-    let mut progress = (options.progress && !options.nocapture).then(|| {
-        LiveProgress::start(
-            &entry.trial_name(),
-            &paths.stream,
-            expected_length(settings),
-        )
-    });
+        .map(|limit| MemoryGuard::new(limit, child.id()));
+    let mut tail = StreamTail::new(&paths.stream);
+    let mut progress = (options.progress && !options.nocapture)
+        .then(|| LiveProgress::start(&entry.trial_name(), expected_length(settings)));
     let mut intervention = None;
     let status = loop {
         match child.try_wait() {
@@ -244,28 +252,38 @@ fn isolate(
             Ok(None) => {}
             Err(_) => break None,
         }
-        if started.elapsed() > settings.timeout {
-            intervention = Some(Intervention::Deadline(settings.timeout));
-        } else if let (Some(limit), Some(p)) = (settings.memory_limit, probe.as_mut())
-            && let Ok(rss) = p.rss_bytes()
-            && rss > limit
-        {
-            intervention = Some(Intervention::Memory { rss, limit });
-        }
-        if intervention.is_some() {
-            kill_group(&mut child);
-            break child.wait().ok();
+        let records = tail.read_new();
+        if let Some(guard) = guard.as_mut() {
+            for record in &records {
+                if let StreamRecord::Watch { pid, .. } = record {
+                    guard.watch(*pid);
+                }
+            }
         }
         if let Some(progress) = progress.as_mut() {
+            progress.observe(&records);
             progress.tick();
+        }
+        if started.elapsed() > settings.timeout {
+            intervention = Some(Intervention::Deadline(settings.timeout));
+        } else if let Some(breach) = guard.as_mut().and_then(MemoryGuard::check) {
+            intervention = Some(Intervention::Memory(breach));
+        }
+        if intervention.is_some() {
+            let targets = guard.as_ref().map(MemoryGuard::targets).unwrap_or_default();
+            kill_scenario(&mut child, &targets);
+            break child.wait().ok();
         }
         std::thread::sleep(WATCH_INTERVAL);
     };
     if let Some(progress) = progress {
         progress.finish();
     }
-    // Anything the scenario started in its group and left behind goes too.
-    kill_group(&mut child);
+    // Anything the scenario started and left behind goes too: what is left
+    // of its process group, and (the runner being their subreaper) every
+    // orphan re-parented here.
+    processes::kill_group(child.id());
+    processes::kill_leftovers();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
 
     let ended = match (&intervention, status.as_ref().and_then(exit_signal)) {
@@ -277,15 +295,9 @@ fn isolate(
                 format_value(limit.as_nanos() as f64, Dimension::Time)
             ),
         )),
-        (Some(Intervention::Memory { rss, limit }), _) => Some((
-            Outcome::Failed,
-            "memory_guard",
-            format!(
-                "memory_guard: resident memory {} passed the limit of {}; the scenario was stopped before the machine ran short",
-                format_value(*rss as f64, Dimension::Size),
-                format_value(*limit as f64, Dimension::Size)
-            ),
-        )),
+        (Some(Intervention::Memory(breach)), _) => {
+            Some((Outcome::Failed, "memory_guard", breach.reason()))
+        }
         (None, Some(signal)) => Some((
             Outcome::Crashed,
             "signal",

@@ -1,0 +1,142 @@
+//! Containment of a scenario's processes: the child and everything it
+//! started. The child runs in its own process group; servers it spawns may
+//! leave that group (a `setsid` daemon, a tokio command with its own group),
+//! so the runner also walks the process tree. On Linux the runner becomes a
+//! child subreaper, so a process orphaned by the child's death is re-parented
+//! to the runner, where it can still be found, killed and reaped.
+
+/// Makes this process the subreaper of its descendants (Linux; elsewhere a
+/// no-op), so orphans of a scenario's child stay findable.
+pub(crate) fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_CHILD_SUBREAPER only sets a flag on this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// Every descendant of `root` (children, their children, …), from
+/// `/proc/<pid>/stat` on Linux; empty elsewhere.
+pub(crate) fn descendants(root: u32) -> Vec<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        let parents = parent_map();
+        let mut found = Vec::new();
+        let mut frontier = vec![root];
+        while let Some(parent) = frontier.pop() {
+            for &(pid, ppid) in &parents {
+                if ppid == parent && !found.contains(&pid) {
+                    found.push(pid);
+                    frontier.push(pid);
+                }
+            }
+        }
+        found
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = root;
+        Vec::new()
+    }
+}
+
+/// `(pid, parent pid)` of every process.
+#[cfg(target_os = "linux")]
+fn parent_map() -> Vec<(u32, u32)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the parenthesised command name: state, then the parent pid.
+            let after = &stat[stat.rfind(')')? + 1..];
+            let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect()
+}
+
+/// Sends SIGKILL to `pid` (an outright kill: nothing of a contained scenario
+/// may outlive it).
+pub(crate) fn kill(pid: u32) {
+    #[cfg(unix)]
+    // SAFETY: kill only sends a signal.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
+/// Sends SIGKILL to process group `group`.
+pub(crate) fn kill_group(group: u32) {
+    #[cfg(unix)]
+    // SAFETY: killpg only sends a signal.
+    unsafe {
+        libc::killpg(group as libc::pid_t, libc::SIGKILL);
+    }
+    #[cfg(not(unix))]
+    let _ = group;
+}
+
+/// Kills every process this runner still has below it (what a finished or
+/// killed scenario left behind, re-parented here) and reaps them, so none
+/// lingers as a zombie.
+pub(crate) fn kill_leftovers() {
+    #[cfg(unix)]
+    {
+        let me = std::process::id();
+        let left = descendants(me);
+        for &pid in &left {
+            kill(pid);
+        }
+        for &pid in &left {
+            // SAFETY: waitpid on a pid of ours; a pid that is not our child
+            // returns ECHILD, which is fine.
+            unsafe {
+                libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+            }
+        }
+    }
+}
+
+/// The process group of `pid`, if it exists (Linux).
+#[cfg(target_os = "linux")]
+pub(crate) fn process_group(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descendants_include_grandchildren() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & wait"])
+            .spawn()
+            .unwrap();
+        let me = std::process::id();
+        let mut below = Vec::new();
+        for _ in 0..200 {
+            below = descendants(child.id());
+            if !below.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(below.len(), 1, "the grandchild: {below:?}");
+        let mine = descendants(me);
+        assert!(
+            mine.contains(&child.id()) && mine.contains(&below[0]),
+            "{mine:?}"
+        );
+        assert_eq!(process_group(child.id()), process_group(me));
+        kill(below[0]);
+        kill(child.id());
+        child.wait().unwrap();
+    }
+}
