@@ -227,6 +227,39 @@ async fn sampler_100hz(s: &mut Stress) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Open-model precision: a no-op at a fixed rate, so every latency is the
+/// pacer's lateness (plus ~0.3 µs of op). `cargo xtask bench` reads
+/// `latency.p50`, `latency.p99` and `generator.cpu` of each rate.
+async fn open_noop(s: &mut Stress) -> anyhow::Result<()> {
+    s.drive(|_| std::future::ready(Ok::<(), ()>(()))).await?;
+    Ok(())
+}
+
+#[brunt::stress(rate = "100/s", duration = "3s", tags = ["bench"])]
+async fn open_noop_100(s: &mut Stress) -> anyhow::Result<()> {
+    open_noop(s).await
+}
+
+#[brunt::stress(rate = "1000/s", duration = "3s", tags = ["bench"])]
+async fn open_noop_1000(s: &mut Stress) -> anyhow::Result<()> {
+    open_noop(s).await
+}
+
+#[brunt::stress(rate = "2000/s", duration = "3s", tags = ["bench"])]
+async fn open_noop_2000(s: &mut Stress) -> anyhow::Result<()> {
+    open_noop(s).await
+}
+
+#[brunt::stress(rate = "10000/s", duration = "3s", tags = ["bench"])]
+async fn open_noop_10000(s: &mut Stress) -> anyhow::Result<()> {
+    open_noop(s).await
+}
+
+#[brunt::stress(rate = "20000/s", duration = "3s", tags = ["bench"])]
+async fn open_noop_20000(s: &mut Stress) -> anyhow::Result<()> {
+    open_noop(s).await
+}
+
 /// The smallest scenario, for the cost of a child process versus inline.
 #[brunt::stress(iterations = 1, tags = ["bench"])]
 async fn trivial(s: &mut Stress) -> anyhow::Result<()> {

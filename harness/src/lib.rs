@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod criteria;
+pub mod heap;
 mod load;
 mod measure;
 pub mod registry;
@@ -37,7 +38,7 @@ pub mod settings;
 mod stress;
 
 pub use load::{DriveError, DriveSummary, Escalation, Stage};
-pub use measure::{Trend, linear_trend};
+pub use measure::{GrowthTrend, Trend, growth_trend, linear_trend};
 pub use runner::main;
 pub use stress::{Scope, Stress};
 

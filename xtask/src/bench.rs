@@ -11,8 +11,8 @@ use std::time::{Instant, SystemTime};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-/// Builds the bench binary and returns its path.
-fn build(root: &Path) -> anyhow::Result<PathBuf> {
+/// Builds bench binary `name` and returns its path.
+fn build(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
     let output = Command::new(env!("CARGO"))
         .current_dir(root)
         .args([
@@ -21,7 +21,7 @@ fn build(root: &Path) -> anyhow::Result<PathBuf> {
             "-p",
             "brunt",
             "--bench",
-            "overhead",
+            name,
             "--no-run",
             "--message-format=json",
         ])
@@ -36,9 +36,9 @@ fn build(root: &Path) -> anyhow::Result<PathBuf> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["target"]["name"] == "overhead")
+        .filter(|v| v["target"]["name"] == name)
         .find_map(|v| v["executable"].as_str().map(PathBuf::from))
-        .context("cargo reported no executable for the overhead bench")
+        .with_context(|| format!("cargo reported no executable for the {name} bench"))
 }
 
 /// Runs the bench binary on `filter` with reports to `dir`.
@@ -76,6 +76,108 @@ fn metric(dir: &Path, scenario: &str, name: &str) -> anyhow::Result<f64> {
         .with_context(|| format!("{} has no value for `{name}`", path.display()))
 }
 
+/// Rates of the open-model no-op scenarios (`open_noop_<rate>`).
+const OPEN_RATES: [u32; 5] = [100, 1000, 2000, 10_000, 20_000];
+
+/// The open model's precision goals at 2,000/s and 20,000/s, and the
+/// pacer's CPU at every rate (for the README's table).
+fn open_figures(open: &[(u32, Vec<[f64; 3]>)], runs: usize, figures: &mut Vec<Figure>) {
+    for (rate, values) in open {
+        let column = |k: usize| median(&mut values.iter().map(|v| v[k]).collect::<Vec<_>>());
+        let (p50, p99, cpu) = (column(0) / 1e3, column(1) / 1e3, column(2));
+        let detail = format!(
+            "median of {runs} runs; p50 {p50:.1} us, p99 {p99:.1} us, arrival threads {cpu:.1}% of one core"
+        );
+        let mut push = |name: String, value: f64, unit: &'static str, goal: Option<f64>| {
+            figures.push(Figure {
+                name,
+                value,
+                unit,
+                goal: goal.map_or("(reported)".into(), |g| format!("<= {g}")),
+                met: goal.is_none_or(|g| value <= g),
+                detail: detail.clone(),
+            });
+        };
+        match rate {
+            2000 => {
+                push(
+                    "open model, no-op at 2,000/s: latency.p50".into(),
+                    p50,
+                    "us",
+                    Some(20.0),
+                );
+                push(
+                    "open model, no-op at 2,000/s: latency.p99".into(),
+                    p99,
+                    "us",
+                    Some(100.0),
+                );
+                push(
+                    "open model, no-op at 2,000/s: arrival threads' CPU".into(),
+                    cpu,
+                    "% of one core",
+                    Some(15.0),
+                );
+            }
+            20_000 => {
+                push(
+                    "open model, no-op at 20,000/s: latency.p99".into(),
+                    p99,
+                    "us",
+                    Some(200.0),
+                );
+                push(
+                    "open model, no-op at 20,000/s: arrival threads' CPU".into(),
+                    cpu,
+                    "% of one core",
+                    None,
+                );
+            }
+            _ => push(
+                format!("open model, no-op at {rate}/s: arrival threads' CPU"),
+                cpu,
+                "% of one core",
+                None,
+            ),
+        }
+    }
+}
+
+/// The counting allocator's cost per alloc/free pair, next to the system
+/// allocator's, from `benches/heap.rs`.
+fn heap_figures(exe: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    eprintln!("bench: heap accounting (alloc/free pairs, counted and not)");
+    let output = Command::new(exe)
+        .arg("--bench")
+        .output()
+        .context("running the heap bench")?;
+    if !output.status.success() {
+        bail!(
+            "the heap bench failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let rows: Vec<Value> =
+        serde_json::from_slice(&output.stdout).context("reading the heap bench's output")?;
+    for row in rows {
+        let threads = row["threads"].as_u64().unwrap_or(0);
+        let overhead = row["overhead_ns"].as_f64().context("overhead_ns")?;
+        figures.push(Figure {
+            name: format!("CountingAllocator: cost per alloc/free pair, {threads} thread(s)"),
+            value: overhead,
+            unit: "ns",
+            goal: "<= 10 ns".into(),
+            met: overhead <= 10.0,
+            detail: format!(
+                "median of 7 rounds of 5 M pairs: {:.2} ns counted vs {:.2} ns on the system allocator",
+                row["counted_ns"].as_f64().unwrap_or(f64::NAN),
+                row["system_ns"].as_f64().unwrap_or(f64::NAN)
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -93,8 +195,9 @@ struct Figure {
 /// Runs every measurement; returns whether every goal was met.
 pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
     let runs = runs.max(1);
-    eprintln!("bench: building harness/benches/overhead.rs (release)");
-    let exe = build(root)?;
+    eprintln!("bench: building harness/benches/overhead.rs and heap.rs (release)");
+    let exe = build(root, "overhead")?;
+    let heap_exe = build(root, "heap")?;
     let out = root.join("target/stress-reports");
     let base = out.join("bench");
     let _ = std::fs::remove_dir_all(&base);
@@ -124,6 +227,8 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
     ];
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); ratio_scenarios.len()];
     let mut throughputs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); ratio_scenarios.len()];
+    // Per open-model rate: (latency.p50, latency.p99, generator.cpu) of each run.
+    let mut open: Vec<(u32, Vec<[f64; 3]>)> = OPEN_RATES.iter().map(|&r| (r, Vec::new())).collect();
     for r in 0..runs {
         let dir = base.join(format!("run-{r}"));
         eprintln!("bench: run {}/{runs}", r + 1);
@@ -134,6 +239,14 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
                 metric(&dir, scenario, "driven.throughput")?,
                 metric(&dir, scenario, "baseline.throughput")?,
             ));
+        }
+        for (rate, values) in &mut open {
+            let scenario = format!("open_noop_{rate}");
+            values.push([
+                metric(&dir, &scenario, "latency.p50")?,
+                metric(&dir, &scenario, "latency.p99")?,
+                metric(&dir, &scenario, "generator.cpu")?,
+            ]);
         }
     }
     for (i, (scenario, what)) in ratio_scenarios.iter().enumerate() {
@@ -154,6 +267,9 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
             ),
         });
     }
+
+    open_figures(&open, runs, &mut figures);
+    heap_figures(&heap_exe, &mut figures)?;
 
     let first = base.join("run-0");
     let mem_1m = metric(&first, "recorder_memory_1m", "recorder.peak_heap")?;

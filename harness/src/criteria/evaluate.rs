@@ -110,11 +110,17 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
         reason,
     };
     let Some(metric) = metrics.get(criterion.metric) else {
+        let hint = if criterion.metric.starts_with("heap.") {
+            ": this binary does not count its heap; install the counting allocator in the test target: \
+             `#[global_allocator] static ALLOCATOR: brunt::heap::CountingAllocator = brunt::heap::CountingAllocator::system();`"
+        } else {
+            ""
+        };
         return fail(
             None,
             None,
             format!(
-                "metric `{}` was never recorded by this run",
+                "metric `{}` was never recorded by this run{hint}",
                 criterion.metric
             ),
         );

@@ -141,7 +141,10 @@ where
                         let recorder = RefCell::new(OpRecorder::open(tally, origin));
                         let cpu_before = thread_cpu_time();
                         let wall_before = Instant::now();
-                        let pacer = Pacer::default();
+                        // Each lane issues every `threads`-th arrival.
+                        let pacer = Pacer::for_interval(Duration::from_secs_f64(
+                            threads as f64 / plan.rate,
+                        ));
                         let lane = Lane {
                             plan,
                             index: j as u64,

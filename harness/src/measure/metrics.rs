@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::{OpTotals, linear_trend};
+use super::{GrowthTrend, OpTotals, growth_trend};
 use crate::criteria::Unit;
 use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, Step, format_value};
 
@@ -274,27 +274,37 @@ pub(crate) fn generator_bottleneck(
     })
 }
 
-/// Points of several processes summed per tick (they are sampled together).
-fn combine(series: &[&Series], interval_ms: f64) -> Vec<SamplePoint> {
+/// Points of several processes summed per sampler tick (they are sampled
+/// together, once per tick). Points without a tick (reports written before
+/// ticks were recorded) are keyed by their time rounded to the interval.
+fn combine(series: &[&Series], interval_ms: f64, cores: f64) -> Vec<SamplePoint> {
     if series.len() == 1 {
         return series[0].points.clone();
     }
-    let mut ticks: BTreeMap<i64, SamplePoint> = BTreeMap::new();
+    let mut ticks: BTreeMap<u64, SamplePoint> = BTreeMap::new();
     for s in series {
         for p in &s.points {
-            let key = (p.t_ms / interval_ms.max(1.0)).round() as i64;
+            let key = p
+                .tick
+                .unwrap_or_else(|| (p.t_ms / interval_ms.max(1.0)).round() as u64);
             let entry = ticks.entry(key).or_insert(SamplePoint {
                 t_ms: p.t_ms,
+                tick: p.tick,
                 rss_bytes: 0,
                 cpu_percent: None,
+                cpu_time_s: None,
                 threads: 0,
                 fds: 0,
+                heap_live_bytes: None,
+                heap_allocated_bytes: None,
+                heap_allocations: None,
             });
             entry.rss_bytes += p.rss_bytes;
             entry.threads += p.threads;
             entry.fds += p.fds;
             if let Some(cpu) = p.cpu_percent {
-                entry.cpu_percent = Some(entry.cpu_percent.unwrap_or(0.0) + cpu);
+                entry.cpu_percent =
+                    Some((entry.cpu_percent.unwrap_or(0.0) + cpu).min(cores * 100.0));
             }
         }
     }
@@ -303,7 +313,7 @@ fn combine(series: &[&Series], interval_ms: f64) -> Vec<SamplePoint> {
 
 /// A resource whose trend after warm-up is watched for leaks.
 struct Watched {
-    /// Metric family (`rss`, `threads`, `fds`).
+    /// Metric family (`rss`, `heap`, `threads`, `fds`).
     family: &'static str,
     /// What leaks, for the finding's title.
     what: &'static str,
@@ -314,18 +324,29 @@ struct Watched {
     material_floor: f64,
     /// Growth below this fraction of the baseline is not material either.
     material_fraction: f64,
-    read: fn(&SamplePoint) -> f64,
+    read: fn(&SamplePoint) -> Option<f64>,
 }
 
-const WATCHED: [Watched; 3] = [
+const MIB: f64 = 1024.0 * 1024.0;
+
+const WATCHED: [Watched; 4] = [
     Watched {
         family: "rss",
         what: "memory",
         unit: Unit::Bytes,
         slope_unit: Some(Unit::BytesPerSecond),
-        material_floor: 16.0 * 1024.0 * 1024.0,
+        material_floor: 16.0 * MIB,
         material_fraction: 0.10,
-        read: |p| p.rss_bytes as f64,
+        read: |p| Some(p.rss_bytes as f64),
+    },
+    Watched {
+        family: "heap",
+        what: "memory",
+        unit: Unit::Bytes,
+        slope_unit: Some(Unit::BytesPerSecond),
+        material_floor: 16.0 * MIB,
+        material_fraction: 0.10,
+        read: |p| p.heap_live_bytes.map(|b| b as f64),
     },
     Watched {
         family: "threads",
@@ -334,7 +355,7 @@ const WATCHED: [Watched; 3] = [
         slope_unit: None,
         material_floor: 4.0,
         material_fraction: 0.5,
-        read: |p| p.threads as f64,
+        read: |p| Some(p.threads as f64),
     },
     Watched {
         family: "fds",
@@ -343,73 +364,132 @@ const WATCHED: [Watched; 3] = [
         slope_unit: None,
         material_floor: 16.0,
         material_fraction: 0.5,
-        read: |p| p.fds as f64,
+        read: |p| Some(p.fds as f64),
     },
 ];
 
-/// `rss.*`, `cpu.*`, `threads.*` and `fds.*` under `prefix` (`""` for the
-/// own process, `"target."` for watched ones), and a finding for each
-/// resource that looks like a leak.
+/// One process's growth trend of one resource after warm-up.
+struct PidTrend {
+    pid: u32,
+    trend: GrowthTrend,
+    baseline: f64,
+    span_s: f64,
+}
+
+/// `rss.*`, `cpu.*`, `threads.*`, `fds.*` (and, for the own process with
+/// `brunt::heap::CountingAllocator` installed, `heap.*`) under `prefix`
+/// (`""` for the own process, `"target."` for watched ones), and a finding
+/// for each resource that looks like a leak.
 ///
-/// Growth and slope are a least-squares trend over the samples taken after
-/// `baseline_ms` (the end of warm-up); growth is the trend's rise over that
-/// span. A leak is suspected only when the slope is significantly positive
-/// (its 95 % interval excludes zero) *and* the growth is material (above a
-/// floor and a fraction of the baseline), so noise and small, bounded warm-up
-/// effects are not reported.
+/// Growth and slope are a robust trend ([`growth_trend`]: Theil–Sen with a
+/// Mann–Kendall test) over each process's samples after `baseline_ms` (the
+/// end of warm-up), summed over processes: a process watched mid-run adds
+/// its own trend, never a step. A leak is suspected only when the samples
+/// rise significantly and go on rising through their later half *and* the
+/// growth is material (above a floor and a fraction of the baseline), so a
+/// one-time allocation, a collector's sawtooth and noise are not reported.
+/// With exact heap counts the memory finding is judged on `heap.growth`
+/// (it does not depend on the allocator returning pages).
+///
+/// `cpu.mean` is CPU time over wall time between the first and last
+/// sample; `cpu.peak` the busiest sampling interval, never above `cores`
+/// × 100 %.
 pub(crate) fn resource_metrics(
     prefix: &str,
     series: &[&Series],
     interval_ms: f64,
     baseline_ms: f64,
+    cores: usize,
     out: &mut BTreeMap<String, MetricValue>,
 ) -> Vec<Finding> {
-    let points = combine(series, interval_ms);
+    let cores = cores.max(1) as f64;
+    let points = combine(series, interval_ms, cores);
     let mut findings = Vec::new();
     if points.is_empty() {
         return findings;
     }
     let name = |n: &str| format!("{prefix}{n}");
-    let after_warmup: Vec<&SamplePoint> = points.iter().filter(|p| p.t_ms >= baseline_ms).collect();
-    let span = match (after_warmup.first(), after_warmup.last()) {
-        (Some(a), Some(b)) => (b.t_ms - a.t_ms) / 1e3,
-        _ => 0.0,
-    };
+    let has_heap = prefix.is_empty() && points.iter().any(|p| p.heap_live_bytes.is_some());
     for watched in &WATCHED {
         let family = watched.family;
         let read = watched.read;
-        if family == "rss" {
-            let start = points.first().map(read);
-            let end = points.last().map(read);
-            put(out, name("rss.start"), start, watched.unit, "start", None);
-            put(out, name("rss.end"), end, watched.unit, "end", None);
+        if family == "heap" && !has_heap {
+            continue;
+        }
+        let values: Vec<f64> = points.iter().filter_map(read).collect();
+        match family {
+            "rss" => {
+                put(
+                    out,
+                    name("rss.start"),
+                    values.first().copied(),
+                    watched.unit,
+                    "start",
+                    None,
+                );
+                put(
+                    out,
+                    name("rss.end"),
+                    values.last().copied(),
+                    watched.unit,
+                    "end",
+                    None,
+                );
+            }
+            "heap" => heap_totals(&points, out),
+            _ => {}
         }
         put(
             out,
             name(&format!("{family}.peak")),
-            points.iter().map(read).reduce(f64::max),
+            values.iter().copied().reduce(f64::max),
             watched.unit,
             "peak",
-            None,
+            (family == "heap").then(|| "the most live heap seen at a sample".to_string()),
         );
-        let trend_points: Vec<(f64, f64)> = after_warmup
+        let trends: Vec<PidTrend> = series
             .iter()
-            .map(|p| (p.t_ms / 1e3, read(p)))
+            .filter_map(|s| {
+                let after: Vec<(f64, f64)> = s
+                    .points
+                    .iter()
+                    .filter(|p| p.t_ms >= baseline_ms)
+                    .filter_map(|p| Some((p.t_ms / 1e3, read(p)?)))
+                    .collect();
+                let trend = growth_trend(&after)?;
+                Some(PidTrend {
+                    pid: s.pid,
+                    trend,
+                    baseline: after[0].1,
+                    span_s: after[after.len() - 1].0 - after[0].0,
+                })
+            })
             .collect();
-        let trend = linear_trend(&trend_points);
-        let note = match trend {
-            Some(t) => format!(
-                "least-squares over {} samples after warm-up; slope {} ± {} per second (95% CI)",
-                t.n,
-                format_value(t.slope, watched.unit.dimension()),
-                format_value(t.slope_ci95(), watched.unit.dimension()),
-            ),
-            None => format!(
-                "needs at least {MIN_TREND_SAMPLES} samples after warm-up, had {}",
-                trend_points.len()
-            ),
+        let dimension = watched.unit.dimension();
+        let note = if trends.is_empty() {
+            format!("needs at least {MIN_TREND_SAMPLES} samples after warm-up")
+        } else {
+            let n: usize = trends.iter().map(|t| t.trend.n).sum();
+            let low: f64 = trends.iter().map(|t| t.trend.slope_low).sum();
+            let high: f64 = trends.iter().map(|t| t.trend.slope_high).sum();
+            format!(
+                "Theil–Sen over {n} samples after warm-up{}; slope {} per second (95% CI {} to {}); Mann–Kendall z {}",
+                if trends.len() > 1 {
+                    format!(", per process ({}), summed", trends.len())
+                } else {
+                    String::new()
+                },
+                format_value(trends.iter().map(|t| t.trend.slope).sum(), dimension),
+                format_value(low, dimension),
+                format_value(high, dimension),
+                trends
+                    .iter()
+                    .map(|t| format!("{:.1}", t.trend.z))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
         };
-        let growth = trend.map(|t| t.slope * span);
+        let growth = (!trends.is_empty()).then(|| trends.iter().map(|t| t.trend.growth).sum());
         put(
             out,
             name(&format!("{family}.growth")),
@@ -422,65 +502,151 @@ pub(crate) fn resource_metrics(
             put(
                 out,
                 name(&format!("{family}.slope")),
-                trend.map(|t| t.slope),
+                (!trends.is_empty()).then(|| trends.iter().map(|t| t.trend.slope).sum()),
                 slope_unit,
                 "trend",
-                Some(note.clone()),
+                Some(note),
             );
         }
-        let (Some(trend), Some(growth)) = (trend, growth) else {
+        // Exact heap counts judge memory leaks when there are any.
+        if family == "rss" && has_heap {
             continue;
-        };
-        let baseline = trend_points.first().map_or(0.0, |p| p.1);
-        let significant = trend.slope - trend.slope_ci95() > 0.0;
-        let material = growth
-            >= watched
-                .material_floor
-                .max(watched.material_fraction * baseline);
-        if significant && material {
-            let dimension = watched.unit.dimension();
+        }
+        for t in &trends {
+            let material = t.trend.growth
+                >= watched
+                    .material_floor
+                    .max(watched.material_fraction * t.baseline);
+            if !(t.trend.keeps_rising() && material) {
+                continue;
+            }
             findings.push(Finding {
                 severity: Severity::Warning,
                 title: format!(
                     "{} leak suspected{}",
                     watched.what,
                     if prefix.is_empty() {
-                        ""
+                        String::new()
                     } else {
-                        " in the watched process"
+                        format!(" in watched process {}", t.pid)
                     }
                 ),
                 detail: format!(
-                    "{} grew by {} over {:.1}s after warm-up (from {}); {note}",
-                    name(family),
-                    format_value(growth, dimension),
-                    span,
-                    format_value(baseline, dimension),
+                    "{} grew by {} over {:.1}s after warm-up (from {}) and was still rising in the later half (Theil–Sen slope {} per second, 95% CI {} to {}; Mann–Kendall z {:.1} overall, {:.1} in the later half)",
+                    name(&format!("{family}.growth")),
+                    format_value(t.trend.growth, dimension),
+                    t.span_s,
+                    format_value(t.baseline, dimension),
+                    format_value(t.trend.slope, dimension),
+                    format_value(t.trend.slope_low, dimension),
+                    format_value(t.trend.slope_high, dimension),
+                    t.trend.z,
+                    t.trend.z_late,
                 ),
             });
         }
     }
-    let cpu: Vec<f64> = points.iter().filter_map(|p| p.cpu_percent).collect();
-    let no_cpu = cpu
-        .is_empty()
+    cpu_metrics(&name, series, &points, cores, out);
+    findings
+}
+
+/// `heap.live` (at the end), `heap.allocated` and `heap.allocations`
+/// (during the run: from the first sample to the last).
+fn heap_totals(points: &[SamplePoint], out: &mut BTreeMap<String, MetricValue>) {
+    let first = points.iter().find(|p| p.heap_live_bytes.is_some());
+    let last = points.iter().rev().find(|p| p.heap_live_bytes.is_some());
+    let (Some(first), Some(last)) = (first, last) else {
+        return;
+    };
+    let during = |read: fn(&SamplePoint) -> Option<u64>| {
+        Some(read(last)?.saturating_sub(read(first)?) as f64)
+    };
+    put(
+        out,
+        "heap.live".into(),
+        last.heap_live_bytes.map(|b| b as f64),
+        Unit::Bytes,
+        "end",
+        Some(
+            "bytes allocated and not freed at the last sample (brunt::heap::CountingAllocator)"
+                .into(),
+        ),
+    );
+    put(
+        out,
+        "heap.allocated".into(),
+        during(|p| p.heap_allocated_bytes),
+        Unit::Bytes,
+        "total",
+        Some("bytes allocated between the first and last sample".into()),
+    );
+    put(
+        out,
+        "heap.allocations".into(),
+        during(|p| p.heap_allocations),
+        Unit::Count,
+        "total",
+        Some("allocations between the first and last sample".into()),
+    );
+}
+
+/// `cpu.mean`: CPU time over wall time from each process's first sample to
+/// its last (summed over processes); `cpu.peak`: the busiest interval.
+fn cpu_metrics(
+    name: &dyn Fn(&str) -> String,
+    series: &[&Series],
+    points: &[SamplePoint],
+    cores: f64,
+    out: &mut BTreeMap<String, MetricValue>,
+) {
+    let first_t = points.first().map_or(0.0, |p| p.t_ms);
+    let last_t = points.last().map_or(0.0, |p| p.t_ms);
+    let wall_s = (last_t - first_t) / 1e3;
+    let cpu_s: Option<f64> = series
+        .iter()
+        .map(|s| {
+            let times: Vec<f64> = s.points.iter().filter_map(|p| p.cpu_time_s).collect();
+            Some(times.last()? - times.first()?)
+        })
+        .sum();
+    let intervals: Vec<f64> = points.iter().filter_map(|p| p.cpu_percent).collect();
+    let mean = match cpu_s {
+        Some(cpu) if wall_s > 0.0 => Some((cpu / wall_s * 100.0).min(cores * 100.0)),
+        // Reports without CPU times: the mean of the intervals.
+        _ => {
+            (!intervals.is_empty()).then(|| intervals.iter().sum::<f64>() / intervals.len() as f64)
+        }
+    };
+    let no_cpu = mean
+        .is_none()
         .then(|| "needs at least 2 samples".to_string());
     put(
         out,
         name("cpu.mean"),
-        (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
+        mean,
         Unit::Percent,
         "overall_avg",
-        no_cpu.clone(),
+        no_cpu
+            .clone()
+            .or_else(|| Some("CPU time over wall time, percent of one core".into())),
     );
     put(
         out,
         name("cpu.peak"),
-        cpu.iter().copied().reduce(f64::max),
+        intervals
+            .iter()
+            .copied()
+            .reduce(f64::max)
+            .map(|p| p.min(cores * 100.0)),
         Unit::Percent,
         "peak",
-        no_cpu,
+        no_cpu.or_else(|| {
+            Some(format!(
+                "busiest sampling interval, percent of one core (at most {:.0}% on {cores} cores)",
+                cores * 100.0
+            ))
+        }),
     );
-    findings
 }
 
 #[cfg(test)]
@@ -494,12 +660,18 @@ mod tests {
             pid: 1,
             points: points
                 .iter()
-                .map(|&(t_ms, rss_bytes)| SamplePoint {
+                .enumerate()
+                .map(|(k, &(t_ms, rss_bytes))| SamplePoint {
                     t_ms,
+                    tick: Some(k as u64),
                     rss_bytes,
                     cpu_percent: Some(50.0),
+                    cpu_time_s: Some(t_ms / 2e3),
                     threads: 4,
                     fds: 9,
+                    heap_live_bytes: None,
+                    heap_allocated_bytes: None,
+                    heap_allocations: None,
                 })
                 .collect(),
         }
@@ -512,7 +684,7 @@ mod tests {
         points.extend((0..=10).map(|i| (1000.0 + 100.0 * i as f64, 100_000_000 + 104_858 * i)));
         let s = series(&points);
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("", &[&s], 100.0, 1000.0, &mut out);
+        let findings = resource_metrics("", &[&s], 100.0, 1000.0, 2, &mut out);
         assert!(findings.is_empty(), "1 MiB is not material: {findings:?}");
         let slope = out["rss.slope"].value.unwrap();
         assert!((slope - 1_048_580.0).abs() < 100.0, "{slope}");
@@ -529,7 +701,7 @@ mod tests {
             .map(|i| (100.0 * i as f64, 50_000_000 + 3_355_443 * i))
             .collect();
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, &mut out);
+        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, 2, &mut out);
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert!(findings[0].title.contains("memory leak suspected"));
         // A jump during warm-up, then a noisy plateau: no leak.
@@ -545,7 +717,7 @@ mod tests {
                 )
             })
             .collect();
-        let findings = resource_metrics("", &[&series(&plateau)], 100.0, 300.0, &mut out);
+        let findings = resource_metrics("", &[&series(&plateau)], 100.0, 300.0, 2, &mut out);
         assert!(findings.is_empty(), "{findings:?}");
         assert!(out["rss.growth"].value.unwrap().abs() < 1_000_000.0);
     }
@@ -554,7 +726,7 @@ mod tests {
     fn too_few_samples_leave_growth_unmeasured() {
         let s = series(&[(0.0, 1), (100.0, 2)]);
         let mut out = BTreeMap::new();
-        resource_metrics("target.", &[&s], 100.0, 0.0, &mut out);
+        resource_metrics("target.", &[&s], 100.0, 0.0, 2, &mut out);
         assert_eq!(out["target.rss.growth"].value, None);
         assert!(
             out["target.rss.growth"]

@@ -27,7 +27,7 @@ pub(crate) use probe_sysinfo::ProcessProbe;
 pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard};
 pub(crate) use sampler::{LiveCheck, LiveValue, ResourceSampler, SamplerConfig};
 pub(crate) use timeline::{SecondSlicer, Timeline};
-pub use trend::{Trend, linear_trend};
+pub use trend::{GrowthTrend, Trend, growth_trend, linear_trend};
 
 /// CPU time consumed so far by the calling thread; `None` where the
 /// platform cannot tell.

@@ -17,6 +17,8 @@ use crate::report::{Event, SamplePoint, Series, StreamRecord, StreamWriter};
 pub(crate) struct SamplerConfig {
     /// Time between samples.
     pub(crate) interval: Duration,
+    /// The machine's cores: no interval's CPU reads above cores × 100 %.
+    pub(crate) cores: usize,
     /// The run's time origin; samples are stamped in ms since it.
     pub(crate) origin: Instant,
     /// Pids added by `Stress::watch_pid`, read at every tick.
@@ -74,7 +76,7 @@ impl Tracked {
         }
     }
 
-    fn sample(&mut self, now: Instant, config: &SamplerConfig) {
+    fn sample(&mut self, now: Instant, tick: u64, config: &SamplerConfig) {
         if !self.alive {
             return;
         }
@@ -82,22 +84,36 @@ impl Tracked {
             self.alive = false;
             return;
         };
-        let cpu_percent = self.last.map(|(then, previous)| {
-            let wall = now.duration_since(then).as_secs_f64();
-            if wall > 0.0 {
-                (reading.cpu_seconds - previous.cpu_seconds).max(0.0) / wall * 100.0
-            } else {
-                0.0
+        // CPU over the interval since the last sample with a CPU value. An
+        // interval under half the sampling interval (the stop sample, a
+        // catch-up after a stall) is folded into the next: over a few ms a
+        // clock's granularity would read as several cores.
+        let cpu_percent = match self.last {
+            Some((then, previous)) => {
+                let wall = now.duration_since(then);
+                (wall >= config.interval / 2).then(|| {
+                    let cpu = (reading.cpu_seconds - previous.cpu_seconds).max(0.0);
+                    (cpu / wall.as_secs_f64() * 100.0).min(config.cores as f64 * 100.0)
+                })
             }
-        });
+            None => None,
+        };
+        let heap = (self.process == "self" && crate::heap::is_counting()).then(crate::heap::stats);
         let point = SamplePoint {
             t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
+            tick: Some(tick),
             rss_bytes: reading.rss_bytes,
             cpu_percent,
+            cpu_time_s: Some(reading.cpu_seconds),
             threads: reading.threads,
             fds: reading.fds,
+            heap_live_bytes: heap.map(|h| h.live_bytes),
+            heap_allocated_bytes: heap.map(|h| h.allocated_bytes),
+            heap_allocations: heap.map(|h| h.allocations),
         };
-        self.last = Some((now, reading));
+        if cpu_percent.is_some() || self.last.is_none() {
+            self.last = Some((now, reading));
+        }
         self.points.push(point);
         config.stream.append(&StreamRecord::Sample {
             process: self.process.to_string(),
@@ -188,6 +204,7 @@ fn sample_loop(
     let mut known: BTreeSet<u32> = BTreeSet::new();
     let mut target_peaks = [0.0f64; 3];
     let mut next = Instant::now();
+    let mut tick = 0u64;
     loop {
         let now = Instant::now();
         let watched: Vec<u32> = config.watched.lock().map(|w| w.clone()).unwrap_or_default();
@@ -199,8 +216,9 @@ fn sample_loop(
             }
         }
         for t in &mut tracked {
-            t.sample(now, &config);
+            t.sample(now, tick, &config);
         }
+        tick += 1;
         let (ops, errors) = config.progress.totals();
         let t_ms = now.duration_since(config.origin).as_secs_f64() * 1e3;
         config
@@ -230,7 +248,7 @@ fn sample_loop(
     }
     let now = Instant::now();
     for t in &mut tracked {
-        t.sample(now, &config);
+        t.sample(now, tick, &config);
     }
     let (ops, errors) = config.progress.totals();
     config.stream.append(&StreamRecord::Progress {
@@ -254,5 +272,54 @@ fn sample_loop(
     SamplerOutput {
         series,
         own_cpu_percent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(interval: Duration) -> SamplerConfig {
+        SamplerConfig {
+            interval,
+            cores: 2,
+            origin: Instant::now(),
+            watched: Arc::default(),
+            stream: Arc::new(StreamWriter::disabled()),
+            progress: Arc::default(),
+            live_check: None,
+        }
+    }
+
+    fn spin(d: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < d {
+            std::hint::spin_loop();
+        }
+    }
+
+    #[test]
+    fn a_sample_soon_after_the_last_is_folded_into_the_next() {
+        let config = config(Duration::from_millis(40));
+        let probe = ProcessProbe::open(std::process::id()).unwrap();
+        let mut own = Tracked::new("self", probe);
+        let t0 = Instant::now();
+        own.sample(t0, 0, &config);
+        spin(Duration::from_millis(40));
+        own.sample(Instant::now(), 1, &config);
+        // A stop sample 2 ms later: one CPU tick over 2 ms read as 500 %.
+        spin(Duration::from_millis(2));
+        own.sample(Instant::now(), 2, &config);
+        spin(Duration::from_millis(40));
+        own.sample(Instant::now(), 3, &config);
+        let cpu: Vec<Option<f64>> = own.points.iter().map(|p| p.cpu_percent).collect();
+        assert_eq!(cpu[0], None, "no interval before the first sample");
+        assert_eq!(cpu[2], None, "a 2 ms interval is folded into the next");
+        for share in [cpu[1], cpu[3]] {
+            let share = share.expect("a whole interval has a value");
+            assert!((0.0..=200.0).contains(&share), "{share}% on 2 cores");
+        }
+        let ticks: Vec<Option<u64>> = own.points.iter().map(|p| p.tick).collect();
+        assert_eq!(ticks, [Some(0), Some(1), Some(2), Some(3)]);
     }
 }

@@ -301,13 +301,31 @@ pub struct Series {
 pub struct SamplePoint {
     /// When, ms since the run started.
     pub t_ms: f64,
+    /// The sampler's tick (0, 1, 2, …): samples of several processes taken
+    /// together share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick: Option<u64>,
     /// Resident set size, bytes.
     pub rss_bytes: u64,
-    /// CPU used since the previous sample, percent of one core; `null` on
-    /// the first sample.
+    /// CPU used since the previous sample with a value, percent of one core;
+    /// `null` on the first sample and on one taken less than half an
+    /// interval after it (its time is folded into the next).
     pub cpu_percent: Option<f64>,
+    /// CPU time (user + system) the process has used so far, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_time_s: Option<f64>,
     /// Threads.
     pub threads: u64,
     /// Open file descriptors.
     pub fds: u64,
+    /// The scenario's own process with `brunt::heap::CountingAllocator`
+    /// installed: bytes allocated and not freed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_live_bytes: Option<u64>,
+    /// The same: bytes ever allocated, over the process's life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_allocated_bytes: Option<u64>,
+    /// The same: allocations made, over the process's life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_allocations: Option<u64>,
 }

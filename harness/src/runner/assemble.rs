@@ -247,6 +247,7 @@ pub(crate) fn assemble(
                 series,
                 sample_interval_ms,
                 baseline,
+                record.run.host.cpus,
                 &mut metrics,
             ));
         }

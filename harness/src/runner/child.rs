@@ -101,6 +101,7 @@ pub(crate) fn execute(
     let cancel = Cancel::default();
     let sampler = ResourceSampler::start(SamplerConfig {
         interval: settings.sample,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
         origin,
         watched: Arc::clone(&watched),
         stream: Arc::clone(&stream),
