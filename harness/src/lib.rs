@@ -53,13 +53,16 @@ pub use stress::{Scope, Stress};
 /// | `iterations` | `10_000` | exactly this many measured ops (scaled) |
 /// | `concurrency` | `8` | closed model: this many workers (default 1) |
 /// | `rate` | `"500/s"` | open model: arrivals per second (never scaled) |
+/// | `max_in_flight` | `1000` | open model: most ops in flight; arrivals beyond it are dropped and counted |
 /// | `warmup` | `"1s"` | load before measuring, excluded from metrics (scaled) |
 /// | `sample` | `"100ms"` | resource sampling interval (default 100 ms) |
 /// | `timeout` | `"2m"` | hard deadline of the child (default 2 × (warmup + duration) + 30 s, or 5 min) |
 /// | `seed` | `42` | default seed; `BRUNT_SEED` overrides |
-/// | `memory_limit` | `"512MiB"` | resident memory past which the child is killed |
+/// | `memory_limit` | `"512MiB"` | resident memory of the scenario, or of its watched processes, past which it is stopped |
 /// | `tags` | `["mcp"]` | labels copied to the report |
 /// | `criteria(...)` | `latency.p99 <= 20ms, …` | acceptance criteria |
+/// | `stages` | `["10s:100", "30s:1000"]` | a load ramped linearly from target to target (workers, or arrivals per second with `rate`) |
+/// | `escalate(...)` | `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(latency.p99 <= 50ms))` | steps of rising workers (or, with `start = "100/s"`, arrival rates) until a condition breaks |
 ///
 /// `duration` and `iterations` exclude each other, as do `concurrency` and
 /// `rate`. A criterion is `METRIC OP NUMBER[UNIT]`, `OP` one of
