@@ -23,6 +23,9 @@ use crate::report::{
 };
 use crate::settings::{Budget, Resolved};
 
+/// Most threads a blocking op gets under the open model.
+const BLOCKING_POOL: usize = 256;
+
 /// What a custom metric's value summarises, written as its `scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -229,7 +232,7 @@ impl Stress {
         }
         let metric = MetricValue {
             value: Some(value),
-            unit: unit.symbol().to_string(),
+            unit,
             scope: scope.as_str().to_string(),
             note: None,
         };
@@ -324,14 +327,85 @@ impl Stress {
     }
 
     /// [`Stress::drive`] for a blocking op, for plain-`fn` scenarios and
-    /// synchronous systems under test: each worker is its own OS thread.
+    /// synchronous systems under test. Closed model: each worker is its own
+    /// OS thread (as many as the most workers the load ever runs, under
+    /// stages or an escalation too). Open model: ops run on a pool of
+    /// `min(max_in_flight, 256)` threads, so a slow op never holds up the
+    /// arrivals (an op waiting for a free thread waits from its intended
+    /// start, as it would in a real server's queue).
     pub fn drive_blocking<F, T, E>(&mut self, op: F) -> Result<DriveSummary, DriveError>
     where
         F: Fn(u64) -> Result<T, E> + Sync,
     {
-        let threads = self.settings.concurrency as usize;
+        let open = self.settings.rate.is_some() || self.settings.escalate.is_some_and(|e| e.open);
+        if open {
+            return self.drive_blocking_open(&op);
+        }
+        let threads = self.most_workers();
         let op = |i: u64| std::future::ready(op(i));
         self.drive_on_threads(&op, threads)
+    }
+
+    /// The most closed-model workers the declared load ever runs.
+    fn most_workers(&self) -> usize {
+        if let Some(e) = self.settings.escalate {
+            return e.max as usize;
+        }
+        if !self.settings.stages.is_empty() {
+            let start = self.entry.declared.concurrency.map_or(0.0, f64::from);
+            return Ramp::new(start, &self.settings.stages)
+                .max_level()
+                .ceil()
+                .max(1.0) as usize;
+        }
+        self.settings.concurrency as usize
+    }
+
+    /// The open model over a blocking op: arrivals hand each op to a pool of
+    /// threads and await its end.
+    fn drive_blocking_open<F, T, E>(&mut self, op: &F) -> Result<DriveSummary, DriveError>
+    where
+        F: Fn(u64) -> Result<T, E> + Sync,
+    {
+        type Job = (u64, tokio::sync::oneshot::Sender<std::thread::Result<bool>>);
+        let pool = (self.settings.max_in_flight as usize).clamp(1, BLOCKING_POOL);
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Mutex::new(queue);
+        std::thread::scope(|scope| {
+            for k in 0..pool {
+                let queue = &queue;
+                std::thread::Builder::new()
+                    .name(format!("brunt-blocking-{k}"))
+                    .spawn_scoped(scope, move || {
+                        loop {
+                            let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                            let Ok((index, done)) = job else { return };
+                            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                op(index).is_ok()
+                            }));
+                            let _ = done.send(ok);
+                        }
+                    })
+                    .expect("spawning a blocking-pool thread");
+            }
+            let handed = |index: u64| {
+                let (done, finished) = tokio::sync::oneshot::channel();
+                let sent = jobs.send((index, done)).is_ok();
+                async move {
+                    match finished.await {
+                        Ok(Ok(true)) if sent => Ok(()),
+                        // The op panicked on the pool: a panic here too, so
+                        // the model counts it as one (no latency).
+                        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+                        _ => Err(()),
+                    }
+                }
+            };
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            let summary = self.drive_on_threads(&handed, threads);
+            drop(jobs);
+            summary
+        })
     }
 
     /// The frame of a run starting now: its threads, stop, recording and

@@ -119,9 +119,7 @@ pub fn check(root: &Path) -> Vec<String> {
             ));
         }
     }
-    let metrics =
-        std::fs::read_to_string(root.join("harness/grammar/src/metric.rs")).unwrap_or_default();
-    for metric in const_list(&metrics, "BUILTIN_METRICS") {
+    for metric in brunt_grammar::METRICS.iter().map(|m| m.name) {
         let documented = readme.contains(&format!("`{metric}`"))
             || metric
                 .rsplit_once('.')

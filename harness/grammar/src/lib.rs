@@ -14,8 +14,8 @@ mod value;
 pub use criterion::{CmpOp, ParsedCriterion, check_criterion_unit, parse_criterion};
 pub use error::GrammarError;
 pub use metric::{
-    BUILTIN_METRICS, RESERVED_NAMESPACES, check_metric_name, closest, closest_all, edit_distance,
-    lookup_builtin,
+    METRICS, MetricInfo, PerStep, RESERVED_NAMESPACES, check_metric_name, closest, closest_all,
+    edit_distance, lookup_builtin, metric_info, metric_names,
 };
 pub use unit::{Dimension, Unit};
 pub use value::{parse_duration, parse_number, parse_rate, parse_size, parse_stage};

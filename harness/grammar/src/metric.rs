@@ -3,72 +3,147 @@
 
 use crate::{Dimension, GrammarError};
 
-/// Every built-in metric and what it measures.
-///
-/// `target.*` repeats the resource metrics for processes added with
-/// `Stress::watch_pid`.
-pub const BUILTIN_METRICS: &[(&str, Dimension)] = &[
-    ("ops", Dimension::Count),
-    ("errors", Dimension::Count),
-    ("success_rate", Dimension::Percent),
-    ("throughput", Dimension::Rate),
-    ("duration", Dimension::Time),
-    ("latency.min", Dimension::Time),
-    ("latency.mean", Dimension::Time),
-    ("latency.p50", Dimension::Time),
-    ("latency.p90", Dimension::Time),
-    ("latency.p95", Dimension::Time),
-    ("latency.p99", Dimension::Time),
-    ("latency.p999", Dimension::Time),
-    ("latency.max", Dimension::Time),
-    ("service_time.min", Dimension::Time),
-    ("service_time.mean", Dimension::Time),
-    ("service_time.p50", Dimension::Time),
-    ("service_time.p90", Dimension::Time),
-    ("service_time.p95", Dimension::Time),
-    ("service_time.p99", Dimension::Time),
-    ("service_time.p999", Dimension::Time),
-    ("service_time.max", Dimension::Time),
-    ("offered_rate", Dimension::Rate),
-    ("breaking_point", Dimension::Count),
-    ("max_sustainable_concurrency", Dimension::Count),
-    ("max_sustainable_throughput", Dimension::Rate),
-    ("breaking_rate", Dimension::Rate),
-    ("max_sustainable_rate", Dimension::Rate),
-    ("sampler.cpu", Dimension::Percent),
-    ("generator.busy", Dimension::Percent),
-    ("generator.cpu", Dimension::Percent),
-    ("late", Dimension::Count),
-    ("dropped", Dimension::Count),
-    ("rss.start", Dimension::Size),
-    ("rss.peak", Dimension::Size),
-    ("rss.end", Dimension::Size),
-    ("rss.growth", Dimension::Size),
-    ("rss.slope", Dimension::SizeRate),
-    ("cpu.mean", Dimension::Percent),
-    ("cpu.peak", Dimension::Percent),
-    ("heap.live", Dimension::Size),
-    ("heap.peak", Dimension::Size),
-    ("heap.allocated", Dimension::Size),
-    ("heap.allocations", Dimension::Count),
-    ("heap.growth", Dimension::Size),
-    ("heap.slope", Dimension::SizeRate),
-    ("threads.peak", Dimension::Count),
-    ("threads.growth", Dimension::Count),
-    ("fds.peak", Dimension::Count),
-    ("fds.growth", Dimension::Count),
-    ("target.rss.start", Dimension::Size),
-    ("target.rss.peak", Dimension::Size),
-    ("target.rss.end", Dimension::Size),
-    ("target.rss.growth", Dimension::Size),
-    ("target.rss.slope", Dimension::SizeRate),
-    ("target.cpu.mean", Dimension::Percent),
-    ("target.cpu.peak", Dimension::Percent),
-    ("target.threads.peak", Dimension::Count),
-    ("target.threads.growth", Dimension::Count),
-    ("target.fds.peak", Dimension::Count),
-    ("target.fds.growth", Dimension::Count),
+/// Whether an escalation step measures a metric on its own load, so that
+/// `until(...)` can judge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerStep {
+    /// Not measured per step (resources, custom metrics, escalation results).
+    No,
+    /// Every step measures it.
+    Both,
+    /// Only steps of arrival rates (the open model) measure it.
+    Open,
+}
+
+/// A built-in metric and what it supports: the one table the attribute
+/// macro (compile-time checks), the sampler (live values) and the runtime
+/// (evaluation) all read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricInfo {
+    /// The metric's name.
+    pub name: &'static str,
+    /// What it measures.
+    pub dimension: Dimension,
+    /// Computable for any whole-second stretch of the per-second load
+    /// series: `window(...)` can judge it.
+    pub windowable: bool,
+    /// Known while the run goes (the sampler computes it every interval)
+    /// and never decreases: `abort(...)` can watch it under an upper bound.
+    pub live: bool,
+    /// Whether escalation steps measure it.
+    pub per_step: PerStep,
+}
+
+const fn m(name: &'static str, dimension: Dimension) -> MetricInfo {
+    MetricInfo {
+        name,
+        dimension,
+        windowable: false,
+        live: false,
+        per_step: PerStep::No,
+    }
+}
+
+/// A load metric every step measures; windowable.
+const fn load(name: &'static str, dimension: Dimension) -> MetricInfo {
+    MetricInfo {
+        windowable: true,
+        per_step: PerStep::Both,
+        ..m(name, dimension)
+    }
+}
+
+/// A metric only open-model steps measure.
+const fn open(name: &'static str, dimension: Dimension) -> MetricInfo {
+    MetricInfo {
+        per_step: PerStep::Open,
+        ..m(name, dimension)
+    }
+}
+
+/// A growing value the sampler knows live.
+const fn live(mut info: MetricInfo) -> MetricInfo {
+    info.live = true;
+    info
+}
+
+/// Every built-in metric and what it supports. `target.*` repeats the
+/// resource metrics for processes added with `Stress::watch_pid`.
+pub const METRICS: &[MetricInfo] = &[
+    live(load("ops", Dimension::Count)),
+    live(load("errors", Dimension::Count)),
+    load("success_rate", Dimension::Percent),
+    load("throughput", Dimension::Rate),
+    MetricInfo {
+        per_step: PerStep::Both,
+        ..m("duration", Dimension::Time)
+    },
+    load("latency.min", Dimension::Time),
+    load("latency.mean", Dimension::Time),
+    load("latency.p50", Dimension::Time),
+    load("latency.p90", Dimension::Time),
+    load("latency.p95", Dimension::Time),
+    load("latency.p99", Dimension::Time),
+    load("latency.p999", Dimension::Time),
+    load("latency.max", Dimension::Time),
+    open("service_time.min", Dimension::Time),
+    open("service_time.mean", Dimension::Time),
+    open("service_time.p50", Dimension::Time),
+    open("service_time.p90", Dimension::Time),
+    open("service_time.p95", Dimension::Time),
+    open("service_time.p99", Dimension::Time),
+    open("service_time.p999", Dimension::Time),
+    open("service_time.max", Dimension::Time),
+    open("offered_rate", Dimension::Rate),
+    open("late", Dimension::Count),
+    open("dropped", Dimension::Count),
+    open("generator.busy", Dimension::Percent),
+    open("generator.cpu", Dimension::Percent),
+    m("breaking_point", Dimension::Count),
+    m("max_sustainable_concurrency", Dimension::Count),
+    m("max_sustainable_throughput", Dimension::Rate),
+    m("breaking_rate", Dimension::Rate),
+    m("max_sustainable_rate", Dimension::Rate),
+    m("sampler.cpu", Dimension::Percent),
+    m("rss.start", Dimension::Size),
+    live(m("rss.peak", Dimension::Size)),
+    m("rss.end", Dimension::Size),
+    m("rss.growth", Dimension::Size),
+    m("rss.slope", Dimension::SizeRate),
+    m("cpu.mean", Dimension::Percent),
+    m("cpu.peak", Dimension::Percent),
+    m("heap.live", Dimension::Size),
+    live(m("heap.peak", Dimension::Size)),
+    m("heap.allocated", Dimension::Size),
+    m("heap.allocations", Dimension::Count),
+    m("heap.growth", Dimension::Size),
+    m("heap.slope", Dimension::SizeRate),
+    live(m("threads.peak", Dimension::Count)),
+    m("threads.growth", Dimension::Count),
+    live(m("fds.peak", Dimension::Count)),
+    m("fds.growth", Dimension::Count),
+    m("target.rss.start", Dimension::Size),
+    live(m("target.rss.peak", Dimension::Size)),
+    m("target.rss.end", Dimension::Size),
+    m("target.rss.growth", Dimension::Size),
+    m("target.rss.slope", Dimension::SizeRate),
+    m("target.cpu.mean", Dimension::Percent),
+    m("target.cpu.peak", Dimension::Percent),
+    live(m("target.threads.peak", Dimension::Count)),
+    m("target.threads.growth", Dimension::Count),
+    live(m("target.fds.peak", Dimension::Count)),
+    m("target.fds.growth", Dimension::Count),
 ];
+
+/// What a built-in metric supports, or `None` for any other name.
+pub fn metric_info(name: &str) -> Option<&'static MetricInfo> {
+    METRICS.iter().find(|m| m.name == name)
+}
+
+/// The names of the built-in metrics that satisfy `keep`, for messages.
+pub fn metric_names(keep: impl Fn(&MetricInfo) -> bool) -> Vec<&'static str> {
+    METRICS.iter().filter(|m| keep(m)).map(|m| m.name).collect()
+}
 
 /// Prefixes that belong to built-in metrics; a custom metric may not use them.
 pub const RESERVED_NAMESPACES: &[&str] = &[
@@ -90,10 +165,7 @@ const MIN_NEAR_MISS_LEN: usize = 5;
 
 /// What a built-in metric measures, or `None` for any other name.
 pub fn lookup_builtin(name: &str) -> Option<Dimension> {
-    BUILTIN_METRICS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, d)| *d)
+    metric_info(name).map(|m| m.dimension)
 }
 
 /// Checks a metric name as a criterion or `Stress::record` would use it.
@@ -118,9 +190,9 @@ pub fn check_metric_name(name: &str) -> Result<Option<Dimension>, GrammarError> 
     if let Some(dimension) = lookup_builtin(name) {
         return Ok(Some(dimension));
     }
-    let builtin_names = BUILTIN_METRICS
+    let builtin_names = METRICS
         .iter()
-        .map(|(n, _)| *n)
+        .map(|m| m.name)
         .filter(|n| n.len() >= MIN_NEAR_MISS_LEN);
     let suggestions = closest_all(name, builtin_names, 2);
     let reserved = RESERVED_NAMESPACES.iter().any(|p| name.starts_with(p));

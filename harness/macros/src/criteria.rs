@@ -1,7 +1,9 @@
 //! `criteria(...)`: each `METRIC OP NUMBER[UNIT]` read from tokens, checked
 //! with the shared grammar, and kept with its target for the emitter.
 
-use brunt_grammar::{CmpOp, Unit, check_criterion_unit, check_metric_name};
+use brunt_grammar::{
+    CmpOp, Unit, check_criterion_unit, check_metric_name, metric_info, metric_names,
+};
 use proc_macro2::{Span, TokenTree};
 use quote::ToTokens;
 use syn::Token;
@@ -24,36 +26,6 @@ pub struct CriterionSpec {
     /// The metric's tokens (with a wrapper's keyword), for errors about it.
     pub tokens: proc_macro2::TokenStream,
 }
-
-/// Metrics an `abort(...)` criterion can watch live: they only ever grow,
-/// so once an upper bound is crossed it can never hold again.
-const ABORT_METRICS: &[&str] = &[
-    "ops",
-    "errors",
-    "rss.peak",
-    "threads.peak",
-    "fds.peak",
-    "target.rss.peak",
-    "target.threads.peak",
-    "target.fds.peak",
-];
-
-/// Metrics a `window(...)` criterion can name: the ones the per-second load
-/// series can compute for any stretch of the run.
-const WINDOW_METRICS: &[&str] = &[
-    "ops",
-    "errors",
-    "success_rate",
-    "throughput",
-    "latency.min",
-    "latency.mean",
-    "latency.p50",
-    "latency.p90",
-    "latency.p95",
-    "latency.p99",
-    "latency.p999",
-    "latency.max",
-];
 
 fn metric_path(input: ParseStream) -> syn::Result<(String, proc_macro2::TokenStream)> {
     let mut name = String::new();
@@ -221,12 +193,12 @@ fn window_criterion(
     }
     content.parse::<Token![,]>()?;
     let (mut spec, tokens) = simple_criterion(&content)?;
-    if !WINDOW_METRICS.contains(&spec.metric.as_str()) {
+    if !metric_info(&spec.metric).is_some_and(|m| m.windowable) {
         return Err(syn::Error::new_spanned(
             &tokens,
             format!(
                 "`window` can judge the load metrics only ({}); `{}` is not one",
-                WINDOW_METRICS.join(", "),
+                metric_names(|m| m.windowable).join(", "),
                 spec.metric
             ),
         ));
@@ -250,12 +222,12 @@ fn abort_criterion(
     let content;
     syn::parenthesized!(content in input);
     let (mut spec, tokens) = simple_criterion(&content)?;
-    if !ABORT_METRICS.contains(&spec.metric.as_str()) {
+    if !metric_info(&spec.metric).is_some_and(|m| m.live) {
         return Err(syn::Error::new_spanned(
             &tokens,
             format!(
                 "`abort` watches metrics that only grow ({}); `{}` is not one",
-                ABORT_METRICS.join(", "),
+                metric_names(|m| m.live).join(", "),
                 spec.metric
             ),
         ));

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use brunt_grammar::{GrammarError, closest, parse_duration, parse_rate, parse_size, parse_stage};
+use brunt_grammar::{
+    GrammarError, PerStep, closest, metric_info, metric_names, parse_duration, parse_rate,
+    parse_size, parse_stage,
+};
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
@@ -480,55 +483,22 @@ fn level_value(input: ParseStream, key: &Ident) -> syn::Result<(f64, bool, Span)
     Ok((f64::from(value), false, span))
 }
 
-/// Metrics every escalation step measures on its own load.
-const STEP_METRICS: &[&str] = &[
-    "ops",
-    "errors",
-    "success_rate",
-    "throughput",
-    "duration",
-    "latency.min",
-    "latency.mean",
-    "latency.p50",
-    "latency.p90",
-    "latency.p95",
-    "latency.p99",
-    "latency.p999",
-    "latency.max",
-];
-
-/// Metrics only the open model's steps measure.
-const OPEN_STEP_METRICS: &[&str] = &[
-    "service_time.min",
-    "service_time.mean",
-    "service_time.p50",
-    "service_time.p90",
-    "service_time.p95",
-    "service_time.p99",
-    "service_time.p999",
-    "service_time.max",
-    "late",
-    "dropped",
-    "offered_rate",
-    "generator.busy",
-    "generator.cpu",
-];
-
 /// `until(...)` judges each step on the load it drove: a resource, custom
 /// or windowed metric is not measured per step and would "break" at once.
 fn check_until(until: &[CriterionSpec], open: bool) -> syn::Result<()> {
     for c in until {
         let metric = c.metric.as_str();
+        let per_step = metric_info(metric).map_or(PerStep::No, |m| m.per_step);
         let why = if c.window.is_some() || c.abort {
             Some("`until` takes plain criteria, not `window(...)` or `abort(...)`".to_string())
-        } else if OPEN_STEP_METRICS.contains(&metric) && !open {
+        } else if per_step == PerStep::Open && !open {
             Some(format!(
                 "`{metric}` is measured by the open model only; escalate arrival rates (`start = \"100/s\"`) to use it"
             ))
-        } else if !STEP_METRICS.contains(&metric) && !OPEN_STEP_METRICS.contains(&metric) {
+        } else if per_step == PerStep::No {
             Some(format!(
                 "`until` judges each step on its own load metrics ({}{}); `{metric}` is not measured per step",
-                STEP_METRICS.join(", "),
+                metric_names(|m| m.per_step == PerStep::Both).join(", "),
                 if open { ", and the open model's" } else { "" }
             ))
         } else {

@@ -13,8 +13,10 @@ pub(crate) const RATE_TOLERANCE: f64 = 0.03;
 /// in seconds: `(start in ms since the run started, metrics)`.
 pub(crate) type Windows = BTreeMap<u64, Vec<(f64, BTreeMap<String, MetricValue>)>>;
 
-/// One verdict per criterion, in declaration order; under the open model, a
-/// last, implicit one that the declared rate was actually offered.
+/// One verdict per criterion, in declaration order; under the open model,
+/// implicit last ones: that the declared rate was actually offered, and —
+/// unless a criterion on `dropped` was declared — that no arrival was
+/// dropped (a system that sheds load must not pass by default).
 pub(crate) fn evaluate(
     criteria: &[Criterion],
     declared_rate: Option<f64>,
@@ -50,6 +52,23 @@ pub(crate) fn evaluate(
             verdict.reason
         );
         verdicts.push(verdict);
+        if !criteria.iter().any(|c| c.metric == "dropped") {
+            let implicit = Criterion {
+                expr: "dropped == 0",
+                metric: "dropped",
+                op: crate::criteria::CmpOp::Eq,
+                target: 0.0,
+                unit: None,
+                window: None,
+                abort: false,
+            };
+            let mut verdict = evaluate_one(&implicit, metrics);
+            verdict.reason = format!(
+                "implicit: an open-model run drops no arrival unless a criterion on `dropped` says how many may be; {}",
+                verdict.reason
+            );
+            verdicts.push(verdict);
+        }
     }
     verdicts
 }
@@ -101,7 +120,7 @@ fn evaluate_windowed(
 }
 
 fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) -> Verdict {
-    let fail = |actual: Option<f64>, unit: Option<String>, reason: String| Verdict {
+    let fail = |actual: Option<f64>, unit: Option<Unit>, reason: String| Verdict {
         expr: criterion.expr.to_string(),
         metric: criterion.metric.to_string(),
         actual,
@@ -125,7 +144,7 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
             ),
         );
     };
-    let unit_text = Some(metric.unit.clone());
+    let unit_text = Some(metric.unit);
     let Some(actual) = metric.value else {
         let why = metric.note.as_deref().unwrap_or("no value was measured");
         return fail(
@@ -134,16 +153,7 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
             format!("metric `{}` has no value: {why}", criterion.metric),
         );
     };
-    let Ok(metric_unit) = Unit::from_symbol(&metric.unit) else {
-        return fail(
-            Some(actual),
-            unit_text,
-            format!(
-                "metric `{}` has unknown unit `{}`",
-                criterion.metric, metric.unit
-            ),
-        );
-    };
+    let metric_unit = metric.unit;
     let target_unit = criterion.unit.unwrap_or(Unit::Count);
     if metric_unit.dimension() != target_unit.dimension() {
         return fail(
@@ -209,7 +219,7 @@ mod tests {
                     n.to_string(),
                     MetricValue {
                         value: *v,
-                        unit: u.to_string(),
+                        unit: Unit::from_symbol(u).unwrap(),
                         scope: "total".into(),
                         note: v.is_none().then(|| "fewer than 3 samples".to_string()),
                     },
@@ -260,10 +270,36 @@ mod tests {
     }
 
     #[test]
+    fn the_open_model_must_drop_nothing_unless_told_otherwise() {
+        let shed = metrics(&[
+            ("offered_rate", Some(500.0), "/s"),
+            ("dropped", Some(750.0), "count"),
+        ]);
+        let v = evaluate(&[], Some(500.0), &shed, &Windows::new());
+        assert_eq!(v[1].expr, "dropped == 0");
+        assert!(!v[1].passed, "half the load shed: {}", v[1].reason);
+        let allowed = Criterion {
+            expr: "dropped <= 1000",
+            metric: "dropped",
+            op: CmpOp::Le,
+            target: 1000.0,
+            unit: None,
+            window: None,
+            abort: false,
+        };
+        let v = evaluate(&[allowed], Some(500.0), &shed, &Windows::new());
+        assert_eq!(v.len(), 2, "no implicit criterion beside a declared one");
+        assert!(v.iter().all(|v| v.passed));
+    }
+
+    #[test]
     fn the_open_model_must_offer_its_declared_rate() {
-        let reached = metrics(&[("offered_rate", Some(495.0), "/s")]);
+        let reached = metrics(&[
+            ("offered_rate", Some(495.0), "/s"),
+            ("dropped", Some(0.0), "count"),
+        ]);
         let v = evaluate(&[], Some(500.0), &reached, &Windows::new());
-        assert_eq!(v.len(), 1);
+        assert_eq!(v.len(), 2);
         assert!(v[0].passed, "{}", v[0].reason);
         assert_eq!(v[0].expr, "offered_rate >= 485/s");
         let short = metrics(&[("offered_rate", Some(400.0), "/s")]);

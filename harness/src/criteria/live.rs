@@ -45,7 +45,7 @@ impl AbortCriteria {
                     name.clone(),
                     MetricValue {
                         value: Some(*value),
-                        unit: unit.symbol().to_string(),
+                        unit: *unit,
                         scope: "live".into(),
                         note: None,
                     },

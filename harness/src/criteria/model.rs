@@ -38,7 +38,8 @@ pub struct Verdict {
     /// never measured it.
     pub actual: Option<f64>,
     /// The metric's unit, so `actual` can be read.
-    pub unit: Option<String>,
+    #[serde(with = "crate::report::model::optional_unit_symbol")]
+    pub unit: Option<Unit>,
     /// Whether the criterion holds.
     pub passed: bool,
     /// Why: the comparison with both sides, or what was missing.

@@ -7,13 +7,15 @@
 //!
 //! Arrivals are dealt round-robin to the driver threads (thread `j` of `T`
 //! takes arrivals `j, j+T, …`), each keeping its own schedule, in-flight set
-//! and recorder. An arrival that finds `max_in_flight` ops running is
-//! dropped and counted, never silently skipped.
+//! and recorder. An arrival that finds `max_in_flight` ops running — over
+//! all threads, one shared count touched once per admitted op and once per
+//! completion — is dropped and counted, never silently skipped.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -126,13 +128,14 @@ where
         (None, Stop::Count(n)) => n,
         (None, Stop::After(d)) => (d.as_secs_f64() * plan.rate).ceil() as u64,
     };
-    let in_flight_per_thread = (plan.max_in_flight as usize).div_ceil(threads).max(1);
+    let in_flight = AtomicUsize::new(0);
     let late_after = LATE_AFTER.max(Duration::from_secs_f64(1.0 / plan.rate));
     let start = Instant::now();
     let results: Vec<LaneResult> = std::thread::scope(|scope| {
         let spawned: Vec<_> = (0..threads)
             .map(|j| {
                 let plan = &plan;
+                let in_flight = &in_flight;
                 let tally = frame.record.then(|| progress.register());
                 std::thread::Builder::new()
                     .name(format!("brunt-arrivals-{j}"))
@@ -150,7 +153,7 @@ where
                             index: j as u64,
                             lanes: threads as u64,
                             total_arrivals,
-                            max_in_flight: in_flight_per_thread,
+                            in_flight,
                             start,
                             late_after,
                             recorder: &recorder,
@@ -209,7 +212,8 @@ struct Lane<'a> {
     index: u64,
     lanes: u64,
     total_arrivals: u64,
-    max_in_flight: usize,
+    /// Ops in flight over every lane.
+    in_flight: &'a AtomicUsize,
     start: Instant,
     late_after: Duration,
     recorder: &'a RefCell<OpRecorder>,
@@ -225,7 +229,9 @@ where
 {
     let frame = &lane.plan.frame;
     let mut last_issue = lane.start;
+    let max_in_flight = lane.plan.max_in_flight as usize;
     let record = |done: Completed| {
+        lane.in_flight.fetch_sub(1, Ordering::Relaxed);
         if !frame.record {
             return;
         }
@@ -273,7 +279,8 @@ where
         while let Some(Some(done)) = running.next().now_or_never() {
             record(done);
         }
-        if running.len() >= lane.max_in_flight {
+        if lane.in_flight.fetch_add(1, Ordering::Relaxed) >= max_in_flight {
+            lane.in_flight.fetch_sub(1, Ordering::Relaxed);
             if frame.record {
                 lane.recorder.borrow_mut().record_dropped();
             }
@@ -386,5 +393,38 @@ mod tests {
             "every arrival accounted for"
         );
         assert!(totals.dropped > 100, "dropped {}", totals.dropped);
+    }
+
+    #[test]
+    fn the_in_flight_bound_holds_over_every_thread() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let now = std::sync::atomic::AtomicUsize::new(0);
+        let most = std::sync::atomic::AtomicUsize::new(0);
+        let op = |_i: u64| {
+            let (now, most) = (&now, &most);
+            async move {
+                let here = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(here, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, ()>(())
+            }
+        };
+        let plan = OpenPlan {
+            frame: frame(Stop::Count(100)),
+            rate: 1000.0,
+            max_in_flight: 1,
+        };
+        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let mut totals = OpTotals::default();
+        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        // Two lanes with a bound of one each admitted two at once.
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+        assert_eq!(totals.ops + totals.dropped, 100);
+        assert!(totals.ops >= 4, "{}", totals.ops);
     }
 }

@@ -26,7 +26,7 @@ fn put(
         name,
         MetricValue {
             value,
-            unit: unit.symbol().to_string(),
+            unit,
             scope: scope.to_string(),
             note,
         },
@@ -751,7 +751,7 @@ mod tests {
         assert_eq!(out["success_rate"].value, Some(95.0));
         assert_eq!(out["throughput"].value, Some(50.0));
         assert_eq!(out["duration"].value, Some(2.0));
-        assert_eq!(out["latency.max"].unit, "ns");
+        assert_eq!(out["latency.max"].unit, Unit::Nanoseconds);
         let p50 = out["latency.p50"].value.unwrap();
         assert!((49_900.0..=50_100.0).contains(&p50), "{p50}");
     }

@@ -123,53 +123,75 @@ impl Tracked {
     }
 }
 
-/// Live values for `abort(...)` criteria: op counts, and peaks of resident
-/// memory, threads and fds of the own process and (summed) watched ones.
-fn live_values(
-    tracked: &[Tracked],
-    target_peaks: &mut [f64; 3],
-    ops: u64,
-    errors: u64,
-) -> Vec<LiveValue> {
-    let mut live = vec![
-        ("ops".to_string(), ops as f64, Unit::Count),
-        ("errors".to_string(), errors as f64, Unit::Count),
-    ];
-    let peak = |points: &[SamplePoint], read: fn(&SamplePoint) -> u64| {
-        points.iter().map(read).max().unwrap_or(0) as f64
-    };
-    if let Some(own) = tracked.iter().find(|t| t.process == "self") {
-        live.push((
-            "rss.peak".into(),
-            peak(&own.points, |p| p.rss_bytes),
-            Unit::Bytes,
-        ));
-        live.push((
-            "threads.peak".into(),
-            peak(&own.points, |p| p.threads),
-            Unit::Count,
-        ));
-        live.push(("fds.peak".into(), peak(&own.points, |p| p.fds), Unit::Count));
+/// Running peaks of the own process and (summed) watched ones, for the
+/// live values of `abort(...)` criteria.
+#[derive(Default)]
+struct LivePeaks {
+    /// rss, threads, fds, heap of the own process.
+    own: [Option<f64>; 4],
+    /// rss, threads, fds of the watched processes, summed per tick.
+    target: [Option<f64>; 3],
+}
+
+fn raise(peak: &mut Option<f64>, now: Option<f64>) {
+    if let Some(now) = now {
+        *peak = Some(peak.map_or(now, |p| p.max(now)));
     }
-    let targets: Vec<&SamplePoint> = tracked
-        .iter()
-        .filter(|t| t.process == "target" && t.alive)
-        .filter_map(|t| t.points.last())
-        .collect();
-    if !targets.is_empty() {
-        let sums = [
-            targets.iter().map(|p| p.rss_bytes).sum::<u64>() as f64,
-            targets.iter().map(|p| p.threads).sum::<u64>() as f64,
-            targets.iter().map(|p| p.fds).sum::<u64>() as f64,
-        ];
-        for (peak, now) in target_peaks.iter_mut().zip(sums) {
-            *peak = peak.max(now);
+}
+
+impl LivePeaks {
+    /// Takes in the latest samples of every tracked process.
+    fn update(&mut self, tracked: &[Tracked]) {
+        if let Some(p) = tracked
+            .iter()
+            .find(|t| t.process == "self")
+            .and_then(|t| t.points.last())
+        {
+            let now = [
+                Some(p.rss_bytes as f64),
+                Some(p.threads as f64),
+                Some(p.fds as f64),
+                p.heap_live_bytes.map(|b| b as f64),
+            ];
+            for (peak, now) in self.own.iter_mut().zip(now) {
+                raise(peak, now);
+            }
         }
-        live.push(("target.rss.peak".into(), target_peaks[0], Unit::Bytes));
-        live.push(("target.threads.peak".into(), target_peaks[1], Unit::Count));
-        live.push(("target.fds.peak".into(), target_peaks[2], Unit::Count));
+        let targets: Vec<&SamplePoint> = tracked
+            .iter()
+            .filter(|t| t.process == "target" && t.alive)
+            .filter_map(|t| t.points.last())
+            .collect();
+        if !targets.is_empty() {
+            let sums = [
+                targets.iter().map(|p| p.rss_bytes).sum::<u64>() as f64,
+                targets.iter().map(|p| p.threads).sum::<u64>() as f64,
+                targets.iter().map(|p| p.fds).sum::<u64>() as f64,
+            ];
+            for (peak, now) in self.target.iter_mut().zip(sums) {
+                raise(peak, Some(now));
+            }
+        }
     }
-    live
+
+    /// Every metric the metric table marks `live`, that is known by now.
+    fn values(&self, ops: u64, errors: u64) -> Vec<LiveValue> {
+        let known = [
+            ("ops", Some(ops as f64), Unit::Count),
+            ("errors", Some(errors as f64), Unit::Count),
+            ("rss.peak", self.own[0], Unit::Bytes),
+            ("threads.peak", self.own[1], Unit::Count),
+            ("fds.peak", self.own[2], Unit::Count),
+            ("heap.peak", self.own[3], Unit::Bytes),
+            ("target.rss.peak", self.target[0], Unit::Bytes),
+            ("target.threads.peak", self.target[1], Unit::Count),
+            ("target.fds.peak", self.target[2], Unit::Count),
+        ];
+        known
+            .into_iter()
+            .filter_map(|(name, value, unit)| Some((name.to_string(), value?, unit)))
+            .collect()
+    }
 }
 
 impl ResourceSampler {
@@ -202,7 +224,7 @@ fn sample_loop(
     let wall_start = Instant::now();
     let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own)];
     let mut known: BTreeSet<u32> = BTreeSet::new();
-    let mut target_peaks = [0.0f64; 3];
+    let mut peaks = LivePeaks::default();
     let mut next = Instant::now();
     let mut tick = 0u64;
     loop {
@@ -224,8 +246,9 @@ fn sample_loop(
         config
             .stream
             .append(&StreamRecord::Progress { t_ms, ops, errors });
+        peaks.update(&tracked);
         if let Some(check) = config.live_check.as_mut() {
-            let live = live_values(&tracked, &mut target_peaks, ops, errors);
+            let live = peaks.values(ops, errors);
             if let Some(reason) = check(&live, t_ms) {
                 config.stream.append(&StreamRecord::Event(Event {
                     t_ms,
@@ -321,5 +344,30 @@ mod tests {
         }
         let ticks: Vec<Option<u64>> = own.points.iter().map(|p| p.tick).collect();
         assert_eq!(ticks, [Some(0), Some(1), Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn every_metric_the_table_calls_live_is_computed_live() {
+        let probe = ProcessProbe::open(std::process::id()).unwrap();
+        let mut own = Tracked::new("self", probe);
+        own.sample(Instant::now(), 0, &config(Duration::from_millis(10)));
+        let mut point = own.points[0];
+        point.heap_live_bytes = Some(1);
+        own.points[0] = point;
+        let target = Tracked {
+            process: "target",
+            ..Tracked::new("target", ProcessProbe::open(std::process::id()).unwrap())
+        };
+        let mut target = target;
+        target.points.push(point);
+        let mut peaks = LivePeaks::default();
+        peaks.update(&[own, target]);
+        let computed: Vec<String> = peaks.values(1, 0).into_iter().map(|v| v.0).collect();
+        for name in brunt_grammar::metric_names(|m| m.live) {
+            assert!(
+                computed.iter().any(|c| c == name),
+                "`{name}` is not computed live"
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! renderers that read the model without measuring anything.
 
 mod format;
-mod model;
+pub(crate) mod model;
 mod snapshot;
 mod stream;
 mod terminal;

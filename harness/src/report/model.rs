@@ -6,7 +6,43 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::criteria::Verdict;
+use crate::criteria::{Unit, Verdict};
+
+/// A [`Unit`] in reports: its symbol (`ns`, `MiB`, `/s`, …).
+pub(crate) mod unit_symbol {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::criteria::Unit;
+
+    pub(crate) fn serialize<S: Serializer>(unit: &Unit, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(unit.symbol())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Unit, D::Error> {
+        let symbol = String::deserialize(d)?;
+        Unit::from_symbol(&symbol).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An optional [`Unit`] in reports, as its symbol or `null`.
+pub(crate) mod optional_unit_symbol {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::criteria::Unit;
+
+    pub(crate) fn serialize<S: Serializer>(unit: &Option<Unit>, s: S) -> Result<S::Ok, S::Error> {
+        match unit {
+            Some(unit) => s.serialize_some(unit.symbol()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Unit>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|symbol| Unit::from_symbol(&symbol).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
 
 /// The schema identifier of this model.
 pub const SCHEMA: &str = "brunt.report/v1";
@@ -193,8 +229,10 @@ pub struct MetricValue {
     /// The value in `unit`; `null` when the run could not measure it (see
     /// `note`). A `null` metric fails any criterion on it.
     pub value: Option<f64>,
-    /// Unit symbol: `count`, `%`, `/s`, `ns`, `s`, `B`, `B/s`, …
-    pub unit: String,
+    /// The unit, written as its symbol: `count`, `%`, `/s`, `ns`, `s`,
+    /// `B`, `B/s`, …
+    #[serde(with = "unit_symbol")]
+    pub unit: Unit,
     /// What the value summarises: `total`, `overall_avg`, `percentile`,
     /// `peak`, `trend`, …
     pub scope: String,

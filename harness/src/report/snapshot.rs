@@ -68,7 +68,12 @@ pub(crate) fn shape(report: &Report) -> Value {
     let metrics: Map<String, Value> = report
         .metrics
         .iter()
-        .map(|(name, m)| (name.clone(), json!({ "unit": m.unit, "scope": m.scope })))
+        .map(|(name, m)| {
+            (
+                name.clone(),
+                json!({ "unit": m.unit.symbol(), "scope": m.scope }),
+            )
+        })
         .collect();
     let mut processes: Vec<&str> = report
         .samples

@@ -3,13 +3,13 @@
 
 use std::fmt::Write;
 
-use crate::criteria::{Dimension, Unit};
+use crate::criteria::Dimension;
 use crate::report::{Outcome, Report, Severity, format_value};
 
 fn metric_text(report: &Report, name: &str) -> Option<String> {
     let metric = report.metrics.get(name)?;
     let value = metric.value?;
-    let unit = Unit::from_symbol(&metric.unit).ok()?;
+    let unit = metric.unit;
     Some(format_value(unit.to_base(value), unit.dimension()))
 }
 

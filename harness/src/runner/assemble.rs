@@ -221,7 +221,7 @@ pub(crate) fn assemble(
                 name.to_string(),
                 MetricValue {
                     value: Some(value as f64),
-                    unit: Unit::Count.symbol().to_string(),
+                    unit: Unit::Count,
                     scope: "total".to_string(),
                     note: note.clone(),
                 },
@@ -261,7 +261,7 @@ pub(crate) fn assemble(
             "sampler.cpu".to_string(),
             MetricValue {
                 value: Some(cpu),
-                unit: Unit::Percent.symbol().to_string(),
+                unit: Unit::Percent,
                 scope: "overall_avg".to_string(),
                 note: Some(
                     "Brunt's resource sampler's own CPU use, percent of one core".to_string(),
