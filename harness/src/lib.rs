@@ -57,6 +57,8 @@ pub use stress::{Scope, Stress};
 /// | `warmup` | `"1s"` | load before measuring, excluded from metrics (scaled) |
 /// | `sample` | `"100ms"` | resource sampling interval (default 100 ms) |
 /// | `timeout` | `"2m"` | hard deadline of the child (default 2 × (warmup + duration) + 30 s, or 5 min) |
+/// | `op_timeout` | `"5s"` | longest an op may take: past it, an error with that latency, counted in `timeouts` |
+/// | `fail_on` | `"critical"` | findings of this severity (or `"warning"` and worse) fail the scenario |
 /// | `seed` | `42` | default seed; `BRUNT_SEED` overrides |
 /// | `memory_limit` | `"512MiB"` | resident memory of the scenario, or of its watched processes, past which it is stopped |
 /// | `tags` | `["mcp"]` | labels copied to the report |
@@ -86,5 +88,6 @@ pub mod __private {
     pub use crate::criteria::{CmpOp, Criterion, Unit};
     pub use crate::load::{Escalation, Stage};
     pub use crate::registry::{Body, BoxFuture, Declared, ScenarioEntry, ScenarioResult};
+    pub use crate::report::Severity;
     pub use inventory;
 }

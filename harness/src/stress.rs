@@ -419,6 +419,8 @@ impl Stress {
             origin: self.origin,
             ramp,
             cancel: self.cancel.clone(),
+            op_timeout: self.settings.op_timeout,
+            cancellable: self.entry.declared.criteria.iter().any(|c| c.abort),
         }
     }
 
@@ -457,6 +459,7 @@ impl Stress {
     fn totals_of(&self, run: LoadRun, began_ms: f64, model: Model) -> OpTotals {
         let mut totals = OpTotals {
             measured: run.elapsed,
+            op_timeout: self.settings.op_timeout.is_some(),
             ..OpTotals::default()
         };
         totals.timeline.add_span(began_ms, self.now_ms());

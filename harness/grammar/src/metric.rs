@@ -73,6 +73,10 @@ pub const METRICS: &[MetricInfo] = &[
     live(load("ops", Dimension::Count)),
     live(load("errors", Dimension::Count)),
     load("success_rate", Dimension::Percent),
+    MetricInfo {
+        per_step: PerStep::Both,
+        ..m("timeouts", Dimension::Count)
+    },
     load("throughput", Dimension::Rate),
     MetricInfo {
         per_step: PerStep::Both,

@@ -88,6 +88,16 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     let warmup = opt_duration(options.warmup);
     let sample = opt_duration(options.sample);
     let timeout = opt_duration(options.timeout);
+    let op_timeout = opt_duration(options.op_timeout);
+    let fail_on = match options.fail_on.as_deref() {
+        Some("warning") => quote!(::core::option::Option::Some(
+            ::brunt::__private::Severity::Warning
+        )),
+        Some(_) => quote!(::core::option::Option::Some(
+            ::brunt::__private::Severity::Critical
+        )),
+        None => quote!(::core::option::Option::None),
+    };
     let iterations = opt_u64(options.iterations);
     let concurrency = opt_u64(options.concurrency.map(u64::from));
     let rate = opt_f64(options.rate);
@@ -151,6 +161,8 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         warmup: #warmup,
                         sample: #sample,
                         timeout: #timeout,
+                        op_timeout: #op_timeout,
+                        fail_on: #fail_on,
                         seed: #seed,
                         memory_limit: #memory_limit,
                         tags: &[#(#tags),*],

@@ -24,6 +24,8 @@ const KEYS: &[&str] = &[
     "warmup",
     "sample",
     "timeout",
+    "op_timeout",
+    "fail_on",
     "seed",
     "memory_limit",
     "tags",
@@ -48,6 +50,9 @@ pub struct Options {
     pub warmup: Option<Duration>,
     pub sample: Option<Duration>,
     pub timeout: Option<Duration>,
+    pub op_timeout: Option<Duration>,
+    /// `"warning"` or `"critical"`: findings that fail the scenario.
+    pub fail_on: Option<String>,
     pub seed: Option<u64>,
     /// Bytes.
     pub memory_limit: Option<u64>,
@@ -285,6 +290,20 @@ impl Options {
             "warmup" => self.warmup = Some(duration_value(input, key, "1s")?),
             "sample" => self.sample = Some(duration_value(input, key, "100ms")?),
             "timeout" => self.timeout = Some(duration_value(input, key, "2m")?),
+            "op_timeout" => self.op_timeout = Some(duration_value(input, key, "5s")?),
+            "fail_on" => {
+                let lit = string_value(input, key, "critical")?;
+                let value = lit.value();
+                if !matches!(value.as_str(), "warning" | "critical") {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!(
+                            "`fail_on` is \"critical\" (a critical finding fails the scenario) or \"warning\" (a warning or critical one does), not {value:?}"
+                        ),
+                    ));
+                }
+                self.fail_on = Some(value);
+            }
             "iterations" => {
                 let (value, span) = int_value::<u64>(input, key, "10_000")?;
                 if value == 0 {

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{Cancel, GeneratorLoad, LoadRun, Ramp, RunFrame, Stop};
+use super::{GeneratorLoad, LoadRun, OpEnd, Ramp, RunFrame, Stop, guarded};
 use crate::measure::{OpRecorder, ProgressBoard};
 
 /// How often an idle worker of a ramping run checks whether the ramp has
@@ -30,14 +30,10 @@ pub(crate) struct ClosedPlan {
     pub(crate) workers: u32,
 }
 
-/// Ops between a worker's checks for an abort (it also checks at every claim
-/// of indices).
-const OPS_PER_CHECK: u32 = 64;
-
 /// Ops a worker runs back to back before yielding to the other workers on
 /// its thread: an op that is always ready would otherwise keep them from
 /// ever running, and the declared concurrency would be a fiction. (A worker
-/// alone on its thread never yields.) A multiple of `OPS_PER_CHECK`.
+/// alone on its thread never yields.)
 const OPS_PER_YIELD: u32 = 256;
 
 /// Hands out op indices in chunks, so workers rarely touch the shared
@@ -69,15 +65,14 @@ struct WorkerState {
 /// What every worker of one driver thread shares.
 struct Worker<'a, F> {
     op: &'a F,
+    frame: &'a RunFrame,
     indices: &'a IndexSource,
     deadline: Option<Instant>,
     recorder: &'a RefCell<OpRecorder>,
-    record: bool,
     /// Whether other workers share this thread (then workers take turns).
     shares_thread: bool,
     /// With a ramp: the ramp, when it began, and this worker's rank.
     ramp: Option<(&'a Ramp, Instant, usize)>,
-    cancel: &'a Cancel,
 }
 
 impl<F> Clone for Worker<'_, F> {
@@ -98,18 +93,19 @@ where
     /// cost a no-op loop several percent); [`Worker::run`] catches a panic
     /// once for the whole loop and restarts it.
     async fn ops(self, state: &WorkerState) {
-        let mut since_check = 0u32;
+        let record = self.frame.record;
+        let guard = self.frame.op_timeout.is_some() || self.frame.cancellable;
+        let mut since_yield = 0u32;
         loop {
-            // Every OPS_PER_CHECK ops: stop if an abort criterion tripped, and
-            // give the other workers on this thread their turn.
-            since_check += 1;
-            if since_check.is_multiple_of(OPS_PER_CHECK) {
-                if self.cancel.is_tripped() {
-                    return;
-                }
-                if self.shares_thread && since_check.is_multiple_of(OPS_PER_YIELD) {
-                    tokio::task::yield_now().await;
-                }
+            // Before every op: stop if an abort criterion tripped (one
+            // relaxed load), and now and then give the other workers on this
+            // thread their turn.
+            if self.frame.cancel.is_tripped() {
+                return;
+            }
+            since_yield += 1;
+            if self.shares_thread && since_yield.is_multiple_of(OPS_PER_YIELD) {
+                tokio::task::yield_now().await;
             }
             if let Some((ramp, began, me)) = self.ramp {
                 let now = Instant::now();
@@ -122,9 +118,6 @@ where
                 }
             }
             if state.next.get() == state.end.get() {
-                if self.cancel.is_tripped() {
-                    return;
-                }
                 match self.indices.claim() {
                     Some((a, b)) => {
                         state.next.set(a);
@@ -139,8 +132,20 @@ where
             if self.deadline.is_some_and(|d| start >= d) {
                 return;
             }
+            if guard {
+                let end = guarded((self.op)(index), self.frame).await;
+                let ended = Instant::now();
+                let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
+                match end {
+                    OpEnd::Abandoned => return,
+                    _ if !record => {}
+                    OpEnd::Finished(ok) => self.recorder.borrow_mut().record(nanos, ok, ended),
+                    OpEnd::TimedOut => self.recorder.borrow_mut().record_timed_out(nanos, ended),
+                }
+                continue;
+            }
             let ok = (self.op)(index).await.is_ok();
-            if self.record {
+            if record {
                 let ended = Instant::now();
                 let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
                 self.recorder.borrow_mut().record(nanos, ok, ended);
@@ -159,7 +164,7 @@ where
             match AssertUnwindSafe(self.ops(&state)).catch_unwind().await {
                 Ok(()) => return,
                 Err(_) => {
-                    if self.record {
+                    if self.frame.record {
                         self.recorder.borrow_mut().record_unfinished();
                     }
                 }
@@ -216,13 +221,12 @@ where
                         let recorder = RefCell::new(OpRecorder::new(tally, origin));
                         let worker = Worker {
                             op,
+                            frame,
                             indices,
                             deadline,
                             recorder: &recorder,
-                            record: frame.record,
                             shares_thread: workers_here > 1,
                             ramp: None,
-                            cancel: &frame.cancel,
                         };
                         handle.block_on(async {
                             let mut running: FuturesUnordered<_> = (0..workers_here)
@@ -269,7 +273,9 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
-            cancel: Cancel::default(),
+            cancel: super::Cancel::default(),
+            op_timeout: None,
+            cancellable: false,
         }
     }
 

@@ -26,6 +26,8 @@ pub(crate) enum Stop {
 pub(crate) struct Cancel {
     flag: Arc<AtomicBool>,
     why: Arc<Mutex<Option<(f64, String)>>>,
+    /// Wakes ops raced against the cancellation.
+    tripped: Arc<tokio::sync::Notify>,
 }
 
 impl Cancel {
@@ -39,7 +41,20 @@ impl Cancel {
         }
         *why = Some((t_ms, reason));
         self.flag.store(true, Ordering::Relaxed);
+        self.tripped.notify_waiters();
         true
+    }
+
+    /// Completes once the run is asked to stop: an op raced against it is
+    /// abandoned at once, however long it would still take.
+    pub(crate) async fn cancelled(&self) {
+        let notified = self.tripped.notified();
+        let mut notified = std::pin::pin!(notified);
+        notified.as_mut().enable();
+        if self.is_tripped() {
+            return;
+        }
+        notified.await;
     }
 
     /// Whether the run was asked to stop.
@@ -72,4 +87,47 @@ pub(crate) struct RunFrame {
     pub(crate) ramp: Option<Ramp>,
     /// Stops the run early.
     pub(crate) cancel: Cancel,
+    /// Longest an op may take; one past it ends as an error with this
+    /// latency.
+    pub(crate) op_timeout: Option<Duration>,
+    /// Whether the run can be cancelled while ops are in flight (it has
+    /// `abort(...)` criteria): then each op is raced against the
+    /// cancellation.
+    pub(crate) cancellable: bool,
+}
+
+/// How a guarded op ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpEnd {
+    /// It finished: `Ok` (true) or `Err` (false).
+    Finished(bool),
+    /// It passed `op_timeout`.
+    TimedOut,
+    /// The run was cancelled while it was in flight: abandoned, not counted.
+    Abandoned,
+}
+
+/// Runs one op under the frame's guards: the op timeout and the
+/// cancellation. (Unguarded runs await the op directly, at no cost.)
+pub(crate) async fn guarded<F, T, E>(op: F, frame: &RunFrame) -> OpEnd
+where
+    F: std::future::Future<Output = Result<T, E>>,
+{
+    let op = async {
+        match frame.op_timeout {
+            Some(limit) => match tokio::time::timeout(limit, op).await {
+                Ok(result) => OpEnd::Finished(result.is_ok()),
+                Err(_) => OpEnd::TimedOut,
+            },
+            None => OpEnd::Finished(op.await.is_ok()),
+        }
+    };
+    if !frame.cancellable {
+        return op.await;
+    }
+    tokio::select! {
+        biased;
+        end = op => end,
+        () = frame.cancel.cancelled() => OpEnd::Abandoned,
+    }
 }

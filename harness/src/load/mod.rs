@@ -24,7 +24,7 @@ pub(crate) use closed::{ClosedPlan, run_closed};
 pub use error::{DriveError, DriveSummary};
 pub use escalation::Escalation;
 pub(crate) use escalation::next_level;
-pub(crate) use frame::{Cancel, RunFrame, Stop};
+pub(crate) use frame::{Cancel, OpEnd, RunFrame, Stop, guarded};
 pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
 pub(crate) use pacer::Pacer;
 pub(crate) use stages::Ramp;

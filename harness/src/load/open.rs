@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
-use super::{LoadRun, Pacer, RunFrame, Stop};
+use super::{LoadRun, OpEnd, Pacer, RunFrame, Stop, guarded};
 use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
 
 /// An op that started more than this after its intended start is `late`
@@ -96,7 +96,7 @@ struct Completed {
     started: Instant,
     ended: Instant,
     /// `None` when the op panicked: an error with no latency.
-    ok: Option<bool>,
+    end: Option<OpEnd>,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -236,14 +236,17 @@ where
             return;
         }
         let mut recorder = lane.recorder.borrow_mut();
-        match done.ok {
-            Some(ok) => recorder.record_open(
-                nanos(done.ended - done.intended),
-                nanos(done.ended - done.started),
-                ok,
-                done.started - done.intended > lane.late_after,
-                done.ended,
-            ),
+        let late = done.started - done.intended > lane.late_after;
+        let latency = nanos(done.ended - done.intended);
+        let service = nanos(done.ended - done.started);
+        match done.end {
+            Some(OpEnd::Finished(ok)) => {
+                recorder.record_open(latency, service, ok, late, done.ended)
+            }
+            Some(OpEnd::TimedOut) => {
+                recorder.record_open_timed_out(latency, service, late, done.ended)
+            }
+            Some(OpEnd::Abandoned) => {}
             None => recorder.record_unfinished(),
         }
     };
@@ -289,19 +292,18 @@ where
             let started = Instant::now();
             let issued = std::panic::catch_unwind(AssertUnwindSafe(|| op(index)));
             running.push(async move {
-                let ok = match issued {
-                    Ok(future) => AssertUnwindSafe(future)
+                let end = match issued {
+                    Ok(future) => AssertUnwindSafe(guarded(future, frame))
                         .catch_unwind()
                         .await
-                        .ok()
-                        .map(|r| r.is_ok()),
+                        .ok(),
                     Err(_) => None,
                 };
                 Completed {
                     intended,
                     started,
                     ended: Instant::now(),
-                    ok,
+                    end,
                 }
             });
         }
@@ -328,6 +330,8 @@ mod tests {
             origin: Instant::now(),
             ramp: None,
             cancel: Cancel::default(),
+            op_timeout: None,
+            cancellable: false,
         }
     }
 

@@ -72,6 +72,16 @@ pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricV
         "total",
         None,
     );
+    if totals.op_timeout {
+        put(
+            out,
+            "timeouts".into(),
+            Some(totals.timeouts as f64),
+            Unit::Count,
+            "total",
+            Some("ops that passed op_timeout: errors, recorded with the timeout as latency".into()),
+        );
+    }
     histogram_metrics("latency", &totals.latency, out);
     if let Some(service) = &totals.service {
         histogram_metrics("service_time", service, out);

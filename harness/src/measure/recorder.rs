@@ -76,6 +76,7 @@ pub(crate) struct OpRecorder {
     errors: u64,
     late: u64,
     dropped: u64,
+    timeouts: u64,
     tally: Option<Arc<Tally>>,
     /// Cuts the recording into seconds for the load series.
     slicer: Option<SecondSlicer>,
@@ -101,6 +102,7 @@ impl OpRecorder {
             errors: 0,
             late: 0,
             dropped: 0,
+            timeouts: 0,
             tally,
         }
     }
@@ -132,6 +134,19 @@ impl OpRecorder {
         self.record(latency_ns, ok, ended);
     }
 
+    /// Records an open-model op that passed `op_timeout`: an error, timed
+    /// to when it was given up on.
+    pub(crate) fn record_open_timed_out(
+        &mut self,
+        latency_ns: u64,
+        service_ns: u64,
+        late: bool,
+        ended: Instant,
+    ) {
+        self.timeouts += 1;
+        self.record_open(latency_ns, service_ns, false, late, ended);
+    }
+
     /// Counts an arrival dropped because too many ops were in flight.
     pub(crate) fn record_dropped(&mut self) {
         self.dropped += 1;
@@ -158,6 +173,13 @@ impl OpRecorder {
             slicer.cut(&self.latency, self.ops, self.errors, ended);
             self.next_cut = slicer.next_boundary();
         }
+    }
+
+    /// Counts an op that passed `op_timeout`: an error whose latency is the
+    /// timeout (it was given up on then).
+    pub(crate) fn record_timed_out(&mut self, latency_ns: u64, ended: Instant) {
+        self.timeouts += 1;
+        self.record(latency_ns, false, ended);
     }
 
     /// Counts an op that panicked: an error, with no latency (it never
@@ -196,6 +218,10 @@ pub(crate) struct OpTotals {
     pub(crate) late: u64,
     /// Open model: arrivals dropped at the in-flight bound.
     pub(crate) dropped: u64,
+    /// Ops that passed `op_timeout` (also in `errors`).
+    pub(crate) timeouts: u64,
+    /// Whether an `op_timeout` was in force (then `timeouts` is reported).
+    pub(crate) op_timeout: bool,
     /// Open model: the declared arrival rate, per second.
     pub(crate) declared_rate: Option<f64>,
     /// Open model: time the generator took to offer every arrival.
@@ -216,6 +242,8 @@ impl Default for OpTotals {
             service: None,
             late: 0,
             dropped: 0,
+            timeouts: 0,
+            op_timeout: false,
             declared_rate: None,
             issuing: Duration::ZERO,
             generator: GeneratorLoad::default(),
@@ -240,6 +268,7 @@ impl From<OpRecorder> for OpTotals {
             service: recorder.service,
             late: recorder.late,
             dropped: recorder.dropped,
+            timeouts: recorder.timeouts,
             timeline,
             ..OpTotals::default()
         }
@@ -257,6 +286,8 @@ impl OpTotals {
         self.measured += other.measured;
         self.late += other.late;
         self.dropped += other.dropped;
+        self.timeouts += other.timeouts;
+        self.op_timeout |= other.op_timeout;
         self.declared_rate = other.declared_rate.or(self.declared_rate);
         self.issuing += other.issuing;
         self.generator.add(other.generator);

@@ -46,6 +46,11 @@ pub struct Declared {
     pub sample: Option<Duration>,
     /// Hard deadline of the child process.
     pub timeout: Option<Duration>,
+    /// Longest an op may take: one past it is an error, recorded with this
+    /// latency and counted in `timeouts`.
+    pub op_timeout: Option<Duration>,
+    /// Findings of this severity or worse fail the scenario.
+    pub fail_on: Option<crate::report::Severity>,
     /// Default seed.
     pub seed: Option<u64>,
     /// Resident memory, in bytes, past which the child is killed.

@@ -155,6 +155,9 @@ pub struct Settings {
     pub sample_ms: Option<f64>,
     /// Child deadline, ms.
     pub timeout_ms: Option<f64>,
+    /// Longest an op may take, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op_timeout_ms: Option<f64>,
     /// Seed.
     pub seed: Option<u64>,
     /// Memory limit, bytes.
@@ -268,8 +271,8 @@ pub struct Event {
     pub message: String,
 }
 
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How much a finding matters, in rising order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Worth knowing.
@@ -278,6 +281,17 @@ pub enum Severity {
     Warning,
     /// A defect.
     Critical,
+}
+
+impl Severity {
+    /// The severity as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
 }
 
 /// Something the run found worth a person's attention.

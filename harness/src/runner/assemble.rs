@@ -52,6 +52,7 @@ fn declared_settings(d: &Declared) -> Settings {
         warmup_ms: d.warmup.map(ms),
         sample_ms: d.sample.map(ms),
         timeout_ms: d.timeout.map(ms),
+        op_timeout_ms: d.op_timeout.map(ms),
         seed: d.seed,
         memory_limit_bytes: d.memory_limit,
     }
@@ -73,6 +74,7 @@ fn effective_settings(r: &Resolved) -> Settings {
         warmup_ms: Some(ms(r.warmup)),
         sample_ms: Some(ms(r.sample)),
         timeout_ms: Some(ms(r.timeout)),
+        op_timeout_ms: r.op_timeout.map(ms),
         seed: Some(r.seed),
         memory_limit_bytes: r.memory_limit,
     }
@@ -295,11 +297,22 @@ pub(crate) fn assemble(
     let (outcome, reason) = match ended {
         Some((outcome, reason)) => (outcome, Some(reason)),
         None => {
-            let failed: Vec<String> = criteria
+            let mut failed: Vec<String> = criteria
                 .iter()
                 .filter(|v| !v.passed)
                 .map(|v| format!("criterion `{}` failed: {}", v.expr, v.reason))
                 .collect();
+            if let Some(bar) = entry.declared.fail_on {
+                failed.extend(findings.iter().filter(|f| f.severity >= bar).map(|f| {
+                    format!(
+                        "finding `{}` ({}) fails the scenario (fail_on = \"{}\"): {}",
+                        f.title,
+                        f.severity.as_str(),
+                        bar.as_str(),
+                        f.detail
+                    )
+                }));
+            }
             match (&record.aborted, failed.is_empty()) {
                 (None, true) => (Outcome::Passed, None),
                 (None, false) => (Outcome::Failed, Some(failed.join("\n"))),

@@ -48,6 +48,8 @@ pub struct Resolved {
     pub sample: Duration,
     /// Hard deadline of the child process.
     pub timeout: Duration,
+    /// Longest an op may take (not scaled).
+    pub op_timeout: Option<Duration>,
     /// The seed in force.
     pub seed: u64,
     /// Resident-memory limit of the child, in bytes.
@@ -111,6 +113,7 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         warmup,
         sample: declared.sample.unwrap_or(DEFAULT_SAMPLE),
         timeout,
+        op_timeout: declared.op_timeout,
         seed: env.seed.or(declared.seed).unwrap_or(fallback_seed),
         memory_limit: env.memory_limit.or(declared.memory_limit),
         scale,
@@ -165,6 +168,8 @@ mod tests {
         warmup: Some(Duration::from_secs(1)),
         sample: None,
         timeout: None,
+        op_timeout: None,
+        fail_on: None,
         seed: Some(42),
         memory_limit: None,
         tags: &[],
