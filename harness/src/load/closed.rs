@@ -273,7 +273,7 @@ mod tests {
             record: true,
             origin: Instant::now(),
             ramp: None,
-            cancel: super::Cancel::default(),
+            cancel: crate::load::Cancel::default(),
             op_timeout: None,
             cancellable: false,
         }
