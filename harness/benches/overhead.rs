@@ -211,6 +211,34 @@ async fn recorder_memory_10m(s: &mut Stress) -> anyhow::Result<()> {
     recorder_memory(s).await
 }
 
+/// Heap used by the recorder over a long run whose ops spread over
+/// thousands of latency bins a second: the per-second series is written out
+/// as it is cut, so 60 s must use what 6 s uses.
+async fn recorder_memory_spread(s: &mut Stress) -> anyhow::Result<()> {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    s.drive(|i| {
+        for _ in 0..(i.wrapping_mul(2_654_435_761) % 4096) {
+            std::hint::spin_loop();
+        }
+        std::future::ready(Ok::<(), ()>(()))
+    })
+    .await?;
+    let peak = PEAK.load(Ordering::Relaxed);
+    s.record("recorder.peak_heap", (peak - before) as f64, Unit::Bytes);
+    Ok(())
+}
+
+#[brunt::stress(duration = "6s", concurrency = 2, tags = ["bench", "long"])]
+async fn recorder_memory_6s(s: &mut Stress) -> anyhow::Result<()> {
+    recorder_memory_spread(s).await
+}
+
+#[brunt::stress(duration = "60s", concurrency = 2, tags = ["bench", "long"])]
+async fn recorder_memory_60s(s: &mut Stress) -> anyhow::Result<()> {
+    recorder_memory_spread(s).await
+}
+
 /// An idle scenario sampled at 10 Hz: its `sampler.cpu` is the figure.
 #[brunt::stress(sample = "100ms", tags = ["bench"])]
 async fn sampler_10hz(s: &mut Stress) -> anyhow::Result<()> {

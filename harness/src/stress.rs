@@ -16,7 +16,7 @@ use crate::load::{
     Cancel, ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Ramp, RunFrame,
     Stage, Stop, next_level, run_closed, run_open,
 };
-use crate::measure::{OpTotals, ProgressBoard, generator_bottleneck, load_metrics};
+use crate::measure::{OpTotals, ProgressBoard, SavedTotals, generator_bottleneck, load_metrics};
 use crate::registry::ScenarioEntry;
 use crate::report::{
     Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord, StreamWriter,
@@ -368,17 +368,24 @@ impl Stress {
         F: Fn(u64) -> Result<T, E> + Sync,
     {
         type Job = (u64, tokio::sync::oneshot::Sender<std::thread::Result<bool>>);
-        let pool = (self.settings.max_in_flight as usize).clamp(1, BLOCKING_POOL);
+        let most = (self.settings.max_in_flight as usize).clamp(1, BLOCKING_POOL);
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Mutex::new(queue);
+        // Threads are added as ops find none idle, up to `most`: a pool
+        // spawned whole up front would delay the first arrivals.
+        let idle = std::sync::atomic::AtomicUsize::new(0);
+        let spawned = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            for k in 0..pool {
-                let queue = &queue;
+            let pool_thread = || {
+                let k = spawned.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let (queue, idle) = (&queue, &idle);
                 std::thread::Builder::new()
                     .name(format!("brunt-blocking-{k}"))
                     .spawn_scoped(scope, move || {
                         loop {
+                            idle.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                             let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                            idle.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                             let Ok((index, done)) = job else { return };
                             let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                                 op(index).is_ok()
@@ -387,10 +394,15 @@ impl Stress {
                         }
                     })
                     .expect("spawning a blocking-pool thread");
-            }
+            };
             let handed = |index: u64| {
                 let (done, finished) = tokio::sync::oneshot::channel();
                 let sent = jobs.send((index, done)).is_ok();
+                if idle.load(std::sync::atomic::Ordering::SeqCst) == 0
+                    && spawned.load(std::sync::atomic::Ordering::SeqCst) < most
+                {
+                    pool_thread();
+                }
                 async move {
                     match finished.await {
                         Ok(Ok(true)) if sent => Ok(()),
@@ -421,6 +433,7 @@ impl Stress {
             cancel: self.cancel.clone(),
             op_timeout: self.settings.op_timeout,
             cancellable: self.entry.declared.criteria.iter().any(|c| c.abort),
+            stream: self.stream.is_enabled().then(|| Arc::clone(&self.stream)),
         }
     }
 
@@ -595,7 +608,12 @@ impl Stress {
     /// Adds a measured run to the scenario's totals and to the current
     /// phase's, so each phase reports the load that ran inside it.
     fn add_totals(&mut self, totals: OpTotals) {
-        if let Some(phase) = self.collected.phases.len().checked_sub(1) {
+        let phase = self.collected.phases.len().checked_sub(1);
+        self.stream
+            .append(&StreamRecord::DriveTotals(Box::new(SavedTotals::new(
+                &totals, phase,
+            ))));
+        if let Some(phase) = phase {
             self.collected
                 .phase_totals
                 .entry(phase)

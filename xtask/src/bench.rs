@@ -41,8 +41,14 @@ fn build(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("cargo reported no executable for the {name} bench"))
 }
 
-/// Runs the bench binary on `filter` with reports to `dir`.
-fn run_scenarios(exe: &Path, dir: &Path, filter: Option<&str>, inline: bool) -> anyhow::Result<()> {
+/// Runs the bench binary with `selection` (libtest arguments: `--exact NAME`,
+/// `--skip NAME`, …) and reports to `dir`.
+fn run_scenarios(
+    exe: &Path,
+    dir: &Path,
+    selection: Option<&[&str]>,
+    inline: bool,
+) -> anyhow::Result<()> {
     let mut command = Command::new(exe);
     command
         .env("BRUNT_REPORT_DIR", dir)
@@ -52,8 +58,8 @@ fn run_scenarios(exe: &Path, dir: &Path, filter: Option<&str>, inline: bool) -> 
         .arg("--ignored")
         .arg("--format")
         .arg("terse");
-    if let Some(filter) = filter {
-        command.args(["--exact", filter]);
+    if let Some(selection) = selection {
+        command.args(selection);
     }
     let output = command.output().context("running the bench binary")?;
     if !output.status.success() {
@@ -232,7 +238,7 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
     for r in 0..runs {
         let dir = base.join(format!("run-{r}"));
         eprintln!("bench: run {}/{runs}", r + 1);
-        run_scenarios(&exe, &dir, None, false)?;
+        run_scenarios(&exe, &dir, Some(&["--skip", "recorder_memory_6"]), false)?;
         for (i, (scenario, _)) in ratio_scenarios.iter().enumerate() {
             ratios[i].push(metric(&dir, scenario, "overhead.ratio")?);
             throughputs[i].push((
@@ -286,6 +292,28 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
             mem_10m / 1024.0
         ),
     });
+    eprintln!("bench: recorder memory over 6 s and 60 s of per-second series");
+    let long = base.join("long");
+    run_scenarios(
+        &exe,
+        &long,
+        Some(&["--exact", "recorder_memory_6s", "recorder_memory_60s"]),
+        false,
+    )?;
+    let short_run = metric(&long, "recorder_memory_6s", "recorder.peak_heap")?;
+    let long_run = metric(&long, "recorder_memory_60s", "recorder.peak_heap")?;
+    figures.push(Figure {
+        name: "recorder heap over 60 s of per-second series (ops over ~1,000 latency bins)".into(),
+        value: long_run / 1048576.0,
+        unit: "MiB",
+        goal: "<= 4 MiB, and within 64 KiB of a 6 s run".into(),
+        met: long_run <= 4.0 * 1048576.0 && (long_run - short_run).abs() <= 64.0 * 1024.0,
+        detail: format!(
+            "peak live heap above the drive's start: {:.0} KiB over 6 s, {:.0} KiB over 60 s",
+            short_run / 1024.0,
+            long_run / 1024.0
+        ),
+    });
     for (scenario, hz, goal) in [("sampler_10hz", 10, 0.5), ("sampler_100hz", 100, 3.0)] {
         let cpu = metric(&first, scenario, "sampler.cpu")?;
         figures.push(Figure {
@@ -305,7 +333,7 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
         for (inline_run, times) in [(false, &mut isolated), (true, &mut inline)] {
             let dir = base.join(format!("trivial-{k}-{inline_run}"));
             let started = Instant::now();
-            run_scenarios(&exe, &dir, Some("trivial"), inline_run)?;
+            run_scenarios(&exe, &dir, Some(&["--exact", "trivial"]), inline_run)?;
             times.push(started.elapsed().as_secs_f64() * 1e3);
         }
     }

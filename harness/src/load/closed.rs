@@ -217,8 +217,7 @@ where
                 std::thread::Builder::new()
                     .name(format!("brunt-driver-{t}"))
                     .spawn_scoped(scope, move || {
-                        let origin = frame.record.then_some(frame.origin);
-                        let recorder = RefCell::new(OpRecorder::new(tally, origin));
+                        let recorder = RefCell::new(OpRecorder::new(tally, frame.series()));
                         let worker = Worker {
                             op,
                             frame,
@@ -276,6 +275,7 @@ mod tests {
             cancel: crate::load::Cancel::default(),
             op_timeout: None,
             cancellable: false,
+            stream: None,
         }
     }
 

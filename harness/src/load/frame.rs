@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Ramp;
+use crate::measure::SliceSink;
+use crate::report::StreamWriter;
 
 /// When a run ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,6 +96,23 @@ pub(crate) struct RunFrame {
     /// `abort(...)` criteria): then each op is raced against the
     /// cancellation.
     pub(crate) cancellable: bool,
+    /// Where a recorded run's per-second slices are written (kept in memory
+    /// without one).
+    pub(crate) stream: Option<Arc<StreamWriter>>,
+}
+
+impl RunFrame {
+    /// The per-second series a driver thread's recorder cuts, when the run
+    /// is recorded: the run's clock and where the slices go.
+    pub(crate) fn series(&self) -> Option<(Instant, SliceSink)> {
+        self.record.then(|| {
+            let sink = match &self.stream {
+                Some(stream) => SliceSink::Stream(Arc::clone(stream)),
+                None => SliceSink::Memory(Vec::new()),
+            };
+            (self.origin, sink)
+        })
+    }
 }
 
 /// How a guarded op ended.

@@ -140,8 +140,7 @@ where
                 std::thread::Builder::new()
                     .name(format!("brunt-arrivals-{j}"))
                     .spawn_scoped(scope, move || {
-                        let origin = plan.frame.record.then_some(plan.frame.origin);
-                        let recorder = RefCell::new(OpRecorder::open(tally, origin));
+                        let recorder = RefCell::new(OpRecorder::open(tally, plan.frame.series()));
                         let cpu_before = thread_cpu_time();
                         let wall_before = Instant::now();
                         // Each lane issues every `threads`-th arrival.
@@ -332,6 +331,7 @@ mod tests {
             cancel: Cancel::default(),
             op_timeout: None,
             cancellable: false,
+            stream: None,
         }
     }
 

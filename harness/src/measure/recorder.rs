@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::{SecondSlicer, Timeline};
+use super::{SecondSlicer, SliceSink, Timeline};
 use crate::load::GeneratorLoad;
 
 /// Highest latency the histograms resolve: one hour, in ns. Longer ops are
@@ -87,10 +87,14 @@ pub(crate) struct OpRecorder {
 
 impl OpRecorder {
     /// A recorder publishing progress to `tally` (or nowhere), cutting a
-    /// per-second series on the clock of `origin` (the run's start) if given.
-    pub(crate) fn new(tally: Option<Arc<Tally>>, origin: Option<Instant>) -> OpRecorder {
+    /// per-second series on the clock of the run's start into a sink, if
+    /// given.
+    pub(crate) fn new(
+        tally: Option<Arc<Tally>>,
+        series: Option<(Instant, SliceSink)>,
+    ) -> OpRecorder {
         let now = Instant::now();
-        let slicer = origin.map(|o| SecondSlicer::new(o, now));
+        let slicer = series.map(|(origin, sink)| SecondSlicer::new(origin, now, sink));
         OpRecorder {
             next_cut: slicer
                 .as_ref()
@@ -108,10 +112,13 @@ impl OpRecorder {
     }
 
     /// A recorder for the open model, which also records service time.
-    pub(crate) fn open(tally: Option<Arc<Tally>>, origin: Option<Instant>) -> OpRecorder {
+    pub(crate) fn open(
+        tally: Option<Arc<Tally>>,
+        series: Option<(Instant, SliceSink)>,
+    ) -> OpRecorder {
         OpRecorder {
             service: Some(new_histogram()),
-            ..OpRecorder::new(tally, origin)
+            ..OpRecorder::new(tally, series)
         }
     }
 
@@ -258,8 +265,11 @@ impl From<OpRecorder> for OpTotals {
     fn from(mut recorder: OpRecorder) -> OpTotals {
         recorder.publish();
         let mut timeline = Timeline::default();
-        if let Some(slicer) = recorder.slicer.take() {
-            timeline.absorb(slicer.finish(&recorder.latency, recorder.ops, recorder.errors));
+        if let Some(slicer) = recorder.slicer.take()
+            && let SliceSink::Memory(kept) =
+                slicer.finish(&recorder.latency, recorder.ops, recorder.errors)
+        {
+            timeline.absorb(kept);
         }
         OpTotals {
             latency: recorder.latency,
@@ -271,6 +281,102 @@ impl From<OpRecorder> for OpTotals {
             timeouts: recorder.timeouts,
             timeline,
             ..OpTotals::default()
+        }
+    }
+}
+
+/// A histogram as the bins it recorded: (highest value of the bin, count).
+/// Recording each value back into a histogram of the same bounds fills the
+/// same bins: exact, at the histogram's own resolution.
+pub(crate) fn histogram_bins(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|b| (b.value_iterated_to(), b.count_at_value()))
+        .collect()
+}
+
+/// The histogram whose bins are `bins`.
+pub(crate) fn histogram_from_bins(bins: &[(u64, u64)]) -> Histogram<u64> {
+    let mut h = new_histogram();
+    for &(value, count) in bins {
+        h.saturating_record_n(value, count);
+    }
+    h
+}
+
+/// [`OpTotals`] as written to the stream when a drive ends (the per-second
+/// slices travel on their own), so a child that dies afterwards keeps them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedTotals {
+    /// The phase the drive ran in, if any (by index).
+    pub(crate) phase: Option<usize>,
+    latency: Vec<(u64, u64)>,
+    service: Option<Vec<(u64, u64)>>,
+    ops: u64,
+    errors: u64,
+    measured_s: f64,
+    late: u64,
+    dropped: u64,
+    timeouts: u64,
+    op_timeout: bool,
+    declared_rate: Option<f64>,
+    issuing_s: f64,
+    generator_cpu_s: Option<f64>,
+    generator_waiting_s: f64,
+    generator_wall_s: f64,
+    generator_span_s: f64,
+    spans: Vec<(f64, f64)>,
+}
+
+impl SavedTotals {
+    /// The totals of one drive, in phase `phase`.
+    pub(crate) fn new(totals: &OpTotals, phase: Option<usize>) -> SavedTotals {
+        SavedTotals {
+            phase,
+            latency: histogram_bins(&totals.latency),
+            service: totals.service.as_ref().map(histogram_bins),
+            ops: totals.ops,
+            errors: totals.errors,
+            measured_s: totals.measured.as_secs_f64(),
+            late: totals.late,
+            dropped: totals.dropped,
+            timeouts: totals.timeouts,
+            op_timeout: totals.op_timeout,
+            declared_rate: totals.declared_rate,
+            issuing_s: totals.issuing.as_secs_f64(),
+            generator_cpu_s: totals.generator.cpu.map(|d| d.as_secs_f64()),
+            generator_waiting_s: totals.generator.waiting.as_secs_f64(),
+            generator_wall_s: totals.generator.wall.as_secs_f64(),
+            generator_span_s: totals.generator.span.as_secs_f64(),
+            spans: totals.timeline.spans().to_vec(),
+        }
+    }
+
+    /// The totals back (without per-second slices).
+    pub(crate) fn restore(&self) -> OpTotals {
+        let seconds = |s: f64| Duration::from_secs_f64(s.max(0.0));
+        let mut timeline = Timeline::default();
+        for &(start, end) in &self.spans {
+            timeline.add_span(start, end);
+        }
+        OpTotals {
+            latency: histogram_from_bins(&self.latency),
+            ops: self.ops,
+            errors: self.errors,
+            measured: seconds(self.measured_s),
+            service: self.service.as_deref().map(histogram_from_bins),
+            late: self.late,
+            dropped: self.dropped,
+            timeouts: self.timeouts,
+            op_timeout: self.op_timeout,
+            declared_rate: self.declared_rate,
+            issuing: seconds(self.issuing_s),
+            generator: GeneratorLoad {
+                cpu: self.generator_cpu_s.map(seconds),
+                waiting: seconds(self.generator_waiting_s),
+                wall: seconds(self.generator_wall_s),
+                span: seconds(self.generator_span_s),
+            },
+            timeline,
         }
     }
 }

@@ -50,7 +50,8 @@ pub(crate) struct ResourceSampler {
 /// What the sampler measured, including its own cost.
 #[derive(Debug, Default)]
 pub(crate) struct SamplerOutput {
-    /// One series per sampled process.
+    /// One series per sampled process, when there was no stream to write
+    /// the samples to (else empty: they are read back from the stream).
     pub(crate) series: Vec<Series>,
     /// The sampler thread's own CPU time over its wall time, percent of one
     /// core; `None` where thread CPU time cannot be read.
@@ -61,17 +62,25 @@ struct Tracked {
     process: &'static str,
     probe: ProcessProbe,
     last: Option<(Instant, ProcessReading)>,
+    /// The latest sample, for live values.
+    latest: Option<SamplePoint>,
+    /// Every sample, kept only when there is no stream to write them to
+    /// (the run reads them back from the stream otherwise, so the sampler's
+    /// memory does not grow with the run).
     points: Vec<SamplePoint>,
+    keep: bool,
     alive: bool,
 }
 
 impl Tracked {
-    fn new(process: &'static str, probe: ProcessProbe) -> Tracked {
+    fn new(process: &'static str, probe: ProcessProbe, keep: bool) -> Tracked {
         Tracked {
             process,
             probe,
             last: None,
+            latest: None,
             points: Vec::new(),
+            keep,
             alive: true,
         }
     }
@@ -114,7 +123,10 @@ impl Tracked {
         if cpu_percent.is_some() || self.last.is_none() {
             self.last = Some((now, reading));
         }
-        self.points.push(point);
+        self.latest = Some(point);
+        if self.keep {
+            self.points.push(point);
+        }
         config.stream.append(&StreamRecord::Sample {
             process: self.process.to_string(),
             pid: self.probe.pid(),
@@ -145,7 +157,7 @@ impl LivePeaks {
         if let Some(p) = tracked
             .iter()
             .find(|t| t.process == "self")
-            .and_then(|t| t.points.last())
+            .and_then(|t| t.latest.as_ref())
         {
             let now = [
                 Some(p.rss_bytes as f64),
@@ -160,7 +172,7 @@ impl LivePeaks {
         let targets: Vec<&SamplePoint> = tracked
             .iter()
             .filter(|t| t.process == "target" && t.alive)
-            .filter_map(|t| t.points.last())
+            .filter_map(|t| t.latest.as_ref())
             .collect();
         if !targets.is_empty() {
             let sums = [
@@ -222,7 +234,8 @@ fn sample_loop(
 ) -> SamplerOutput {
     let cpu_start = thread_cpu_time();
     let wall_start = Instant::now();
-    let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own)];
+    let keep = !config.stream.is_enabled();
+    let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own, keep)];
     let mut known: BTreeSet<u32> = BTreeSet::new();
     let mut peaks = LivePeaks::default();
     let mut next = Instant::now();
@@ -234,7 +247,7 @@ fn sample_loop(
             if known.insert(pid)
                 && let Ok(probe) = ProcessProbe::open(pid)
             {
-                tracked.push(Tracked::new("target", probe));
+                tracked.push(Tracked::new("target", probe, keep));
             }
         }
         for t in &mut tracked {
@@ -325,7 +338,7 @@ mod tests {
     fn a_sample_soon_after_the_last_is_folded_into_the_next() {
         let config = config(Duration::from_millis(40));
         let probe = ProcessProbe::open(std::process::id()).unwrap();
-        let mut own = Tracked::new("self", probe);
+        let mut own = Tracked::new("self", probe, true);
         let t0 = Instant::now();
         own.sample(t0, 0, &config);
         spin(Duration::from_millis(40));
@@ -349,17 +362,14 @@ mod tests {
     #[test]
     fn every_metric_the_table_calls_live_is_computed_live() {
         let probe = ProcessProbe::open(std::process::id()).unwrap();
-        let mut own = Tracked::new("self", probe);
+        let mut own = Tracked::new("self", probe, true);
         own.sample(Instant::now(), 0, &config(Duration::from_millis(10)));
-        let mut point = own.points[0];
+        let mut point = own.latest.unwrap();
         point.heap_live_bytes = Some(1);
-        own.points[0] = point;
-        let target = Tracked {
-            process: "target",
-            ..Tracked::new("target", ProcessProbe::open(std::process::id()).unwrap())
-        };
-        let mut target = target;
-        target.points.push(point);
+        own.latest = Some(point);
+        let probe = ProcessProbe::open(std::process::id()).unwrap();
+        let mut target = Tracked::new("target", probe, true);
+        target.latest = Some(point);
         let mut peaks = LivePeaks::default();
         peaks.update(&[own, target]);
         let computed: Vec<String> = peaks.values(1, 0).into_iter().map(|v| v.0).collect();

@@ -1,29 +1,52 @@
 //! Per-second load series, cut from each driver thread's cumulative latency
-//! histogram. At the first op of a new second the thread stores the
-//! difference between its histogram and the previous cut as a sparse list of
-//! (bin value, count): one comparison per op on the hot path, a few
-//! microseconds per thread per second, and memory that grows with the run's
-//! length in seconds, never with its op count. The series merges the
-//! threads' slices exactly, so every second's percentiles come from all of
-//! its ops (never an average of per-thread percentiles).
+//! histogram. At the first op of a new second the thread hands the
+//! difference between its histogram and the previous cut, as a sparse list
+//! of (bin value, count), to a [`SliceSink`]: the run's stream, where it is
+//! written out at once (one comparison per op on the hot path, a few
+//! microseconds per thread per second, and no memory that grows with the
+//! run's length: a 10-minute soak keeps the recorder as flat as a
+//! 10-second run). When the run is assembled the series is read back and
+//! merges the threads' slices exactly, so every second's percentiles come
+//! from all of its ops (never an average of per-thread percentiles).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::{OpTotals, load_metrics};
-use crate::report::{LoadPoint, MetricValue};
+use crate::report::{LoadPoint, MetricValue, StreamRecord, StreamWriter};
 
 /// One thread's ops that finished within one second of the run.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Slice {
+    /// The second, counted from the run's start.
+    pub(crate) second: u64,
     /// Ops finished in the second.
     pub(crate) ops: u64,
     /// Of which errors.
     pub(crate) errors: u64,
     /// Latency bins hit: (highest value of the bin in ns, count).
     pub(crate) bins: Vec<(u64, u64)>,
+}
+
+/// Where a slicer hands its finished seconds.
+pub(crate) enum SliceSink {
+    /// Written to the run's stream as `load_slice` records.
+    Stream(Arc<StreamWriter>),
+    /// Kept (tests, and runs without a stream).
+    Memory(Vec<Slice>),
+}
+
+impl SliceSink {
+    fn take(&mut self, slice: Slice) {
+        match self {
+            SliceSink::Stream(stream) => stream.append(&StreamRecord::LoadSlice(slice)),
+            SliceSink::Memory(kept) => kept.push(slice),
+        }
+    }
 }
 
 /// Cuts one thread's recording into seconds since the run's origin.
@@ -34,12 +57,12 @@ pub(crate) struct SecondSlicer {
     previous: Option<Histogram<u64>>,
     previous_ops: u64,
     previous_errors: u64,
-    slices: BTreeMap<u64, Slice>,
+    sink: SliceSink,
 }
 
 impl SecondSlicer {
     /// A slicer whose first second is the one `now` falls in.
-    pub(crate) fn new(origin: Instant, now: Instant) -> SecondSlicer {
+    pub(crate) fn new(origin: Instant, now: Instant, sink: SliceSink) -> SecondSlicer {
         let second = now.saturating_duration_since(origin).as_secs();
         SecondSlicer {
             origin,
@@ -48,7 +71,7 @@ impl SecondSlicer {
             previous: None,
             previous_ops: 0,
             previous_errors: 0,
-            slices: BTreeMap::new(),
+            sink,
         }
     }
 
@@ -72,15 +95,11 @@ impl SecondSlicer {
         self.next_boundary = self.origin + Duration::from_secs(self.second + 1);
     }
 
-    /// Closes the last second and returns every slice, by second.
-    pub(crate) fn finish(
-        mut self,
-        latency: &Histogram<u64>,
-        ops: u64,
-        errors: u64,
-    ) -> BTreeMap<u64, Slice> {
+    /// Closes the last second; returns the sink (with the slices, if it
+    /// keeps them).
+    pub(crate) fn finish(mut self, latency: &Histogram<u64>, ops: u64, errors: u64) -> SliceSink {
         self.close(latency, ops, errors);
-        self.slices
+        self.sink
     }
 
     fn close(&mut self, latency: &Histogram<u64>, ops: u64, errors: u64) {
@@ -96,10 +115,12 @@ impl SecondSlicer {
                 (count > 0).then_some((value, count))
             })
             .collect();
-        let slice = self.slices.entry(self.second).or_default();
-        slice.ops += ops - self.previous_ops;
-        slice.errors += errors - self.previous_errors;
-        slice.bins.extend(bins);
+        self.sink.take(Slice {
+            second: self.second,
+            ops: ops - self.previous_ops,
+            errors: errors - self.previous_errors,
+            bins,
+        });
         self.previous = Some(latency.clone());
         self.previous_ops = ops;
         self.previous_errors = errors;
@@ -119,16 +140,21 @@ pub(crate) struct Timeline {
 }
 
 impl Timeline {
-    /// Adds one thread's slices.
-    pub(crate) fn absorb(&mut self, slices: BTreeMap<u64, Slice>) {
-        for (second, slice) in slices {
-            let (ops, errors, bins) = self.seconds.entry(second).or_default();
+    /// Adds slices (of any thread, in any order).
+    pub(crate) fn absorb(&mut self, slices: impl IntoIterator<Item = Slice>) {
+        for slice in slices {
+            let (ops, errors, bins) = self.seconds.entry(slice.second).or_default();
             *ops += slice.ops;
             *errors += slice.errors;
             for (value, count) in slice.bins {
                 *bins.entry(value).or_default() += count;
             }
         }
+    }
+
+    /// When measured load ran: (start, end) in ms since the run started.
+    pub(crate) fn spans(&self) -> &[(f64, f64)] {
+        &self.spans
     }
 
     /// Notes that measured load ran from `start_ms` to `end_ms`.
@@ -150,20 +176,44 @@ impl Timeline {
     }
 
     /// The metrics of every whole window of `seconds` seconds inside the
-    /// measured load, anchored at its first whole second. Seconds the load
-    /// covered only in part (where it started and ended) are left out.
+    /// measured load: windows are cut inside each stretch of measured load
+    /// (a pause between two drives holds no window), anchored at the
+    /// stretch's first whole second. Seconds the load covered only in part
+    /// (where a stretch started and ended) are left out.
     pub(crate) fn windows(&self, seconds: u64) -> Vec<(f64, BTreeMap<String, MetricValue>)> {
-        let start_ms = self.spans.iter().map(|s| s.0).reduce(f64::min);
-        let end_ms = self.spans.iter().map(|s| s.1).reduce(f64::max);
-        let (Some(start_ms), Some(end_ms)) = (start_ms, end_ms) else {
-            return Vec::new();
-        };
+        let mut out = Vec::new();
+        for (start_ms, end_ms) in self.stretches() {
+            self.windows_within(start_ms, end_ms, seconds, &mut out);
+        }
+        out
+    }
+
+    /// The spans of measured load, overlapping or touching ones joined.
+    fn stretches(&self) -> Vec<(f64, f64)> {
+        let mut spans = self.spans.clone();
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut joined: Vec<(f64, f64)> = Vec::new();
+        for (start, end) in spans {
+            match joined.last_mut() {
+                Some(last) if start <= last.1 + WHOLE_SECOND_SLACK_MS => last.1 = last.1.max(end),
+                _ => joined.push((start, end)),
+            }
+        }
+        joined
+    }
+
+    fn windows_within(
+        &self,
+        start_ms: f64,
+        end_ms: f64,
+        seconds: u64,
+        out: &mut Vec<(f64, BTreeMap<String, MetricValue>)>,
+    ) {
         // A second the load missed by less than this still counts as whole:
         // a 4 s schedule that ends 0.03 ms before 4.000 s covered [3, 4).
         let slack = WHOLE_SECOND_SLACK_MS;
         let first = ((start_ms - slack) / 1e3).ceil().max(0.0) as u64;
-        let end = ((end_ms + slack) / 1e3).floor() as u64;
-        let mut out = Vec::new();
+        let end = ((end_ms + slack) / 1e3).floor().max(0.0) as u64;
         let mut start = first;
         while seconds > 0 && start + seconds <= end {
             let mut totals = OpTotals {
@@ -182,7 +232,6 @@ impl Timeline {
             out.push((start as f64 * 1e3, metrics));
             start += seconds;
         }
-        out
     }
 
     /// One point per second that saw a finished op, with percentiles from
@@ -226,7 +275,7 @@ mod tests {
     fn seconds_hold_their_own_ops_and_percentiles() {
         let origin = Instant::now();
         let mut h = histogram();
-        let mut slicer = SecondSlicer::new(origin, origin);
+        let mut slicer = SecondSlicer::new(origin, origin, SliceSink::Memory(Vec::new()));
         // Second 0: 100 fast ops, one error.
         for _ in 0..100 {
             h.record(1_000).unwrap();
@@ -238,7 +287,9 @@ mod tests {
         for _ in 0..10 {
             h.record(5_000_000).unwrap();
         }
-        let slices = slicer.finish(&h, 110, 1);
+        let SliceSink::Memory(slices) = slicer.finish(&h, 110, 1) else {
+            unreachable!("a memory sink")
+        };
         let mut timeline = Timeline::default();
         timeline.absorb(slices.clone());
         timeline.absorb(slices);
@@ -253,5 +304,24 @@ mod tests {
         let slow = points[1].latency_p50_ns.unwrap();
         assert!((999.0..=1001.0).contains(&fast), "{fast}");
         assert!((4_990_000.0..=5_010_000.0).contains(&slow), "{slow}");
+    }
+
+    #[test]
+    fn windows_are_cut_inside_each_stretch_of_load() {
+        // Two drives, 0–3 s and 10–13 s, with a pause between them.
+        let mut timeline = Timeline::default();
+        timeline.add_span(0.0, 3000.0);
+        timeline.add_span(10_000.0, 13_000.0);
+        timeline.absorb((0..3).chain(10..13).map(|second| Slice {
+            second,
+            ops: 100,
+            errors: 0,
+            bins: vec![(1_000, 100)],
+        }));
+        let windows = timeline.windows(1);
+        let starts: Vec<f64> = windows.iter().map(|w| w.0).collect();
+        // No window of the empty pause (3–10 s), which would hold no ops.
+        assert_eq!(starts, [0.0, 1000.0, 2000.0, 10_000.0, 11_000.0, 12_000.0]);
+        assert!(windows.iter().all(|w| w.1["ops"].value == Some(100.0)));
     }
 }

@@ -43,10 +43,18 @@ pub(crate) enum StreamRecord {
     /// `Stress::watch_pid`: a process sampled as `target` from now on (the
     /// parent's memory guard watches it too).
     Watch { pid: u32, t_ms: f64 },
+    /// One driver thread's measured ops of one second, for the per-second
+    /// series (written as they are cut, so the recorder's memory stays flat).
+    LoadSlice(crate::measure::Slice),
+    /// The merged measurements of one `drive` (or escalation step) when it
+    /// ended, so a run that dies later keeps its latency histograms.
+    DriveTotals(Box<crate::measure::SavedTotals>),
 }
 
-/// Appends records to the stream file. Shared by the scenario thread and the
-/// sampler thread; each record is one `write` of a whole line, then flushed.
+/// Appends records to the stream file. Shared by the scenario thread, the
+/// sampler thread and the driver threads; each record is one `write` of a
+/// whole line.
+#[derive(Debug)]
 pub(crate) struct StreamWriter {
     file: Mutex<Option<File>>,
 }
@@ -57,6 +65,11 @@ impl StreamWriter {
         Ok(StreamWriter {
             file: Mutex::new(Some(File::create(path)?)),
         })
+    }
+
+    /// Whether records are written anywhere.
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.file.lock().map(|f| f.is_some()).unwrap_or(false)
     }
 
     /// A writer that drops every record (for runs that keep no stream).

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, Windows, evaluate};
 use crate::measure::{
-    OpTotals, escalation_metrics, generator_bottleneck, load_metrics, machine_memory,
+    OpTotals, Slice, escalation_metrics, generator_bottleneck, load_metrics, machine_memory,
     resource_metrics,
 };
 use crate::registry::{Declared, ScenarioEntry};
@@ -21,8 +21,13 @@ use crate::settings::{Budget, Resolved};
 pub(crate) struct RunRecord {
     pub(crate) scenario: ScenarioInfo,
     pub(crate) run: RunInfo,
-    /// Full op totals (a run that finished), if `drive` ran.
+    /// Full op totals (a run that finished, or every drive streamed before a
+    /// crash), if `drive` ran.
     pub(crate) totals: Option<OpTotals>,
+    /// The per-second slices of the measured load, from the stream.
+    pub(crate) slices: Vec<Slice>,
+    /// A crashed run's load per phase (by index), from the stream.
+    pub(crate) phase_totals: BTreeMap<usize, OpTotals>,
     /// Ops and errors counted up to a crash, when totals were lost.
     pub(crate) progress: Option<(u64, u64)>,
     pub(crate) warmup_end_ms: Option<f64>,
@@ -127,6 +132,8 @@ pub(crate) fn record_from_stream(
         scenario: fallback_scenario,
         run: fallback_run,
         totals: None,
+        slices: Vec::new(),
+        phase_totals: BTreeMap::new(),
         progress: None,
         warmup_end_ms: None,
         custom: BTreeMap::new(),
@@ -191,6 +198,21 @@ pub(crate) fn record_from_stream(
             }
             StreamRecord::Step(step) => record.steps.push(step),
             StreamRecord::Watch { .. } => {}
+            StreamRecord::LoadSlice(slice) => record.slices.push(slice),
+            StreamRecord::DriveTotals(saved) => {
+                let totals = saved.restore();
+                if let Some(phase) = saved.phase {
+                    record
+                        .phase_totals
+                        .entry(phase)
+                        .or_default()
+                        .merge(totals.clone());
+                }
+                record
+                    .totals
+                    .get_or_insert_with(OpTotals::default)
+                    .merge(totals);
+            }
         }
     }
     for s in &record.series {
@@ -211,13 +233,32 @@ pub(crate) fn assemble(
     ended: Option<(Outcome, String)>,
 ) -> Report {
     let mut metrics = BTreeMap::new();
+    let mut record = record;
+    if let Some(totals) = record.totals.as_mut() {
+        totals.timeline.absorb(std::mem::take(&mut record.slices));
+    }
+    for (index, totals) in &record.phase_totals {
+        if let Some(phase) = record.phases.get_mut(*index)
+            && phase.metrics.is_empty()
+        {
+            load_metrics(totals, &mut phase.metrics);
+        }
+    }
+    let measured_ops = record.totals.as_ref().map_or(0, |t| t.ops);
     if let Some(totals) = &record.totals {
         load_metrics(totals, &mut metrics);
-    } else if let Some((ops, errors)) = record.progress.filter(|(ops, _)| *ops > 0) {
-        let note = Some(
+    }
+    // A child that died inside a drive counted ops the finished drives'
+    // totals do not hold: the counts win, the histograms cover what they can.
+    if let Some((ops, errors)) = record.progress.filter(|(ops, _)| *ops > measured_ops) {
+        let note = Some(if measured_ops > 0 {
+            format!(
+                "counted up to the last stream record before the child died; latency covers the {measured_ops} ops of the drives that ended before it"
+            )
+        } else {
             "counted up to the last stream record before the child died; latency histograms died with it"
-                .to_string(),
-        );
+                .to_string()
+        });
         for (name, value) in [("ops", ops), ("errors", errors)] {
             metrics.insert(
                 name.to_string(),

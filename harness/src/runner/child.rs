@@ -2,6 +2,7 @@
 //! sampler going, then assemble and write its report. Also used in-process
 //! when `BRUNT_INLINE=1`.
 
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,8 +15,8 @@ use crate::load::Cancel;
 use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
 use crate::report::{
-    Event, Finding, Outcome, Report, ReportPaths, Severity, StreamRecord, StreamWriter,
-    write_report,
+    Event, Finding, Outcome, Report, ReportPaths, Series, Severity, StreamRecord, StreamWriter,
+    read_stream, write_report,
 };
 use crate::settings::{EnvSettings, Resolved, resolve};
 
@@ -172,17 +173,44 @@ pub(crate) fn execute(
         );
     }
     findings.append(&mut collected.findings);
+    // The resource samples and per-second slices were streamed as the run
+    // went, not kept: read them back.
+    let mut series = sampled.series;
+    let mut slices = Vec::new();
+    for record in read_stream(&paths.stream).unwrap_or_default() {
+        match record {
+            StreamRecord::LoadSlice(slice) => slices.push(slice),
+            StreamRecord::Sample {
+                process,
+                pid,
+                point,
+            } => match series
+                .iter_mut()
+                .find(|s| s.pid == pid && s.process == process)
+            {
+                Some(s) => s.points.push(point),
+                None => series.push(Series {
+                    process,
+                    pid,
+                    points: vec![point],
+                }),
+            },
+            _ => {}
+        }
+    }
     let record = RunRecord {
         scenario,
         run,
         totals: collected.totals,
+        slices,
+        phase_totals: BTreeMap::new(),
         progress: None,
         warmup_end_ms: collected.warmup_end_ms,
         custom: collected.custom,
         events: collected.events,
         phases: collected.phases,
         findings,
-        series: sampled.series,
+        series,
         steps: collected.steps,
         sampler_cpu_percent: sampled.own_cpu_percent,
         aborted: aborted.map(|(_, reason)| reason),
