@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::assemble::{RunRecord, assemble, run_info, scenario_info};
-use super::panic_message;
+use super::{CHILD_ENV, panic_message};
 use crate::Stress;
 use crate::criteria::AbortCriteria;
 use crate::load::Cancel;
@@ -25,6 +25,19 @@ const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
 
 /// Entry point of a child process: runs the named scenario and exits.
 pub(crate) fn run_child(trial_name: &str) -> ! {
+    if let Some(parent) = std::env::var(super::PARENT_ENV)
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
+        super::processes::die_with_parent(parent);
+    }
+    // Processes the scenario starts must not take themselves for Brunt's.
+    // SAFETY: no other thread runs yet; nothing reads the environment
+    // concurrently.
+    unsafe {
+        std::env::remove_var(CHILD_ENV);
+        std::env::remove_var(super::PARENT_ENV);
+    }
     let env = match EnvSettings::from_env() {
         Ok(env) => env,
         Err(e) => {

@@ -25,9 +25,6 @@ pub fn main() {
         run_child(&name);
     }
     let (mut args, filters) = parse_arguments(std::env::args_os());
-    // Orphans of a scenario's child are re-parented here, where the runner
-    // can still kill them.
-    super::processes::become_subreaper();
     let env = match EnvSettings::from_env() {
         Ok(env) => env,
         Err(e) => {
@@ -35,6 +32,12 @@ pub fn main() {
             std::process::exit(2);
         }
     };
+    // Orphans of a scenario's child are re-parented here, where the runner
+    // can still kill them; Ctrl-C stops the scenario's processes too.
+    super::processes::become_subreaper();
+    if !env.inline.unwrap_or(false) {
+        super::processes::catch_interrupts();
+    }
     // One scenario at a time: measurements must not share the machine.
     args.test_threads = Some(1);
     let quiet = args.quiet || matches!(args.format, Some(FormatSetting::Terse));

@@ -22,6 +22,9 @@ pub use entry::main;
 /// scenario. Internal: set only by the parent.
 pub(crate) const CHILD_ENV: &str = "__BRUNT_CHILD";
 
+/// The runner's pid, given to a child so it can die with it.
+pub(crate) const PARENT_ENV: &str = "__BRUNT_PARENT";
+
 /// The text of a panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

@@ -44,6 +44,8 @@ pub(crate) struct TrialOptions {
 enum Intervention {
     Deadline(Duration),
     Memory(Breach),
+    /// The runner got SIGINT or SIGTERM.
+    Interrupted(i32),
 }
 
 /// Runs one scenario, isolated unless `BRUNT_INLINE=1`, and judges it.
@@ -52,6 +54,9 @@ pub(crate) fn run_trial(
     env: &EnvSettings,
     options: TrialOptions,
 ) -> Result<(), Failed> {
+    if let Some(signal) = processes::interrupted() {
+        std::process::exit(128 + signal);
+    }
     let seed: u64 = rand::random();
     let mut settings = resolve(&entry.declared, env, seed);
     settings
@@ -73,6 +78,11 @@ pub(crate) fn run_trial(
         isolate(entry, &settings, &paths, options)?
     };
     let verdict = render_verdict(&report, &paths.report);
+    if let Some(signal) = processes::interrupted() {
+        eprint!("\n{verdict}");
+        eprintln!("brunt: interrupted; the remaining scenarios do not run");
+        std::process::exit(128 + signal);
+    }
     let passed = report.outcome == Outcome::Passed;
     if !options.quiet || !passed {
         eprint!("\n{verdict}");
@@ -152,6 +162,7 @@ fn spawn_child(
                 .map_or(String::new(), |b| format!("{b}B")),
         )
         .env("BRUNT_REPORT_DIR", &settings.report_dir)
+        .env(super::PARENT_ENV, std::process::id().to_string())
         .stdin(Stdio::null());
     if !options.nocapture {
         let log = File::create(&paths.log)?;
@@ -205,6 +216,7 @@ fn kill_scenario(child: &mut Child, targets: &[u32]) {
 
 fn signal_name(signal: i32) -> &'static str {
     match signal {
+        2 => "SIGINT",
         4 => "SIGILL",
         6 => "SIGABRT",
         7 => "SIGBUS",
@@ -264,7 +276,9 @@ fn isolate(
             progress.observe(&records);
             progress.tick();
         }
-        if started.elapsed() > settings.timeout {
+        if let Some(signal) = processes::interrupted() {
+            intervention = Some(Intervention::Interrupted(signal));
+        } else if started.elapsed() > settings.timeout {
             intervention = Some(Intervention::Deadline(settings.timeout));
         } else if let Some(breach) = guard.as_mut().and_then(MemoryGuard::check) {
             intervention = Some(Intervention::Memory(breach));
@@ -298,6 +312,14 @@ fn isolate(
         (Some(Intervention::Memory(breach)), _) => {
             Some((Outcome::Failed, "memory_guard", breach.reason()))
         }
+        (Some(Intervention::Interrupted(signal)), _) => Some((
+            Outcome::Error,
+            "interrupted",
+            format!(
+                "the runner got signal {signal} ({}); the scenario and every process it started were stopped",
+                signal_name(*signal)
+            ),
+        )),
         (None, Some(signal)) => Some((
             Outcome::Crashed,
             "signal",

@@ -4,6 +4,67 @@
 //! so the runner also walks the process tree. On Linux the runner becomes a
 //! child subreaper, so a process orphaned by the child's death is re-parented
 //! to the runner, where it can still be found, killed and reaped.
+//!
+//! The child runs in a process group of its own, so a terminal's Ctrl-C (or
+//! nextest's SIGTERM) reaches only the runner: the runner catches SIGINT and
+//! SIGTERM, stops the scenario and everything it started, and exits with the
+//! signal's status. The child dies with the runner (a parent-death signal),
+//! should the runner be killed outright.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The SIGINT or SIGTERM the runner received, 0 if none.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+#[cfg(unix)]
+extern "C" fn on_interrupt(signal: libc::c_int) {
+    // Only an atomic store: the watch loop does the rest.
+    INTERRUPTED.store(signal, Ordering::SeqCst);
+}
+
+/// Catches SIGINT and SIGTERM in the runner (see [`interrupted`]).
+pub(crate) fn catch_interrupts() {
+    #[cfg(unix)]
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: installs a handler that only stores to an atomic.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_interrupt as *const () as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// The signal that interrupted the runner, if one did.
+pub(crate) fn interrupted() -> Option<i32> {
+    match INTERRUPTED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+/// In a scenario's child: die with the runner (SIGKILL when it exits), and
+/// exit at once if it is already gone.
+pub(crate) fn die_with_parent(parent: u32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sets this process's parent-death signal; getppid has no
+    // preconditions.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+        if libc::getppid() as u32 != parent {
+            std::process::exit(5);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
+}
 
 /// Makes this process the subreaper of its descendants (Linux; elsewhere a
 /// no-op), so orphans of a scenario's child stay findable.
@@ -15,11 +76,16 @@ pub(crate) fn become_subreaper() {
     }
 }
 
-/// Every descendant of `root` (children, their children, …), from
-/// `/proc/<pid>/stat` on Linux; empty elsewhere.
+/// Every descendant of `root` (children, their children, …), on Linux from
+/// each thread's `/proc/<pid>/task/<tid>/children` (a few small reads), or,
+/// where the kernel lacks those files, from every process's
+/// `/proc/<pid>/stat`; empty elsewhere.
 pub(crate) fn descendants(root: u32) -> Vec<u32> {
     #[cfg(target_os = "linux")]
     {
+        if let Some(found) = descendants_by_children_files(root) {
+            return found;
+        }
         let parents = parent_map();
         let mut found = Vec::new();
         let mut frontier = vec![root];
@@ -38,6 +104,32 @@ pub(crate) fn descendants(root: u32) -> Vec<u32> {
         let _ = root;
         Vec::new()
     }
+}
+
+/// Walks `/proc/<pid>/task/*/children`; `None` if the first read fails.
+#[cfg(target_os = "linux")]
+fn descendants_by_children_files(root: u32) -> Option<Vec<u32>> {
+    let children_of = |pid: u32| -> Option<Vec<u32>> {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+        let mut children = Vec::new();
+        for task in tasks.flatten() {
+            let text = std::fs::read_to_string(task.path().join("children")).ok()?;
+            children.extend(
+                text.split_whitespace()
+                    .filter_map(|c| c.parse::<u32>().ok()),
+            );
+        }
+        Some(children)
+    };
+    let mut found = Vec::new();
+    let mut frontier = children_of(root)?;
+    while let Some(pid) = frontier.pop() {
+        if !found.contains(&pid) {
+            found.push(pid);
+            frontier.extend(children_of(pid).unwrap_or_default());
+        }
+    }
+    Some(found)
 }
 
 /// `(pid, parent pid)` of every process.
