@@ -550,6 +550,7 @@ impl Stress {
             }
         };
         self.event("drive_start", description);
+        let mut warmup = (0, 0);
         if !self.settings.warmup.is_zero() {
             // A staged run warms up at its profile's start.
             let warmup_ramp = ramp.as_ref().map(|r| {
@@ -568,7 +569,11 @@ impl Stress {
                 false,
                 warmup_ramp,
             );
-            self.run_model(model, frame, op);
+            let run = self.run_model(model, frame, op);
+            warmup = run.recorders.iter().fold((0, 0), |(o, e), r| {
+                let (ops, errors) = r.counts();
+                (o + ops, e + errors)
+            });
             self.end_warmup();
         }
         let began_ms = self.now_ms();
@@ -580,6 +585,8 @@ impl Stress {
             ops: totals.ops,
             errors: totals.errors,
             elapsed,
+            warmup_ops: warmup.0,
+            warmup_errors: warmup.1,
         };
         self.add_totals(totals);
         self.event(
@@ -655,9 +662,14 @@ impl Stress {
         };
         let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
         let (ops_before, errors_before) = (totals.ops, totals.errors);
+        let mut warmup = (0, 0);
         if !self.settings.warmup.is_zero() {
             let frame = self.frame(threads, Stop::After(self.settings.warmup), false, None);
-            self.run_model(model_at(escalation.start), frame, op);
+            let run = self.run_model(model_at(escalation.start), frame, op);
+            warmup = run.recorders.iter().fold((0, 0), |(o, e), r| {
+                let (ops, errors) = r.counts();
+                (o + ops, e + errors)
+            });
             self.end_warmup();
         }
         let mut level = escalation.start;
@@ -696,6 +708,7 @@ impl Stress {
                 latency_p99_ns: value("latency.p99"),
                 held: broken.is_empty() && taint.is_none() && !aborted,
                 tainted: taint.is_some(),
+                aborted,
                 broken: if aborted {
                     vec!["cut short by an abort criterion".to_string()]
                 } else {
@@ -742,6 +755,8 @@ impl Stress {
             ops: totals.ops - ops_before,
             errors: totals.errors - errors_before,
             elapsed,
+            warmup_ops: warmup.0,
+            warmup_errors: warmup.1,
         }
     }
 }

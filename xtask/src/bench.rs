@@ -73,7 +73,7 @@ fn run_scenarios(
 }
 
 fn metric(dir: &Path, scenario: &str, name: &str) -> anyhow::Result<f64> {
-    let path = dir.join(format!("{scenario}.json"));
+    let path = dir.join(format!("overhead__{scenario}.json"));
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
     )?;

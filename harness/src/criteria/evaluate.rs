@@ -1,7 +1,7 @@
 //! Evaluates criteria on a run's metrics. Nothing passes by default: a
 //! metric that was never recorded, or recorded without a value, fails.
 
-use crate::criteria::{Criterion, Unit, Verdict};
+use crate::criteria::{CmpOp, Criterion, Unit, Verdict};
 use crate::report::{MetricValue, format_value};
 use std::collections::BTreeMap;
 
@@ -74,7 +74,9 @@ pub(crate) fn evaluate(
 }
 
 /// A windowed criterion holds when it holds in every whole window; its
-/// verdict reports the first window that broke it (or the worst actual).
+/// verdict reports the first window that broke it, or, when all held, the
+/// window closest to breaking it (the highest value under an upper bound,
+/// the lowest over a lower one).
 fn evaluate_windowed(
     criterion: &Criterion,
     length: std::time::Duration,
@@ -104,7 +106,19 @@ fn evaluate_windowed(
         .map(|(start, m)| (*start, evaluate_one(&inner, m)))
         .collect();
     let failed = verdicts.iter().find(|(_, v)| !v.passed);
-    let (start, chosen) = failed.unwrap_or(&verdicts[0]);
+    let worst = || {
+        let actual = |v: &Verdict| v.actual.unwrap_or(f64::NAN);
+        let key = |(_, v): &&(f64, Verdict)| match criterion.op {
+            CmpOp::Le | CmpOp::Lt => actual(v),
+            CmpOp::Ge | CmpOp::Gt => -actual(v),
+            CmpOp::Eq | CmpOp::Ne => 0.0,
+        };
+        verdicts
+            .iter()
+            .max_by(|a, b| key(a).total_cmp(&key(b)))
+            .unwrap_or(&verdicts[0])
+    };
+    let (start, chosen) = failed.unwrap_or_else(worst);
     let mut verdict = chosen.clone();
     verdict.expr = criterion.expr.to_string();
     verdict.reason = match failed {
@@ -114,7 +128,13 @@ fn evaluate_windowed(
             start / 1e3 + seconds as f64,
             chosen.reason
         ),
-        None => format!("held in all {} windows of {seconds}s", verdicts.len()),
+        None => format!(
+            "held in all {} windows of {seconds}s; closest to breaking, window {:.0}–{:.0}s: {}",
+            verdicts.len(),
+            start / 1e3,
+            start / 1e3 + seconds as f64,
+            chosen.reason
+        ),
     };
     verdict
 }
@@ -247,6 +267,33 @@ mod tests {
         let v = evaluate(&[P99], None, &m, &Windows::new());
         assert!(!v[0].passed);
         assert!(v[0].reason.contains("21"), "{}", v[0].reason);
+    }
+
+    #[test]
+    fn a_window_verdict_that_holds_names_the_window_closest_to_breaking() {
+        let p99 = Criterion {
+            expr: "window(\"1s\", latency.p99 <= 20ms)",
+            window: Some(std::time::Duration::from_secs(1)),
+            ..P99
+        };
+        let mut windows = Windows::new();
+        windows.insert(
+            1,
+            [5.0, 19.0, 7.0]
+                .iter()
+                .enumerate()
+                .map(|(k, ms)| {
+                    (
+                        k as f64 * 1e3,
+                        metrics(&[("latency.p99", Some(ms * 1e6), "ns")]),
+                    )
+                })
+                .collect(),
+        );
+        let v = &evaluate(&[p99], None, &BTreeMap::new(), &windows)[0];
+        assert!(v.passed);
+        assert_eq!(v.actual, Some(19e6), "the worst window's value");
+        assert!(v.reason.contains("window 1–2s"), "{}", v.reason);
     }
 
     #[test]

@@ -138,7 +138,8 @@ where
                 let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
                 match end {
                     OpEnd::Abandoned => return,
-                    _ if !record => {}
+                    OpEnd::Finished(ok) if !record => self.recorder.borrow_mut().count(ok),
+                    _ if !record => self.recorder.borrow_mut().count(false),
                     OpEnd::Finished(ok) => self.recorder.borrow_mut().record(nanos, ok, ended),
                     OpEnd::TimedOut => self.recorder.borrow_mut().record_timed_out(nanos, ended),
                 }
@@ -149,6 +150,8 @@ where
                 let ended = Instant::now();
                 let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
                 self.recorder.borrow_mut().record(nanos, ok, ended);
+            } else {
+                self.recorder.borrow_mut().count(ok);
             }
         }
     }
@@ -166,6 +169,8 @@ where
                 Err(_) => {
                     if self.frame.record {
                         self.recorder.borrow_mut().record_unfinished();
+                    } else {
+                        self.recorder.borrow_mut().count(false);
                     }
                 }
             }

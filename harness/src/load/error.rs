@@ -11,6 +11,10 @@ pub struct DriveSummary {
     pub errors: u64,
     /// Wall time of the measured load.
     pub elapsed: Duration,
+    /// Ops of the warm-up before it (not measured, not in `ops`).
+    pub warmup_ops: u64,
+    /// Of which returned `Err` or panicked.
+    pub warmup_errors: u64,
 }
 
 /// Why `drive` could not run.

@@ -129,7 +129,10 @@ where
         (None, Stop::After(d)) => (d.as_secs_f64() * plan.rate).ceil() as u64,
     };
     let in_flight = AtomicUsize::new(0);
-    let late_after = LATE_AFTER.max(Duration::from_secs_f64(1.0 / plan.rate));
+    // One interval: with no whole arrival to issue (a staged profile shrunk
+    // by a small BRUNT_SCALE) the rate is 0 and the interval endless.
+    let interval = Duration::try_from_secs_f64(1.0 / plan.rate).unwrap_or(Duration::MAX);
+    let late_after = LATE_AFTER.max(interval);
     let start = Instant::now();
     let results: Vec<LaneResult> = std::thread::scope(|scope| {
         let spawned: Vec<_> = (0..threads)
@@ -144,9 +147,7 @@ where
                         let cpu_before = thread_cpu_time();
                         let wall_before = Instant::now();
                         // Each lane issues every `threads`-th arrival.
-                        let pacer = Pacer::for_interval(Duration::from_secs_f64(
-                            threads as f64 / plan.rate,
-                        ));
+                        let pacer = Pacer::for_interval(interval.saturating_mul(threads as u32));
                         let lane = Lane {
                             plan,
                             index: j as u64,
@@ -184,7 +185,11 @@ where
     });
     let elapsed = start.elapsed();
     let last_issue = results.iter().map(|r| r.last_issue).max().unwrap_or(start);
-    let issuing = last_issue - start + Duration::from_secs_f64(1.0 / plan.rate);
+    let issuing = if total_arrivals == 0 {
+        Duration::ZERO
+    } else {
+        (last_issue - start).saturating_add(interval)
+    };
     let mut generator = GeneratorLoad::default();
     for r in &results {
         generator.cpu = match (generator.cpu, r.load.cpu) {
@@ -232,6 +237,11 @@ where
     let record = |done: Completed| {
         lane.in_flight.fetch_sub(1, Ordering::Relaxed);
         if !frame.record {
+            match done.end {
+                Some(OpEnd::Finished(ok)) => lane.recorder.borrow_mut().count(ok),
+                Some(OpEnd::Abandoned) => {}
+                _ => lane.recorder.borrow_mut().count(false),
+            }
             return;
         }
         let mut recorder = lane.recorder.borrow_mut();
@@ -397,6 +407,35 @@ mod tests {
             "every arrival accounted for"
         );
         assert!(totals.dropped > 100, "dropped {}", totals.dropped);
+    }
+
+    #[test]
+    fn a_profile_without_a_whole_arrival_runs_nothing() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let op = |_i: u64| async { Ok::<_, ()>(()) };
+        // 0 → 1/s over 1 s holds half an arrival.
+        let ramp = crate::load::Ramp::new(
+            0.0,
+            &[crate::load::Stage {
+                duration: Duration::from_secs(1),
+                target: 1.0,
+            }],
+        );
+        let plan = OpenPlan {
+            frame: RunFrame {
+                ramp: Some(ramp),
+                ..frame(Stop::After(Duration::from_secs(1)))
+            },
+            rate: 0.0,
+            max_in_flight: 10,
+        };
+        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        assert_eq!(run.next_index, 0);
+        assert_eq!(run.issuing, Duration::ZERO);
     }
 
     #[test]

@@ -204,6 +204,13 @@ pub(crate) fn escalation_metrics(
     };
     let ended = steps.iter().find(|s| !s.held);
     let (value, note) = match ended {
+        Some(s) if s.aborted => (
+            None,
+            format!(
+                "the escalation was aborted at {} by an abort criterion, so no breaking point was measured",
+                shown(s.level)
+            ),
+        ),
         Some(s) if s.tainted => (
             None,
             format!(

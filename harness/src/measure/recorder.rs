@@ -189,6 +189,18 @@ impl OpRecorder {
         self.record(latency_ns, false, ended);
     }
 
+    /// Counts an unrecorded op (a warm-up's): no latency, no series.
+    #[inline]
+    pub(crate) fn count(&mut self, ok: bool) {
+        self.ops += 1;
+        self.errors += u64::from(!ok);
+    }
+
+    /// Ops and errors counted so far.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.ops, self.errors)
+    }
+
     /// Counts an op that panicked: an error, with no latency (it never
     /// finished).
     pub(crate) fn record_unfinished(&mut self) {

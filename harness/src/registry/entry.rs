@@ -97,9 +97,46 @@ impl ScenarioEntry {
         }
     }
 
-    /// The file stem of this scenario's report files: the trial name with
-    /// `::` replaced by `__`, which every file system accepts.
+    /// The file stem of this scenario's report and snapshot files: the
+    /// test target's crate, then the trial name, with `::` replaced by `__`
+    /// (which every file system accepts): `stress__kernel__rapid_tool_list`.
+    /// The crate keeps two stress targets of one workspace from writing each
+    /// other's reports.
     pub fn file_stem(&self) -> String {
-        self.trial_name().replace("::", "__")
+        format!("{}::{}", self.module_path, self.name).replace("::", "__")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::tests_support::DECLARED;
+
+    fn entry(module_path: &'static str) -> ScenarioEntry {
+        fn body(_: &mut Stress) -> ScenarioResult {
+            Ok(())
+        }
+        ScenarioEntry {
+            name: "echo",
+            module_path,
+            file: "stress.rs",
+            line: 1,
+            manifest_dir: ".",
+            declared: DECLARED,
+            body: Body::Sync(body),
+        }
+    }
+
+    #[test]
+    fn two_targets_name_their_files_apart() {
+        let a = entry("stress::mcp");
+        let b = entry("soak::mcp");
+        assert_eq!(
+            a.trial_name(),
+            b.trial_name(),
+            "libtest names drop the target"
+        );
+        assert_eq!(a.file_stem(), "stress__mcp__echo");
+        assert_eq!(b.file_stem(), "soak__mcp__echo");
     }
 }

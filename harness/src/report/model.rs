@@ -113,6 +113,10 @@ pub struct Step {
     /// without a breaking point.
     #[serde(default)]
     pub tainted: bool,
+    /// An `abort(...)` criterion stopped the run during this step: it says
+    /// nothing about the system's limit.
+    #[serde(default)]
+    pub aborted: bool,
     /// The conditions that broke, with their verdicts.
     pub broken: Vec<String>,
 }

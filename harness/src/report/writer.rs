@@ -43,13 +43,42 @@ impl ReportPaths {
 pub(crate) fn write_report(path: &Path, report: &Report) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile_in(dir, path)?;
-    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-    temp.1.write_all(&json)?;
-    temp.1.write_all(b"\n")?;
-    temp.1.sync_all()?;
-    drop(temp.1);
-    std::fs::rename(&temp.0, path)
+    let (temp, mut file) = tempfile_in(dir, path)?;
+    let written = serde_json::to_vec_pretty(report)
+        .map_err(std::io::Error::other)
+        .and_then(|json| {
+            file.write_all(&json)?;
+            file.write_all(b"\n")?;
+            file.sync_all()
+        });
+    drop(file);
+    let result = written.and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        // Never leave half a report behind, under any name.
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a directory: the rename fails.
+        let target = dir.path().join("scenario.json");
+        std::fs::create_dir(&target).unwrap();
+        let report: Report =
+            serde_json::from_str(include_str!("../../tests/data/report.json")).unwrap();
+        assert!(write_report(&target, &report).is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from("scenario.json")]);
+    }
 }
 
 fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {

@@ -18,6 +18,10 @@ pub struct EnvError {
     pub expected: &'static str,
 }
 
+/// The largest `BRUNT_SCALE`: a million times any declared duration still
+/// fits a duration, and no run is meant to last longer.
+const MAX_SCALE: f64 = 1e6;
+
 /// The settings the environment gives, each `None` when unset.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnvSettings {
@@ -59,11 +63,11 @@ impl EnvSettings {
                 .trim()
                 .parse::<f64>()
                 .ok()
-                .filter(|s| s.is_finite() && *s > 0.0);
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= MAX_SCALE);
             settings.scale = Some(scale.ok_or(EnvError {
                 var,
                 value,
-                expected: "a positive number such as 0.1 or 2",
+                expected: "a positive number up to 1000000, such as 0.1 or 2",
             })?);
         }
         if let Some((var, value)) = get("BRUNT_SEED") {
@@ -147,6 +151,8 @@ mod tests {
             ("BRUNT_SCALE", "fast"),
             ("BRUNT_SCALE", "-1"),
             ("BRUNT_SCALE", "0"),
+            ("BRUNT_SCALE", "1e30"),
+            ("BRUNT_SCALE", "inf"),
             ("BRUNT_SEED", "-3"),
             ("BRUNT_INLINE", "maybe"),
             ("BRUNT_SNAPSHOTS", "sometimes"),

@@ -6,4 +6,6 @@ mod env;
 mod resolved;
 
 pub use env::{EnvError, EnvSettings};
+#[cfg(test)]
+pub(crate) use resolved::tests_support;
 pub use resolved::{Budget, Resolved, resolve};

@@ -67,7 +67,7 @@ pub struct Resolved {
 }
 
 fn scale_duration(d: Duration, scale: f64) -> Duration {
-    Duration::from_secs_f64(d.as_secs_f64() * scale)
+    Duration::try_from_secs_f64(d.as_secs_f64() * scale).unwrap_or(Duration::MAX)
 }
 
 /// Merges a declaration with the environment. `fallback_seed` is used when
@@ -155,11 +155,12 @@ fn target_dir_of(exe: &Path) -> PathBuf {
     dir.parent().unwrap_or(dir).to_path_buf()
 }
 
+/// A declaration for tests elsewhere in the crate.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests_support {
     use super::*;
 
-    const DECLARED: Declared = Declared {
+    pub(crate) const DECLARED: Declared = Declared {
         duration: Some(Duration::from_secs(10)),
         iterations: None,
         concurrency: Some(8),
@@ -177,6 +178,12 @@ mod tests {
         escalate: None,
         stages: &[],
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::DECLARED;
+    use super::*;
 
     #[test]
     fn scale_multiplies_durations_and_iterations_only() {
