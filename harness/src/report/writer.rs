@@ -60,6 +60,16 @@ pub(crate) fn write_report(path: &Path, report: &Report) -> std::io::Result<()> 
     result
 }
 
+fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let file = std::fs::File::create(&temp)?;
+    Ok((temp, file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,14 +89,4 @@ mod tests {
             .collect();
         assert_eq!(left, [std::ffi::OsString::from("scenario.json")]);
     }
-}
-
-fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&temp)?;
-    Ok((temp, file))
 }
