@@ -7,6 +7,10 @@ use brunt::prelude::*;
 use brunt_fixtures::echo::{EchoClient, EchoServer};
 use brunt_fixtures::kv::KvStore;
 
+/// Exact heap counts (`heap.*`) in every report of the suite.
+#[global_allocator]
+static ALLOCATOR: brunt::heap::CountingAllocator = brunt::heap::CountingAllocator::system();
+
 /// Request/response over real loopback TCP: eight concurrent connections to
 /// a line-echo server, every reply checked against its request.
 #[brunt::stress(
@@ -96,6 +100,24 @@ async fn kv_request_response(s: &mut Stress) -> anyhow::Result<()> {
         }
     })
     .await?;
+    Ok(())
+}
+
+/// A minute of steady request/response over loopback (15 s in CI): neither
+/// the process's resident memory nor its heap may grow, Brunt's own
+/// recording included.
+#[brunt::stress(
+    duration = "60s",
+    concurrency = 4,
+    warmup = "2s",
+    sample = "200ms",
+    tags = ["tcp", "soak"],
+    criteria(success_rate >= 99.9%, rss.growth <= 2MiB, heap.growth <= 1MiB),
+)]
+async fn echo_soak(s: &mut Stress) -> anyhow::Result<()> {
+    let server = EchoServer::start().await?;
+    let client = EchoClient::new(server.addr());
+    s.drive(|_| client.call("soak")).await?;
     Ok(())
 }
 

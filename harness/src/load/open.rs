@@ -410,6 +410,34 @@ mod tests {
     }
 
     #[test]
+    fn a_panicking_op_is_an_error_without_a_latency() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let op = |i: u64| async move {
+            if i.is_multiple_of(5) {
+                panic!("op {i} panics");
+            }
+            Ok::<_, ()>(())
+        };
+        let plan = OpenPlan {
+            frame: frame(Stop::Count(50)),
+            rate: 5000.0,
+            max_in_flight: 100,
+        };
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        std::panic::set_hook(previous);
+        let mut totals = OpTotals::default();
+        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        assert_eq!((totals.ops, totals.errors), (50, 10));
+        assert_eq!(totals.latency.len(), 40, "panicked ops have no latency");
+    }
+
+    #[test]
     fn a_profile_without_a_whole_arrival_runs_nothing() {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

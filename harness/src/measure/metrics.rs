@@ -740,6 +740,36 @@ mod tests {
     }
 
     #[test]
+    fn watched_processes_sum_by_tick_and_trend_apart() {
+        // Two targets sampled together; the second sample of `a` came late
+        // (t 151 ms), where rounding time to the interval would have put it
+        // in the same slot as the next tick and doubled the peak.
+        let mut a = series(&[(0.0, 100), (151.0, 100), (200.0, 100), (300.0, 100)]);
+        a.process = "target".into();
+        // `b` is watched from the third tick on: a pid added mid-run, not a
+        // step of the others' memory.
+        let mut b = series(&[(200.0, 500), (300.0, 500), (400.0, 500), (500.0, 500)]);
+        b.process = "target".into();
+        b.pid = 2;
+        for (k, p) in b.points.iter_mut().enumerate() {
+            p.tick = Some(k as u64 + 2);
+        }
+        let mut out = BTreeMap::new();
+        let findings = resource_metrics("target.", &[&a, &b], 100.0, 0.0, 2, &mut out);
+        assert_eq!(
+            out["target.rss.peak"].value,
+            Some(600.0),
+            "100 + 500 at most"
+        );
+        assert_eq!(
+            out["target.rss.growth"].value,
+            Some(0.0),
+            "no step read as growth"
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+
+    #[test]
     fn too_few_samples_leave_growth_unmeasured() {
         let s = series(&[(0.0, 1), (100.0, 2)]);
         let mut out = BTreeMap::new();
