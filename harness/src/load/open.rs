@@ -410,6 +410,36 @@ mod tests {
     }
 
     #[test]
+    fn the_drain_after_the_last_arrival_is_not_the_generator_busy() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        // The last of 20 arrivals takes 500 ms: a drain three times as long
+        // as the 190 ms of issuing, all of it waiting for the system.
+        let op = |i: u64| async move {
+            if i == 19 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Ok::<_, ()>(())
+        };
+        let plan = OpenPlan {
+            frame: frame(Stop::Count(20)),
+            rate: 100.0,
+            max_in_flight: 100,
+        };
+        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let busy = run.generator.busy().unwrap();
+        assert!(
+            busy < 0.25,
+            "generator busy {:.0}% of the time",
+            busy * 100.0
+        );
+        assert!(run.elapsed >= Duration::from_millis(600));
+    }
+
+    #[test]
     fn a_panicking_op_is_an_error_without_a_latency() {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
