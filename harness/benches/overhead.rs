@@ -255,6 +255,62 @@ async fn sampler_100hz(s: &mut Stress) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a mix of four ops costs over one op, per operation: the same op
+/// driven alone and as a 4-op mix (the op matches on the picked name), in
+/// the order single, mix, mix, single (a drift of the machine's speed
+/// cancels), in the same process. `work` is the op's own cost.
+async fn mix_against_single(s: &mut Stress, work: Duration) -> anyhow::Result<()> {
+    let rate = |d: DriveSummary| d.ops as f64 / d.elapsed.as_secs_f64();
+    // Both ops are async (a future with a state machine), as real ops are.
+    let single_op = |_: u64| async move {
+        busy_wait(work);
+        Ok::<(), ()>(())
+    };
+    let mixed_op = async |op: Op, _i: u64| {
+        busy_wait(work);
+        match op.name() {
+            "a" | "b" | "c" | "d" => Ok::<(), ()>(()),
+            _ => Err(()),
+        }
+    };
+    let mut single = rate(s.drive(single_op).await?);
+    let mut mixed = rate(s.drive_mix(mixed_op).await?);
+    mixed += rate(s.drive_mix(mixed_op).await?);
+    single += rate(s.drive(single_op).await?);
+    let (single, mixed) = (single / 2.0, mixed / 2.0);
+    s.record("single.throughput", single, Unit::PerSecond);
+    s.record("mix.throughput", mixed, Unit::PerSecond);
+    s.record("mix.ratio", mixed / single, Unit::Count);
+    s.record(
+        "mix.extra_per_op",
+        (1e9 / mixed - 1e9 / single) * 2.0,
+        Unit::Nanoseconds,
+    );
+    Ok(())
+}
+
+/// A 4-op mix of a 1 µs op (any op that does real work) against the op alone.
+#[brunt::stress(
+    duration = "2s",
+    concurrency = 2,
+    mix = ["a:40", "b:30", "c:20", "d:10"],
+    tags = ["bench"]
+)]
+async fn mix_of_4(s: &mut Stress) -> anyhow::Result<()> {
+    mix_against_single(s, Duration::from_micros(1)).await
+}
+
+/// The same with a no-op: what the mix itself costs per op, in ns.
+#[brunt::stress(
+    duration = "2s",
+    concurrency = 2,
+    mix = ["a:40", "b:30", "c:20", "d:10"],
+    tags = ["bench"]
+)]
+async fn mix_of_4_noop(s: &mut Stress) -> anyhow::Result<()> {
+    mix_against_single(s, Duration::ZERO).await
+}
+
 /// Open-model precision: a no-op at a fixed rate, so every latency is the
 /// pacer's lateness (plus ~0.3 µs of op). `cargo xtask bench` reads
 /// `latency.p50`, `latency.p99` and `generator.cpu` of each rate.

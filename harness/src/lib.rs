@@ -37,7 +37,9 @@ mod runner;
 pub mod settings;
 mod stress;
 
-pub use load::{DriveError, DriveSummary, Escalation, Stage};
+pub use load::{
+    DriveError, DriveSummary, Escalation, Op, OpResult, OpStatus, Stage, Worker, expect_err,
+};
 pub use measure::{GrowthTrend, Trend, growth_trend, linear_trend};
 pub use runner::main;
 pub use stress::{Scope, Stress};
@@ -78,7 +80,9 @@ pub use brunt_macros::stress;
 pub mod prelude {
     pub use crate::criteria::Unit;
     pub use crate::report::Severity;
-    pub use crate::{DriveError, DriveSummary, Scope, Stress};
+    pub use crate::{
+        DriveError, DriveSummary, Op, OpResult, OpStatus, Scope, Stress, Worker, expect_err,
+    };
 }
 
 /// Items only generated code uses. Not public API: outside SemVer, may
@@ -89,5 +93,6 @@ pub mod __private {
     pub use crate::load::{Escalation, Stage};
     pub use crate::registry::{Body, BoxFuture, Declared, ScenarioEntry, ScenarioResult};
     pub use crate::report::Severity;
+    pub use brunt_grammar::ThinkTime;
     pub use inventory;
 }

@@ -13,8 +13,9 @@ use tokio::runtime::Handle;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
 use crate::load::{
-    Cancel, ClosedPlan, DriveError, DriveSummary, Escalation, LoadRun, OpenPlan, Ramp, RunFrame,
-    Stage, Stop, next_level, run_closed, run_open,
+    Cancel, ClosedPlan, DriveError, DriveSummary, Driven, Escalation, LoadRun, MixOp, Op, OpResult,
+    OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage, Stop, Worker, Workload,
+    next_level, run_closed, run_open,
 };
 use crate::measure::{OpTotals, ProgressBoard, SavedTotals, generator_bottleneck, load_metrics};
 use crate::registry::ScenarioEntry;
@@ -22,6 +23,11 @@ use crate::report::{
     Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord, StreamWriter,
 };
 use crate::settings::{Budget, Resolved};
+
+/// The machine's cores: driver and arrival threads for async ops.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
 
 /// Most threads a blocking op gets under the open model.
 const BLOCKING_POOL: usize = 256;
@@ -317,13 +323,141 @@ impl Stress {
     /// `duration`, no op starts after the duration has passed. `warmup`
     /// runs the same load first, unrecorded. Calling `drive` again adds to
     /// the same metrics.
-    pub async fn drive<F, Fut, T, E>(&mut self, op: F) -> Result<DriveSummary, DriveError>
+    pub async fn drive<F, Fut, R>(&mut self, op: F) -> Result<DriveSummary, DriveError>
     where
         F: Fn(u64) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>>,
+        Fut: Future<Output = R>,
+        R: OpResult,
     {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        tokio::task::block_in_place(|| self.drive_on_threads(&op, threads))
+        self.drive_workload(&PlainOp::new(&op), cores()).await
+    }
+
+    /// [`Stress::drive`] with a state per worker, built once by `setup`
+    /// (a connection, a session, anything an op needs `&mut`): the op gets
+    /// its worker's state and its index. States are built as workers start
+    /// (the time each took in `setup.time.*`, failures in `setup.errors`;
+    /// a worker whose state fails to build runs no op) and kept for the
+    /// scenario's next run of the same call — a warm-up's states serve the
+    /// measured run, an escalation's serve its next step. Under the open
+    /// model each arrival thread keeps a pool of idle states and builds one
+    /// only when none is idle (so at most `max_in_flight`).
+    ///
+    /// ```no_run
+    /// # use brunt::prelude::*;
+    /// # async fn scenario(s: &mut Stress, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    /// s.drive_with(
+    ///     async |_w: Worker| tokio::net::TcpStream::connect(addr).await,
+    ///     async |conn: &mut tokio::net::TcpStream, _i: u64| conn.writable().await,
+    /// )
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn drive_with<S, Setup, SetupErr, F, R>(
+        &mut self,
+        setup: Setup,
+        op: F,
+    ) -> Result<DriveSummary, DriveError>
+    where
+        S: Send,
+        Setup: AsyncFn(Worker) -> Result<S, SetupErr> + Sync,
+        SetupErr: std::fmt::Display,
+        F: AsyncFn(&mut S, u64) -> R + Sync,
+        R: OpResult,
+    {
+        let workload = Driven::new(
+            setup,
+            async |state: &mut S, _: Op, i: u64| op(state, i).await,
+            None,
+            true,
+        );
+        let summary = self.drive_workload(&workload, cores()).await;
+        self.add_setups(&workload);
+        summary
+    }
+
+    /// Drives the scenario's declared `mix` (weighted ops, drawn from the
+    /// seed: the same seed gives the same sequence of ops) or `flow` (each
+    /// worker's ops in order): the op gets the [`Op`] picked for it and its
+    /// index, and matches on its name. Every op kind gets its own metrics
+    /// (`op.<name>.latency.p99`, …) beside the totals.
+    pub async fn drive_mix<F, R>(&mut self, op: F) -> Result<DriveSummary, DriveError>
+    where
+        F: AsyncFn(Op, u64) -> R + Sync,
+        R: OpResult,
+    {
+        let table = self.op_table()?;
+        self.drive_workload(&MixOp::new(&op, &table), cores()).await
+    }
+
+    /// [`Stress::drive_mix`] with a state per worker, as
+    /// [`Stress::drive_with`].
+    pub async fn drive_mix_with<S, Setup, SetupErr, F, R>(
+        &mut self,
+        setup: Setup,
+        op: F,
+    ) -> Result<DriveSummary, DriveError>
+    where
+        S: Send,
+        Setup: AsyncFn(Worker) -> Result<S, SetupErr> + Sync,
+        SetupErr: std::fmt::Display,
+        F: AsyncFn(&mut S, Op, u64) -> R + Sync,
+        R: OpResult,
+    {
+        let table = self.op_table()?;
+        let workload = Driven::new(setup, op, Some(&table), true);
+        let summary = self.drive_workload(&workload, cores()).await;
+        self.add_setups(&workload);
+        summary
+    }
+
+    /// The names of the declared mix's or flow's op kinds, if any.
+    fn op_names(&self) -> Vec<String> {
+        self.op_table()
+            .map(|t| t.names().iter().map(|n| n.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The declared mix or flow.
+    fn op_table(&self) -> Result<OpTable, DriveError> {
+        let declared = &self.entry.declared;
+        if !declared.mix.is_empty() {
+            Ok(OpTable::mix(declared.mix, self.settings.seed))
+        } else if !declared.flow.is_empty() {
+            Ok(OpTable::flow(declared.flow))
+        } else {
+            Err(DriveError::NoMix {
+                scenario: self.entry.trial_name(),
+            })
+        }
+    }
+
+    async fn drive_workload<W: Workload>(
+        &mut self,
+        workload: &W,
+        threads: usize,
+    ) -> Result<DriveSummary, DriveError> {
+        tokio::task::block_in_place(|| self.drive_on_threads(workload, threads))
+    }
+
+    /// Adds how building a workload's states went to the totals.
+    fn add_setups<S, Setup, Call>(&mut self, workload: &Driven<'_, S, Setup, Call>) {
+        let Some(record) = workload.take_setups() else {
+            return;
+        };
+        if let Some(error) = &record.first_error {
+            self.event(
+                "setup_error",
+                format!(
+                    "{} worker state(s) failed to build; the first: {error}",
+                    record.tally.errors
+                ),
+            );
+        }
+        let totals = OpTotals {
+            setup: Some(record.tally),
+            ..OpTotals::default()
+        };
+        self.add_totals(totals);
     }
 
     /// [`Stress::drive`] for a blocking op, for plain-`fn` scenarios and
@@ -333,9 +467,10 @@ impl Stress {
     /// `min(max_in_flight, 256)` threads, so a slow op never holds up the
     /// arrivals (an op waiting for a free thread waits from its intended
     /// start, as it would in a real server's queue).
-    pub fn drive_blocking<F, T, E>(&mut self, op: F) -> Result<DriveSummary, DriveError>
+    pub fn drive_blocking<F, R>(&mut self, op: F) -> Result<DriveSummary, DriveError>
     where
-        F: Fn(u64) -> Result<T, E> + Sync,
+        F: Fn(u64) -> R + Sync,
+        R: OpResult,
     {
         let open = self.settings.rate.is_some() || self.settings.escalate.is_some_and(|e| e.open);
         if open {
@@ -343,7 +478,7 @@ impl Stress {
         }
         let threads = self.most_workers();
         let op = |i: u64| std::future::ready(op(i));
-        self.drive_on_threads(&op, threads)
+        self.drive_on_threads(&PlainOp::new(&op), threads)
     }
 
     /// The most closed-model workers the declared load ever runs.
@@ -363,11 +498,15 @@ impl Stress {
 
     /// The open model over a blocking op: arrivals hand each op to a pool of
     /// threads and await its end.
-    fn drive_blocking_open<F, T, E>(&mut self, op: &F) -> Result<DriveSummary, DriveError>
+    fn drive_blocking_open<F, R>(&mut self, op: &F) -> Result<DriveSummary, DriveError>
     where
-        F: Fn(u64) -> Result<T, E> + Sync,
+        F: Fn(u64) -> R + Sync,
+        R: OpResult,
     {
-        type Job = (u64, tokio::sync::oneshot::Sender<std::thread::Result<bool>>);
+        type Job = (
+            u64,
+            tokio::sync::oneshot::Sender<std::thread::Result<OpStatus>>,
+        );
         let most = (self.settings.max_in_flight as usize).clamp(1, BLOCKING_POOL);
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Mutex::new(queue);
@@ -388,7 +527,7 @@ impl Stress {
                             idle.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                             let Ok((index, done)) = job else { return };
                             let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                op(index).is_ok()
+                                op(index).status()
                             }));
                             let _ = done.send(ok);
                         }
@@ -405,16 +544,15 @@ impl Stress {
                 }
                 async move {
                     match finished.await {
-                        Ok(Ok(true)) if sent => Ok(()),
+                        Ok(Ok(status)) if sent => status,
                         // The op panicked on the pool: a panic here too, so
                         // the model counts it as one (no latency).
                         Ok(Err(payload)) => std::panic::resume_unwind(payload),
-                        _ => Err(()),
+                        _ => OpStatus::Error,
                     }
                 }
             };
-            let threads = std::thread::available_parallelism().map_or(1, usize::from);
-            let summary = self.drive_on_threads(&handed, threads);
+            let summary = self.drive_on_threads(&PlainOp::new(&handed), cores());
             drop(jobs);
             summary
         })
@@ -433,16 +571,14 @@ impl Stress {
             cancel: self.cancel.clone(),
             op_timeout: self.settings.op_timeout,
             cancellable: self.entry.declared.criteria.iter().any(|c| c.abort),
+            think: self.entry.declared.think,
+            seed: self.settings.seed,
             stream: self.stream.is_enabled().then(|| Arc::clone(&self.stream)),
         }
     }
 
     /// Runs one load model in `frame`, moving the op index on.
-    fn run_model<F, Fut, T, E>(&mut self, model: Model, frame: RunFrame, op: &F) -> LoadRun
-    where
-        F: Fn(u64) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>>,
-    {
+    fn run_model<W: Workload>(&mut self, model: Model, frame: RunFrame, op: &W) -> LoadRun {
         let run = match model {
             Model::Closed { workers } => run_closed(
                 ClosedPlan { frame, workers },
@@ -473,6 +609,7 @@ impl Stress {
         let mut totals = OpTotals {
             measured: run.elapsed,
             op_timeout: self.settings.op_timeout.is_some(),
+            kind_names: self.op_names(),
             ..OpTotals::default()
         };
         totals.timeline.add_span(began_ms, self.now_ms());
@@ -487,15 +624,11 @@ impl Stress {
         totals
     }
 
-    fn drive_on_threads<F, Fut, T, E>(
+    fn drive_on_threads<W: Workload>(
         &mut self,
-        op: &F,
+        op: &W,
         threads: usize,
-    ) -> Result<DriveSummary, DriveError>
-    where
-        F: Fn(u64) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>>,
-    {
+    ) -> Result<DriveSummary, DriveError> {
         if let Some(escalation) = self.settings.escalate {
             return Ok(self.escalate(op, threads, &escalation));
         }
@@ -637,16 +770,12 @@ impl Stress {
     /// second), each judged by the `until` conditions on its own metrics,
     /// until one breaks, the generator cannot offer a step's rate, or `max`
     /// was tried. Every step also adds to the run's metrics.
-    fn escalate<F, Fut, T, E>(
+    fn escalate<W: Workload>(
         &mut self,
-        op: &F,
+        op: &W,
         threads: usize,
         escalation: &Escalation,
-    ) -> DriveSummary
-    where
-        F: Fn(u64) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>>,
-    {
+    ) -> DriveSummary {
         let max_in_flight = self.settings.max_in_flight;
         let model_at = |level: f64| {
             if escalation.open {

@@ -101,7 +101,7 @@ impl fmt::Display for GrammarError {
                 match suggestions.as_slice() {
                     [] => write!(
                         f,
-                        "; names under `latency.`, `service_time.`, `generator.`, `sampler.`, `rss.`, `cpu.`, `threads.`, `fds.` and `target.` are reserved for built-in metrics"
+                        "; names under `latency.`, `service_time.`, `generator.`, `sampler.`, `rss.`, `cpu.`, `heap.`, `op.`, `setup.`, `threads.`, `fds.` and `target.` are reserved for built-in metrics (per-op metrics are `op.<name>.<metric>`, such as `op.tools_list.latency.p99`)"
                     ),
                     [only] => write!(f, "; did you mean `{only}`?"),
                     [init @ .., last] => {

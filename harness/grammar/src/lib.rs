@@ -14,8 +14,11 @@ mod value;
 pub use criterion::{CmpOp, ParsedCriterion, check_criterion_unit, parse_criterion};
 pub use error::GrammarError;
 pub use metric::{
-    METRICS, MetricInfo, PerStep, RESERVED_NAMESPACES, check_metric_name, closest, closest_all,
-    edit_distance, lookup_builtin, metric_info, metric_names,
+    METRICS, MetricInfo, PER_OP_METRICS, PerStep, RESERVED_NAMESPACES, check_metric_name, closest,
+    closest_all, edit_distance, lookup_builtin, metric_info, metric_names, split_op_metric,
 };
 pub use unit::{Dimension, Unit};
-pub use value::{parse_duration, parse_number, parse_rate, parse_size, parse_stage};
+pub use value::{
+    ThinkTime, is_op_name, parse_duration, parse_mix_entry, parse_number, parse_rate, parse_size,
+    parse_stage, parse_think,
+};

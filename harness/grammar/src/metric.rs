@@ -75,6 +75,16 @@ pub const METRICS: &[MetricInfo] = &[
     load("success_rate", Dimension::Percent),
     MetricInfo {
         per_step: PerStep::Both,
+        ..m("expected_errors", Dimension::Count)
+    },
+    m("setup.errors", Dimension::Count),
+    m("setup.time.min", Dimension::Time),
+    m("setup.time.mean", Dimension::Time),
+    m("setup.time.p50", Dimension::Time),
+    m("setup.time.p99", Dimension::Time),
+    m("setup.time.max", Dimension::Time),
+    MetricInfo {
+        per_step: PerStep::Both,
         ..m("timeouts", Dimension::Count)
     },
     load("throughput", Dimension::Rate),
@@ -139,9 +149,48 @@ pub const METRICS: &[MetricInfo] = &[
     m("target.fds.growth", Dimension::Count),
 ];
 
-/// What a built-in metric supports, or `None` for any other name.
-pub fn metric_info(name: &str) -> Option<&'static MetricInfo> {
-    METRICS.iter().find(|m| m.name == name)
+/// The metrics each op of a mix or flow gets under `op.<name>.`
+/// (`op.tools_list.latency.p99`).
+pub const PER_OP_METRICS: &[&str] = &[
+    "ops",
+    "errors",
+    "expected_errors",
+    "success_rate",
+    "throughput",
+    "latency.min",
+    "latency.mean",
+    "latency.p50",
+    "latency.p90",
+    "latency.p95",
+    "latency.p99",
+    "latency.p999",
+    "latency.max",
+];
+
+/// Splits `op.<name>.<metric>` into the op's name and the metric; `None` for
+/// a name outside the `op.` namespace.
+pub fn split_op_metric(name: &str) -> Option<(&str, &str)> {
+    name.strip_prefix("op.")?.split_once('.')
+}
+
+/// What a built-in metric supports, or `None` for any other name. A per-op
+/// metric (`op.<name>.latency.p99`) measures what its base metric does and
+/// is not windowable, live or judged per escalation step.
+pub fn metric_info(name: &str) -> Option<MetricInfo> {
+    if let Some((op, base)) = split_op_metric(name) {
+        if !crate::is_op_name(op) || !PER_OP_METRICS.contains(&base) {
+            return None;
+        }
+        let info = METRICS.iter().find(|m| m.name == base)?;
+        return Some(MetricInfo {
+            name: "op.",
+            dimension: info.dimension,
+            windowable: false,
+            live: false,
+            per_step: PerStep::No,
+        });
+    }
+    METRICS.iter().find(|m| m.name == name).copied()
 }
 
 /// The names of the built-in metrics that satisfy `keep`, for messages.
@@ -158,6 +207,8 @@ pub const RESERVED_NAMESPACES: &[&str] = &[
     "rss.",
     "cpu.",
     "heap.",
+    "op.",
+    "setup.",
     "threads.",
     "fds.",
     "target.",
@@ -265,6 +316,20 @@ mod tests {
             check_metric_name("target.rss.peak"),
             Ok(Some(Dimension::Size))
         );
+    }
+
+    #[test]
+    fn per_op_metrics_are_known() {
+        assert_eq!(
+            check_metric_name("op.tools_list.latency.p99"),
+            Ok(Some(Dimension::Time))
+        );
+        assert_eq!(
+            check_metric_name("op.call.expected_errors"),
+            Ok(Some(Dimension::Count))
+        );
+        assert!(check_metric_name("op.call.rss.peak").is_err());
+        assert!(check_metric_name("op.latency").is_err());
     }
 
     #[test]

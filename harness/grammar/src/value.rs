@@ -196,9 +196,111 @@ pub fn parse_stage(input: &str) -> Result<(Duration, f64), GrammarError> {
     Ok((duration, target))
 }
 
+/// Whether `name` can name an op of a mix or flow: a lowercase word of
+/// letters, digits and `_`, starting with a letter or `_`.
+pub fn is_op_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Parses one entry of a weighted op mix, `"NAME:WEIGHT"` such as
+/// `"tools_list:70"`: the op's name and its whole, positive weight.
+pub fn parse_mix_entry(input: &str) -> Result<(String, u32), GrammarError> {
+    let rule = "a mix entry is `NAME:WEIGHT`, such as \"tools_list:70\": a lowercase name and a whole weight above zero";
+    let bad = || GrammarError::OutOfRange {
+        input: input.to_string(),
+        rule,
+    };
+    let (name, weight) = input.split_once(':').ok_or_else(bad)?;
+    let name = name.trim();
+    if !is_op_name(name) {
+        return Err(bad());
+    }
+    let weight: u32 = weight.trim().replace('_', "").parse().map_err(|_| bad())?;
+    if weight == 0 {
+        return Err(bad());
+    }
+    Ok((name.to_string(), weight))
+}
+
+/// Think time between a worker's ops, as declared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThinkTime {
+    /// Always this long: `"50ms"`.
+    Fixed(Duration),
+    /// Uniformly between the two: `"uniform(10ms, 50ms)"`.
+    Uniform(Duration, Duration),
+    /// Exponentially distributed with this mean: `"exp(20ms)"` (a Poisson
+    /// user's pauses).
+    Exponential(Duration),
+}
+
+/// Parses a think time: `"50ms"`, `"uniform(10ms, 50ms)"` or `"exp(20ms)"`.
+pub fn parse_think(input: &str) -> Result<ThinkTime, GrammarError> {
+    let text = input.trim();
+    let inner = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(')'))
+    };
+    if let Some(args) = inner("uniform(") {
+        let (low, high) = args.split_once(',').ok_or(GrammarError::OutOfRange {
+            input: input.to_string(),
+            rule: "`uniform` takes two durations: \"uniform(10ms, 50ms)\"",
+        })?;
+        let (low, high) = (parse_duration(low)?, parse_duration(high)?);
+        if high < low {
+            return Err(GrammarError::OutOfRange {
+                input: input.to_string(),
+                rule: "`uniform`'s second duration must not be below its first",
+            });
+        }
+        return Ok(ThinkTime::Uniform(low, high));
+    }
+    if let Some(mean) = inner("exp(") {
+        return Ok(ThinkTime::Exponential(parse_duration(mean)?));
+    }
+    if text.contains('(') {
+        return Err(GrammarError::OutOfRange {
+            input: input.to_string(),
+            rule: "a think time is a duration (\"50ms\"), \"uniform(10ms, 50ms)\" or \"exp(20ms)\"",
+        });
+    }
+    Ok(ThinkTime::Fixed(parse_duration(text)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mix_entries_and_think_times() {
+        assert_eq!(
+            parse_mix_entry("tools_list:70"),
+            Ok(("tools_list".into(), 70))
+        );
+        assert!(parse_mix_entry("ToolsList:70").is_err());
+        assert!(parse_mix_entry("tools_list:0").is_err());
+        assert!(parse_mix_entry("tools_list").is_err());
+        assert_eq!(
+            parse_think("50ms"),
+            Ok(ThinkTime::Fixed(Duration::from_millis(50)))
+        );
+        assert_eq!(
+            parse_think("uniform(10ms, 50ms)"),
+            Ok(ThinkTime::Uniform(
+                Duration::from_millis(10),
+                Duration::from_millis(50)
+            ))
+        );
+        assert_eq!(
+            parse_think("exp(20ms)"),
+            Ok(ThinkTime::Exponential(Duration::from_millis(20)))
+        );
+        assert!(parse_think("uniform(50ms, 10ms)").is_err());
+        assert!(parse_think("normal(10ms)").is_err());
+    }
 
     #[test]
     fn durations() {

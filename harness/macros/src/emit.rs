@@ -137,6 +137,26 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
             }
         }
     });
+    let mix = options
+        .mix
+        .iter()
+        .map(|(name, weight)| quote!((#name, #weight)));
+    let flow = options.flow.iter();
+    let think = match options.think {
+        Some(brunt_grammar::ThinkTime::Fixed(d)) => {
+            let d = nanos(d);
+            quote!(::core::option::Option::Some(::brunt::__private::ThinkTime::Fixed(#d)))
+        }
+        Some(brunt_grammar::ThinkTime::Uniform(low, high)) => {
+            let (low, high) = (nanos(low), nanos(high));
+            quote!(::core::option::Option::Some(::brunt::__private::ThinkTime::Uniform(#low, #high)))
+        }
+        Some(brunt_grammar::ThinkTime::Exponential(mean)) => {
+            let mean = nanos(mean);
+            quote!(::core::option::Option::Some(::brunt::__private::ThinkTime::Exponential(#mean)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let line = quote_spanned!(ident.span()=> ::core::line!());
 
     quote! {
@@ -169,12 +189,21 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         criteria: &[#(#criteria),*],
                         escalate: #escalate,
                         stages: &[#(#stages),*],
+                        mix: &[#(#mix),*],
+                        flow: &[#(#flow),*],
+                        think: #think,
                     },
                     body: __BRUNT_BODY,
                 }
             }
         };
     }
+}
+
+/// A `Duration` literal.
+fn nanos(d: Duration) -> TokenStream {
+    let n = Literal::u64_suffixed(d.as_nanos() as u64);
+    quote!(::core::time::Duration::from_nanos(#n))
 }
 
 fn criterion_tokens(c: &CriterionSpec) -> TokenStream {

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use brunt_grammar::{
-    GrammarError, PerStep, closest, metric_info, metric_names, parse_duration, parse_rate,
-    parse_size, parse_stage,
+    GrammarError, PerStep, ThinkTime, closest, is_op_name, metric_info, metric_names,
+    parse_duration, parse_mix_entry, parse_rate, parse_size, parse_stage, parse_think,
+    split_op_metric,
 };
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
@@ -32,6 +33,9 @@ const KEYS: &[&str] = &[
     "criteria",
     "escalate",
     "stages",
+    "mix",
+    "flow",
+    "think",
 ];
 
 /// Keys inside `escalate(...)`.
@@ -61,6 +65,12 @@ pub struct Options {
     pub escalate: Option<Escalate>,
     /// `(duration, target)` per stage.
     pub stages: Vec<(Duration, f64)>,
+    /// `mix = ["tools_list:70", "call:30"]`: weighted ops.
+    pub mix: Vec<(String, u32)>,
+    /// `flow = ["login", "browse", "logout"]`: each worker's ops in order.
+    pub flow: Vec<String>,
+    /// `think = "uniform(10ms, 50ms)"`: a worker's pause between ops.
+    pub think: Option<ThinkTime>,
 }
 
 /// `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(...))`:
@@ -75,6 +85,27 @@ pub struct Escalate {
     pub open: bool,
     pub step: Duration,
     pub until: Vec<CriterionSpec>,
+}
+
+/// A non-empty list of string literals, else `message` on the offender.
+fn string_list(input: ParseStream, message: &str) -> syn::Result<Vec<syn::LitStr>> {
+    let array: syn::ExprArray = input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), message))?;
+    let mut out = Vec::new();
+    for element in &array.elems {
+        match element {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => out.push(s.clone()),
+            other => return Err(syn::Error::new(other.span(), message)),
+        }
+    }
+    if out.is_empty() {
+        return Err(syn::Error::new(array.span(), message));
+    }
+    Ok(out)
 }
 
 /// Rejects a key that is not in `known` (with the closest one within
@@ -185,6 +216,27 @@ impl Options {
             }
             input.parse::<Token![,]>()?;
         }
+        let open_escalation = self.escalate.as_ref().is_some_and(|e| e.open);
+        for (key, why) in [
+            (
+                "flow",
+                "a flow is each worker's sequence of ops; open-model arrivals have no worker",
+            ),
+            (
+                "think",
+                "think time paces a closed-model worker; an escalation of rates paces arrivals",
+            ),
+        ] {
+            if let Some((_, span)) = seen.iter().find(|(k, _)| k == key)
+                && open_escalation
+            {
+                return Err(syn::Error::new(
+                    *span,
+                    format!("`{key}` and an escalation of rates cannot both be given: {why}"),
+                ));
+            }
+        }
+        self.check_op_criteria()?;
         if let Some((_, span)) = seen.iter().find(|(k, _)| k == "max_in_flight")
             && self.rate.is_none()
             && !self.escalate.as_ref().is_some_and(|e| e.open)
@@ -193,6 +245,45 @@ impl Options {
                 *span,
                 "`max_in_flight` bounds the open model; it needs `rate = \"…/s\"` (or an escalation of rates)",
             ));
+        }
+        Ok(())
+    }
+
+    /// Criteria on `op.<name>.…` must name an op of the declared mix or flow.
+    fn check_op_criteria(&self) -> syn::Result<()> {
+        let names: Vec<&str> = self
+            .mix
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(self.flow.iter().map(String::as_str))
+            .collect();
+        let until = self.escalate.iter().flat_map(|e| e.until.iter());
+        for c in self.criteria.iter().chain(until) {
+            let Some((op, _)) = split_op_metric(&c.metric) else {
+                continue;
+            };
+            if names.is_empty() {
+                return Err(syn::Error::new_spanned(
+                    &c.tokens,
+                    format!(
+                        "`{}` names op `{op}`, but no `mix` or `flow` declares the ops",
+                        c.metric
+                    ),
+                ));
+            }
+            if !names.contains(&op) {
+                let hint = match closest(op, names.iter().copied(), 3) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("the ops are: {}", names.join(", ")),
+                };
+                return Err(syn::Error::new_spanned(
+                    &c.tokens,
+                    format!(
+                        "no op named `{op}` in the {}; {hint}",
+                        if self.mix.is_empty() { "flow" } else { "mix" }
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -245,6 +336,21 @@ impl Options {
                 "stages",
                 "escalate",
                 "choose stages you declare or an escalation that searches",
+            ),
+            (
+                "mix",
+                "flow",
+                "a mix draws ops by weight, a flow runs them in order: choose one",
+            ),
+            (
+                "flow",
+                "rate",
+                "a flow is each worker's sequence of ops; open-model arrivals have no worker",
+            ),
+            (
+                "think",
+                "rate",
+                "think time paces a closed-model worker; under `rate` the schedule paces arrivals",
             ),
         ];
         for (a, b, why) in pairs {
@@ -349,6 +455,41 @@ impl Options {
                     ));
                 }
                 self.memory_limit = Some(bytes);
+            }
+            "mix" => {
+                let message = "`mix` takes a list of \"NAME:WEIGHT\" strings such as `mix = [\"tools_list:70\", \"call:30\"]`";
+                for s in string_list(input, message)? {
+                    let (name, weight) = parse_mix_entry(&s.value())
+                        .map_err(|e| grammar_error(s.span(), "mix", e))?;
+                    if self.mix.iter().any(|(n, _)| *n == name) {
+                        return Err(syn::Error::new(
+                            s.span(),
+                            format!("op `{name}` is in the mix twice"),
+                        ));
+                    }
+                    self.mix.push((name, weight));
+                }
+            }
+            "flow" => {
+                let message = "`flow` takes a list of op names such as `flow = [\"login\", \"browse\", \"logout\"]`";
+                for s in string_list(input, message)? {
+                    let name = s.value();
+                    if !is_op_name(&name) {
+                        return Err(syn::Error::new(
+                            s.span(),
+                            format!(
+                                "`{name}` is not an op name: use a lowercase word of letters, digits and `_`"
+                            ),
+                        ));
+                    }
+                    self.flow.push(name);
+                }
+            }
+            "think" => {
+                let lit = string_value(input, key, "uniform(10ms, 50ms)")?;
+                self.think = Some(
+                    parse_think(&lit.value()).map_err(|e| grammar_error(lit.span(), "think", e))?,
+                );
             }
             "stages" => {
                 let message = "`stages` takes a list of \"DURATION:TARGET\" strings such as `stages = [\"10s:100\", \"30s:1000\", \"10s:0\"]`";

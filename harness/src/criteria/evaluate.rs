@@ -149,6 +149,25 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
         reason,
     };
     let Some(metric) = metrics.get(criterion.metric) else {
+        if let Some((op, _)) = brunt_grammar::split_op_metric(criterion.metric) {
+            let mut driven: Vec<&str> = metrics
+                .keys()
+                .filter_map(|k| brunt_grammar::split_op_metric(k).map(|(o, _)| o))
+                .collect();
+            driven.dedup();
+            return fail(
+                None,
+                None,
+                format!(
+                    "no op named `{op}` was driven by this run ({})",
+                    if driven.is_empty() {
+                        "no mix or flow ran: drive it with drive_mix or drive_mix_with".to_string()
+                    } else {
+                        format!("ops driven: {}", driven.join(", "))
+                    }
+                ),
+            );
+        }
         let hint = if criterion.metric.starts_with("heap.") {
             ": this binary does not count its heap; install the counting allocator in the test target: \
              `#[global_allocator] static ALLOCATOR: brunt::heap::CountingAllocator = brunt::heap::CountingAllocator::system();`"
@@ -294,6 +313,23 @@ mod tests {
         assert!(v.passed);
         assert_eq!(v.actual, Some(19e6), "the worst window's value");
         assert!(v.reason.contains("window 1–2s"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_criterion_on_an_op_that_did_not_run_names_the_ops_that_did() {
+        let c = Criterion {
+            expr: "op.write.latency.p99 <= 20ms",
+            metric: "op.write.latency.p99",
+            ..P99
+        };
+        let m = metrics(&[("op.read.latency.p99", Some(1.0), "ns")]);
+        let v = &evaluate(&[c], None, &m, &Windows::new())[0];
+        assert!(!v.passed);
+        assert!(
+            v.reason.contains("no op named `write`") && v.reason.contains("ops driven: read"),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]

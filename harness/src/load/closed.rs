@@ -2,7 +2,6 @@
 //! issuing the next.
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +12,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
+use super::workload::{OpResult, Thinker, Workload};
 use super::{GeneratorLoad, LoadRun, OpEnd, Ramp, RunFrame, Stop, guarded};
 use crate::measure::{OpRecorder, ProgressBoard};
 
@@ -55,44 +55,50 @@ impl IndexSource {
     }
 }
 
-/// What a worker carries across a panic of its op: its claimed indices.
+/// What a worker carries across a panic of its op: its claimed indices and
+/// how many ops it ran (a flow's position).
 #[derive(Default)]
 struct WorkerState {
     next: Cell<u64>,
     end: Cell<u64>,
+    nth: Cell<u64>,
 }
 
 /// What every worker of one driver thread shares.
-struct Worker<'a, F> {
-    op: &'a F,
+struct Worker<'a, W> {
+    workload: &'a W,
     frame: &'a RunFrame,
     indices: &'a IndexSource,
     deadline: Option<Instant>,
     recorder: &'a RefCell<OpRecorder>,
     /// Whether other workers share this thread (then workers take turns).
     shares_thread: bool,
-    /// With a ramp: the ramp, when it began, and this worker's rank.
-    ramp: Option<(&'a Ramp, Instant, usize)>,
+    /// This worker's rank in the run (0, 1, …): the ramp's order and its
+    /// think time's seed.
+    rank: usize,
+    /// With a ramp: the ramp and when it began.
+    ramp: Option<(&'a Ramp, Instant)>,
 }
 
-impl<F> Clone for Worker<'_, F> {
+impl<W> Clone for Worker<'_, W> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<F> Copy for Worker<'_, F> {}
+impl<W> Copy for Worker<'_, W> {}
 
-impl<F, Fut, T, E> Worker<'_, F>
-where
-    F: Fn(u64) -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
+impl<W: Workload> Worker<'_, W> {
     /// The worker's loop. Ops are called and awaited directly, without a
     /// per-op `catch_unwind` (which would keep the op from being inlined and
     /// cost a no-op loop several percent); [`Worker::run`] catches a panic
     /// once for the whole loop and restarts it.
-    async fn ops(self, state: &WorkerState) {
+    async fn ops(
+        self,
+        progress: &WorkerState,
+        state: &mut Option<W::State>,
+        thinker: &mut Option<Thinker>,
+    ) {
         let record = self.frame.record;
         let guard = self.frame.op_timeout.is_some() || self.frame.cancellable;
         let mut since_yield = 0u32;
@@ -107,51 +113,73 @@ where
             if self.shares_thread && since_yield.is_multiple_of(OPS_PER_YIELD) {
                 tokio::task::yield_now().await;
             }
-            if let Some((ramp, began, me)) = self.ramp {
+            if let Some((ramp, began)) = self.ramp {
                 let now = Instant::now();
                 if self.deadline.is_some_and(|d| now >= d) {
                     return;
                 }
-                if me as f64 >= ramp.level_at(now - began) {
+                if self.rank as f64 >= ramp.level_at(now - began) {
                     tokio::time::sleep(RAMP_IDLE).await;
                     continue;
                 }
             }
-            if state.next.get() == state.end.get() {
+            // The worker's state, built before its first op (or taken from
+            // the states an earlier run left idle): a failed build ends the
+            // worker before it claims any index.
+            let state = match state {
+                Some(state) => state,
+                None => match self.workload.acquire().await {
+                    Some(built) => state.insert(built),
+                    None => return,
+                },
+            };
+            if progress.next.get() == progress.end.get() {
                 match self.indices.claim() {
                     Some((a, b)) => {
-                        state.next.set(a);
-                        state.end.set(b);
+                        progress.next.set(a);
+                        progress.end.set(b);
                     }
                     None => return,
                 }
             }
-            let index = state.next.get();
-            state.next.set(index + 1);
+            let index = progress.next.get();
+            progress.next.set(index + 1);
+            let nth = progress.nth.get();
+            progress.nth.set(nth + 1);
+            let op = self.workload.pick(index, nth);
             let start = Instant::now();
             if self.deadline.is_some_and(|d| start >= d) {
                 return;
             }
             if guard {
-                let end = guarded((self.op)(index), self.frame).await;
+                let end = guarded(self.workload.call(state, op, index), self.frame).await;
                 let ended = Instant::now();
                 let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
+                let mut recorder = self.recorder.borrow_mut();
                 match end {
                     OpEnd::Abandoned => return,
-                    OpEnd::Finished(ok) if !record => self.recorder.borrow_mut().count(ok),
-                    _ if !record => self.recorder.borrow_mut().count(false),
-                    OpEnd::Finished(ok) => self.recorder.borrow_mut().record(nanos, ok, ended),
-                    OpEnd::TimedOut => self.recorder.borrow_mut().record_timed_out(nanos, ended),
+                    OpEnd::Finished(status) if !record => recorder.count(status),
+                    OpEnd::TimedOut if !record => recorder.count(super::OpStatus::Error),
+                    OpEnd::Finished(status) => recorder.record(nanos, status, op.index(), ended),
+                    OpEnd::TimedOut => recorder.record_timed_out(nanos, op.index(), ended),
                 }
-                continue;
-            }
-            let ok = (self.op)(index).await.is_ok();
-            if record {
-                let ended = Instant::now();
-                let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
-                self.recorder.borrow_mut().record(nanos, ok, ended);
             } else {
-                self.recorder.borrow_mut().count(ok);
+                let status = self.workload.call(state, op, index).await.status();
+                if record {
+                    let ended = Instant::now();
+                    let nanos = (ended - start).as_nanos().min(u128::from(u64::MAX)) as u64;
+                    self.recorder
+                        .borrow_mut()
+                        .record(nanos, status, op.index(), ended);
+                } else {
+                    self.recorder.borrow_mut().count(status);
+                }
+            }
+            if let Some(thinker) = thinker.as_mut() {
+                // A user's pause before the next op, never past the run's end.
+                let until = Instant::now() + thinker.next();
+                let until = self.deadline.map_or(until, |d| until.min(d));
+                tokio::time::sleep_until(until.into()).await;
             }
         }
     }
@@ -161,36 +189,44 @@ where
     /// panic costs one op, never the worker. (Only Brunt's own code runs
     /// outside the op in the loop, and it does not panic: a caught panic is
     /// always an op's. Its latency is not recorded: the op never finished.)
+    /// The worker's state goes back to the workload's idle states at the end,
+    /// for the next run (a warm-up's states serve the measured run).
     async fn run(self) {
-        let state = WorkerState::default();
+        let progress = WorkerState::default();
+        let mut state = None;
+        let mut thinker = self
+            .frame
+            .think
+            .map(|think| Thinker::new(think, self.frame.seed, self.rank as u64));
         loop {
-            match AssertUnwindSafe(self.ops(&state)).catch_unwind().await {
-                Ok(()) => return,
+            let ops = self.ops(&progress, &mut state, &mut thinker);
+            match AssertUnwindSafe(ops).catch_unwind().await {
+                Ok(()) => break,
                 Err(_) => {
+                    let mut recorder = self.recorder.borrow_mut();
                     if self.frame.record {
-                        self.recorder.borrow_mut().record_unfinished();
+                        recorder.record_unfinished();
                     } else {
-                        self.recorder.borrow_mut().count(false);
+                        recorder.count(super::OpStatus::Error);
                     }
                 }
             }
         }
+        if let Some(state) = state {
+            self.workload.put_idle(state);
+        }
     }
 }
 
-/// Runs `op` under the closed model on `plan.frame.threads` scoped threads,
-/// each driving its futures with `handle` (timers and I/O work; the futures
-/// run on the driver thread). Blocks until every worker stopped.
-pub(crate) fn run_closed<F, Fut, T, E>(
+/// Runs `workload` under the closed model on `plan.frame.threads` scoped
+/// threads, each driving its futures with `handle` (timers and I/O work; the
+/// futures run on the driver thread). Blocks until every worker stopped.
+pub(crate) fn run_closed<W: Workload>(
     plan: ClosedPlan,
     handle: &Handle,
-    op: &F,
+    workload: &W,
     progress: &Arc<ProgressBoard>,
-) -> LoadRun
-where
-    F: Fn(u64) -> Fut + Sync,
-    Fut: Future<Output = Result<T, E>>,
-{
+) -> LoadRun {
     let frame = &plan.frame;
     let threads = frame.threads.clamp(1, plan.workers.max(1) as usize);
     let (limit, chunk) = match frame.stop {
@@ -212,6 +248,7 @@ where
         Stop::After(d) => Some(began + d),
         Stop::Count(_) => None,
     };
+    let kinds = workload.kinds();
     let recorders: Vec<OpRecorder> = std::thread::scope(|scope| {
         let spawned: Vec<_> = (0..threads)
             .map(|t| {
@@ -222,22 +259,25 @@ where
                 std::thread::Builder::new()
                     .name(format!("brunt-driver-{t}"))
                     .spawn_scoped(scope, move || {
-                        let recorder = RefCell::new(OpRecorder::new(tally, frame.series()));
+                        let recorder = RefCell::new(OpRecorder::new(tally, frame.series(), kinds));
                         let worker = Worker {
-                            op,
+                            workload,
                             frame,
                             indices,
                             deadline,
                             recorder: &recorder,
                             shares_thread: workers_here > 1,
-                            ramp: None,
+                            rank: t,
+                            ramp: frame.ramp.as_ref().map(|r| (r, began)),
                         };
                         handle.block_on(async {
                             let mut running: FuturesUnordered<_> = (0..workers_here)
                                 .map(|j| {
-                                    let ramp =
-                                        frame.ramp.as_ref().map(|r| (r, began, t + j * threads));
-                                    Worker { ramp, ..worker }.run()
+                                    Worker {
+                                        rank: t + j * threads,
+                                        ..worker
+                                    }
+                                    .run()
                                 })
                                 .collect();
                             while running.next().await.is_some() {}
@@ -281,6 +321,8 @@ mod tests {
             op_timeout: None,
             cancellable: false,
             stream: None,
+            think: None,
+            seed: 0,
         }
     }
 
@@ -310,7 +352,12 @@ mod tests {
             frame: frame(2, Stop::Count(1_003)),
             workers: 7,
         };
-        let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_closed(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
         assert_eq!(totals.ops, 1_003);
@@ -336,7 +383,12 @@ mod tests {
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_closed(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         std::panic::set_hook(previous);
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
@@ -355,7 +407,12 @@ mod tests {
             frame: frame(1, Stop::Count(4 * 1024)),
             workers: 4,
         };
-        run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        run_closed(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         let seen = seen.into_inner().unwrap();
         assert_eq!(seen.len(), 4 * 1024);
         // One worker running to the end would issue every index in order;
@@ -374,7 +431,12 @@ mod tests {
             frame: frame(2, Stop::After(Duration::from_millis(200))),
             workers: 8,
         };
-        let run = run_closed(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_closed(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
         // 8 workers of ~10 ms ops for 200 ms: about 160 ops; serial would be 20.

@@ -28,4 +28,12 @@ pub enum DriveError {
         /// The scenario.
         scenario: String,
     },
+    /// `drive_mix` was called but the attribute declares no `mix` or `flow`.
+    #[error(
+        "scenario `{scenario}` calls drive_mix() but declares no ops; add `mix = [\"name:weight\", …]` or `flow = [\"name\", …]` to #[brunt::stress(...)]"
+    )]
+    NoMix {
+        /// The scenario.
+        scenario: String,
+    },
 }

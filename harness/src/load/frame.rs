@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::Ramp;
+use super::{OpResult, OpStatus, Ramp};
 use crate::measure::SliceSink;
 use crate::report::StreamWriter;
 
@@ -99,6 +99,10 @@ pub(crate) struct RunFrame {
     /// Where a recorded run's per-second slices are written (kept in memory
     /// without one).
     pub(crate) stream: Option<Arc<StreamWriter>>,
+    /// Closed model: each worker's pause between ops.
+    pub(crate) think: Option<brunt_grammar::ThinkTime>,
+    /// The scenario's seed (think times are drawn from it).
+    pub(crate) seed: u64,
 }
 
 impl RunFrame {
@@ -118,8 +122,8 @@ impl RunFrame {
 /// How a guarded op ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpEnd {
-    /// It finished: `Ok` (true) or `Err` (false).
-    Finished(bool),
+    /// It finished, with this status.
+    Finished(OpStatus),
     /// It passed `op_timeout`.
     TimedOut,
     /// The run was cancelled while it was in flight: abandoned, not counted.
@@ -128,17 +132,18 @@ pub(crate) enum OpEnd {
 
 /// Runs one op under the frame's guards: the op timeout and the
 /// cancellation. (Unguarded runs await the op directly, at no cost.)
-pub(crate) async fn guarded<F, T, E>(op: F, frame: &RunFrame) -> OpEnd
+pub(crate) async fn guarded<F>(op: F, frame: &RunFrame) -> OpEnd
 where
-    F: std::future::Future<Output = Result<T, E>>,
+    F: std::future::Future,
+    F::Output: OpResult,
 {
     let op = async {
         match frame.op_timeout {
             Some(limit) => match tokio::time::timeout(limit, op).await {
-                Ok(result) => OpEnd::Finished(result.is_ok()),
+                Ok(result) => OpEnd::Finished(result.status()),
                 Err(_) => OpEnd::TimedOut,
             },
-            None => OpEnd::Finished(op.await.is_ok()),
+            None => OpEnd::Finished(op.await.status()),
         }
     };
     if !frame.cancellable {

@@ -19,6 +19,7 @@ mod frame;
 mod open;
 mod pacer;
 mod stages;
+mod workload;
 
 pub(crate) use closed::{ClosedPlan, run_closed};
 pub use error::{DriveError, DriveSummary};
@@ -29,6 +30,8 @@ pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
 pub(crate) use pacer::Pacer;
 pub(crate) use stages::Ramp;
 pub use stages::Stage;
+pub(crate) use workload::{Driven, MixOp, OpTable, PlainOp, Workload};
+pub use workload::{Op, OpResult, OpStatus, Worker, expect_err};
 
 use crate::measure::OpRecorder;
 use std::time::Duration;

@@ -12,7 +12,6 @@
 //! completion — is dropped and counted, never silently skipped.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +22,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
+use super::workload::{Op, OpStatus, Workload};
 use super::{LoadRun, OpEnd, Pacer, RunFrame, Stop, guarded};
 use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
 
@@ -91,12 +91,16 @@ impl GeneratorLoad {
     }
 }
 
-struct Completed {
+struct Completed<S> {
     intended: Instant,
     started: Instant,
     ended: Instant,
     /// `None` when the op panicked: an error with no latency.
     end: Option<OpEnd>,
+    op: Op,
+    /// The state it ran with, back to the lane's idle states; `None` when
+    /// building one failed (then the op never ran).
+    state: Option<S>,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -110,17 +114,18 @@ struct LaneResult {
     load: GeneratorLoad,
 }
 
-/// Runs `op` under the open model; blocks until every issued op finished.
-pub(crate) fn run_open<F, Fut, T, E>(
+/// Runs `workload` under the open model; blocks until every issued op
+/// finished. Each arrival thread keeps the states its ops used, idle, for
+/// its next arrivals, and builds one more only when none is idle: a pool
+/// that grows to what the load needs (at most `max_in_flight`), as a
+/// client's connection pool does, rather than `max_in_flight` states built
+/// up front.
+pub(crate) fn run_open<W: Workload>(
     plan: OpenPlan,
     handle: &Handle,
-    op: &F,
+    workload: &W,
     progress: &Arc<ProgressBoard>,
-) -> LoadRun
-where
-    F: Fn(u64) -> Fut + Sync,
-    Fut: Future<Output = Result<T, E>>,
-{
+) -> LoadRun {
     let frame = &plan.frame;
     let threads = frame.threads.max(1);
     let total_arrivals = match (&frame.ramp, frame.stop) {
@@ -143,7 +148,11 @@ where
                 std::thread::Builder::new()
                     .name(format!("brunt-arrivals-{j}"))
                     .spawn_scoped(scope, move || {
-                        let recorder = RefCell::new(OpRecorder::open(tally, plan.frame.series()));
+                        let recorder = RefCell::new(OpRecorder::open(
+                            tally,
+                            plan.frame.series(),
+                            workload.kinds(),
+                        ));
                         let cpu_before = thread_cpu_time();
                         let wall_before = Instant::now();
                         // Each lane issues every `threads`-th arrival.
@@ -159,7 +168,8 @@ where
                             recorder: &recorder,
                             pacer: &pacer,
                         };
-                        let (last_issue, waiting) = pacer.block_on(handle, arrivals(op, lane));
+                        let (last_issue, waiting) =
+                            pacer.block_on(handle, arrivals(workload, lane));
                         let issuing = last_issue.saturating_duration_since(wall_before);
                         let load = GeneratorLoad {
                             cpu: thread_cpu_time()
@@ -226,21 +236,24 @@ struct Lane<'a> {
 
 /// Issues one lane's arrivals on schedule and completes them; returns when
 /// its last arrival was issued and how long it waited for its schedule.
-async fn arrivals<F, Fut, T, E>(op: &F, lane: Lane<'_>) -> (Instant, Duration)
-where
-    F: Fn(u64) -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
+async fn arrivals<W: Workload>(workload: &W, lane: Lane<'_>) -> (Instant, Duration) {
     let frame = &lane.plan.frame;
     let mut last_issue = lane.start;
     let max_in_flight = lane.plan.max_in_flight as usize;
-    let record = |done: Completed| {
+    let idle: RefCell<Vec<W::State>> = RefCell::new(Vec::new());
+    let record = |done: Completed<W::State>| {
         lane.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let Some(state) = done.state else {
+            // No state could be built: the op never ran (`setup.errors`).
+            return;
+        };
+        idle.borrow_mut().push(state);
+        let kind = done.op.index();
         if !frame.record {
             match done.end {
-                Some(OpEnd::Finished(ok)) => lane.recorder.borrow_mut().count(ok),
+                Some(OpEnd::Finished(status)) => lane.recorder.borrow_mut().count(status),
                 Some(OpEnd::Abandoned) => {}
-                _ => lane.recorder.borrow_mut().count(false),
+                _ => lane.recorder.borrow_mut().count(OpStatus::Error),
             }
             return;
         }
@@ -249,11 +262,11 @@ where
         let latency = nanos(done.ended - done.intended);
         let service = nanos(done.ended - done.started);
         match done.end {
-            Some(OpEnd::Finished(ok)) => {
-                recorder.record_open(latency, service, ok, late, done.ended)
+            Some(OpEnd::Finished(status)) => {
+                recorder.record_open(latency, service, status, kind, late, done.ended)
             }
             Some(OpEnd::TimedOut) => {
-                recorder.record_open_timed_out(latency, service, late, done.ended)
+                recorder.record_open_timed_out(latency, service, kind, late, done.ended)
             }
             Some(OpEnd::Abandoned) => {}
             None => recorder.record_unfinished(),
@@ -298,21 +311,35 @@ where
             }
         } else {
             let index = frame.first_index + arrival;
-            let started = Instant::now();
-            let issued = std::panic::catch_unwind(AssertUnwindSafe(|| op(index)));
+            // Open-model arrivals belong to no worker: a flow's position is
+            // the arrival's.
+            let op = workload.pick(index, arrival);
+            let state = idle.borrow_mut().pop();
+            let issued = Instant::now();
             running.push(async move {
-                let end = match issued {
-                    Ok(future) => AssertUnwindSafe(guarded(future, frame))
-                        .catch_unwind()
-                        .await
-                        .ok(),
-                    Err(_) => None,
+                // A state is built when none is idle; the op's service time
+                // starts once it has one (its latency, from the intended
+                // start, includes the wait, as a client's would).
+                let (mut state, started) = match state {
+                    Some(state) => (Some(state), issued),
+                    None => (workload.acquire().await, Instant::now()),
+                };
+                let end = match state.as_mut() {
+                    Some(state) => {
+                        AssertUnwindSafe(guarded(workload.call(state, op, index), frame))
+                            .catch_unwind()
+                            .await
+                            .ok()
+                    }
+                    None => Some(OpEnd::Abandoned),
                 };
                 Completed {
                     intended,
                     started,
                     ended: Instant::now(),
                     end,
+                    op,
+                    state,
                 }
             });
         }
@@ -320,6 +347,9 @@ where
     }
     while let Some(done) = running.next().await {
         record(done);
+    }
+    for state in idle.into_inner() {
+        workload.put_idle(state);
     }
     (last_issue, waiting)
 }
@@ -342,6 +372,8 @@ mod tests {
             op_timeout: None,
             cancellable: false,
             stream: None,
+            think: None,
+            seed: 0,
         }
     }
 
@@ -368,7 +400,12 @@ mod tests {
             rate: 500.0,
             max_in_flight: 1000,
         };
-        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_open(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
         assert_eq!(totals.ops, 500);
@@ -398,7 +435,12 @@ mod tests {
             rate: 1000.0,
             max_in_flight: 10,
         };
-        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_open(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
         assert_eq!(
@@ -429,7 +471,12 @@ mod tests {
             rate: 100.0,
             max_in_flight: 100,
         };
-        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_open(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         let busy = run.generator.busy().unwrap();
         assert!(
             busy < 0.25,
@@ -459,7 +506,12 @@ mod tests {
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_open(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         std::panic::set_hook(previous);
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
@@ -491,7 +543,12 @@ mod tests {
             rate: 0.0,
             max_in_flight: 10,
         };
-        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_open(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         assert_eq!(run.next_index, 0);
         assert_eq!(run.issuing, Duration::ZERO);
     }
@@ -520,7 +577,12 @@ mod tests {
             rate: 1000.0,
             max_in_flight: 1,
         };
-        let run = run_open(plan, rt.handle(), &op, &Arc::new(ProgressBoard::default()));
+        let run = run_open(
+            plan,
+            rt.handle(),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
         let mut totals = OpTotals::default();
         run.recorders.into_iter().for_each(|r| totals.absorb(r));
         // Two lanes with a bound of one each admitted two at once.

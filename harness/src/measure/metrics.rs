@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::{GrowthTrend, OpTotals, growth_trend};
+use super::{GrowthTrend, OpTotals, SetupTally, growth_trend};
 use crate::criteria::Unit;
 use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, Step, format_value};
 
@@ -36,33 +36,15 @@ fn put(
 /// `ops`, `errors`, `success_rate`, `throughput`, `duration` and
 /// `latency.*` from the measured ops.
 pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
-    let ops = totals.ops as f64;
     let seconds = totals.measured.as_secs_f64();
-    put(out, "ops".into(), Some(ops), Unit::Count, "total", None);
-    put(
+    counted_metrics(
+        "",
+        totals.ops,
+        totals.errors,
+        totals.expected,
+        seconds,
+        &totals.latency,
         out,
-        "errors".into(),
-        Some(totals.errors as f64),
-        Unit::Count,
-        "total",
-        None,
-    );
-    let no_ops = (totals.ops == 0).then(|| "no op was measured".to_string());
-    put(
-        out,
-        "success_rate".into(),
-        (totals.ops > 0).then(|| (ops - totals.errors as f64) / ops * 100.0),
-        Unit::Percent,
-        "overall_avg",
-        no_ops.clone(),
-    );
-    put(
-        out,
-        "throughput".into(),
-        (seconds > 0.0).then(|| ops / seconds),
-        Unit::PerSecond,
-        "overall_avg",
-        (seconds <= 0.0).then(|| "no measured time".to_string()),
     );
     put(
         out,
@@ -82,11 +64,124 @@ pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricV
             Some("ops that passed op_timeout: errors, recorded with the timeout as latency".into()),
         );
     }
-    histogram_metrics("latency", &totals.latency, out);
     if let Some(service) = &totals.service {
         histogram_metrics("service_time", service, out);
         open_metrics(totals, out);
     }
+    // Each op kind of a mix or flow, under `op.<name>.`.
+    for (kind, name) in totals.kinds.iter().zip(&totals.kind_names) {
+        counted_metrics(
+            &format!("op.{name}."),
+            kind.ops,
+            kind.errors,
+            kind.expected,
+            seconds,
+            &kind.latency,
+            out,
+        );
+    }
+    if let Some(setup) = &totals.setup {
+        setup_metrics(setup, out);
+    }
+}
+
+/// `ops`, `errors`, `expected_errors`, `success_rate`, `throughput` and
+/// `latency.*` under `prefix` (`""` or `op.<name>.`). Expected errors are
+/// ops that failed as they were meant to: not errors, and not in the
+/// success rate, which is over the ops meant to succeed.
+fn counted_metrics(
+    prefix: &str,
+    ops: u64,
+    errors: u64,
+    expected: u64,
+    seconds: f64,
+    latency: &Histogram<u64>,
+    out: &mut BTreeMap<String, MetricValue>,
+) {
+    let name = |n: &str| format!("{prefix}{n}");
+    put(
+        out,
+        name("ops"),
+        Some(ops as f64),
+        Unit::Count,
+        "total",
+        None,
+    );
+    put(
+        out,
+        name("errors"),
+        Some(errors as f64),
+        Unit::Count,
+        "total",
+        None,
+    );
+    put(
+        out,
+        name("expected_errors"),
+        Some(expected as f64),
+        Unit::Count,
+        "total",
+        None,
+    );
+    let meant = ops.saturating_sub(expected);
+    put(
+        out,
+        name("success_rate"),
+        (meant > 0).then(|| (meant - errors.min(meant)) as f64 / meant as f64 * 100.0),
+        Unit::Percent,
+        "overall_avg",
+        if meant > 0 {
+            (expected > 0)
+                .then(|| "over the ops meant to succeed (expected errors left out)".to_string())
+        } else {
+            Some("no op meant to succeed was measured".to_string())
+        },
+    );
+    put(
+        out,
+        name("throughput"),
+        (seconds > 0.0).then(|| ops as f64 / seconds),
+        Unit::PerSecond,
+        "overall_avg",
+        (seconds <= 0.0).then(|| "no measured time".to_string()),
+    );
+    histogram_metrics(&name("latency"), latency, out);
+}
+
+/// `setup.time.*` and `setup.errors`: building the workers' states.
+fn setup_metrics(setup: &SetupTally, out: &mut BTreeMap<String, MetricValue>) {
+    let h = &setup.time;
+    let built = (!h.is_empty()).then_some(());
+    let note = if h.is_empty() {
+        Some("no worker state was built".to_string())
+    } else {
+        Some(format!("{} worker states built", h.len()))
+    };
+    let quantile = |q: f64| built.map(|()| h.value_at_quantile(q) as f64);
+    for (name, value, scope) in [
+        ("setup.time.min", built.map(|()| h.min() as f64), "min"),
+        ("setup.time.mean", built.map(|()| h.mean()), "overall_avg"),
+        ("setup.time.p50", quantile(0.50), "percentile"),
+        ("setup.time.p99", quantile(0.99), "percentile"),
+        ("setup.time.max", built.map(|()| h.max() as f64), "max"),
+    ] {
+        put(
+            out,
+            name.into(),
+            value,
+            Unit::Nanoseconds,
+            scope,
+            note.clone(),
+        );
+    }
+    put(
+        out,
+        "setup.errors".into(),
+        Some(setup.errors as f64),
+        Unit::Count,
+        "total",
+        Some("worker states that failed to build (their workers ran no op)".into()),
+    );
 }
 
 /// `<family>.{min,mean,p50,p90,p95,p99,p999,max}` from one histogram, in ns.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::{SecondSlicer, SliceSink, Timeline};
-use crate::load::GeneratorLoad;
+use crate::load::{GeneratorLoad, OpStatus};
 
 /// Highest latency the histograms resolve: one hour, in ns. Longer ops are
 /// recorded as one hour (and show as such in `latency.max`).
@@ -67,6 +67,37 @@ impl ProgressBoard {
     }
 }
 
+/// One op kind's ops on one driver thread (a mix or flow only).
+#[derive(Debug, Clone)]
+pub(crate) struct KindTally {
+    /// Latency of the kind's ops, ns.
+    pub(crate) latency: Histogram<u64>,
+    pub(crate) ops: u64,
+    pub(crate) errors: u64,
+    pub(crate) expected: u64,
+}
+
+impl Default for KindTally {
+    fn default() -> Self {
+        KindTally {
+            latency: new_histogram(),
+            ops: 0,
+            errors: 0,
+            expected: 0,
+        }
+    }
+}
+
+impl KindTally {
+    fn merge(&mut self, other: &KindTally) {
+        // Same bounds: adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        self.ops += other.ops;
+        self.errors += other.errors;
+        self.expected += other.expected;
+    }
+}
+
 /// Records the measured ops of one driver thread.
 pub(crate) struct OpRecorder {
     latency: Histogram<u64>,
@@ -74,9 +105,12 @@ pub(crate) struct OpRecorder {
     service: Option<Histogram<u64>>,
     ops: u64,
     errors: u64,
+    expected: u64,
     late: u64,
     dropped: u64,
     timeouts: u64,
+    /// Per op kind of a mix or flow (empty for a single op).
+    kinds: Vec<KindTally>,
     tally: Option<Arc<Tally>>,
     /// Cuts the recording into seconds for the load series.
     slicer: Option<SecondSlicer>,
@@ -88,10 +122,11 @@ pub(crate) struct OpRecorder {
 impl OpRecorder {
     /// A recorder publishing progress to `tally` (or nowhere), cutting a
     /// per-second series on the clock of the run's start into a sink, if
-    /// given.
+    /// given, and keeping one histogram per op kind when there are several.
     pub(crate) fn new(
         tally: Option<Arc<Tally>>,
         series: Option<(Instant, SliceSink)>,
+        kinds: usize,
     ) -> OpRecorder {
         let now = Instant::now();
         let slicer = series.map(|(origin, sink)| SecondSlicer::new(origin, now, sink));
@@ -104,9 +139,15 @@ impl OpRecorder {
             service: None,
             ops: 0,
             errors: 0,
+            expected: 0,
             late: 0,
             dropped: 0,
             timeouts: 0,
+            kinds: if kinds > 1 {
+                (0..kinds).map(|_| KindTally::default()).collect()
+            } else {
+                Vec::new()
+            },
             tally,
         }
     }
@@ -115,10 +156,11 @@ impl OpRecorder {
     pub(crate) fn open(
         tally: Option<Arc<Tally>>,
         series: Option<(Instant, SliceSink)>,
+        kinds: usize,
     ) -> OpRecorder {
         OpRecorder {
             service: Some(new_histogram()),
-            ..OpRecorder::new(tally, series)
+            ..OpRecorder::new(tally, series, kinds)
         }
     }
 
@@ -130,7 +172,8 @@ impl OpRecorder {
         &mut self,
         latency_ns: u64,
         service_ns: u64,
-        ok: bool,
+        status: OpStatus,
+        kind: usize,
         late: bool,
         ended: Instant,
     ) {
@@ -138,7 +181,7 @@ impl OpRecorder {
             service.saturating_record(service_ns.max(1));
         }
         self.late += u64::from(late);
-        self.record(latency_ns, ok, ended);
+        self.record(latency_ns, status, kind, ended);
     }
 
     /// Records an open-model op that passed `op_timeout`: an error, timed
@@ -147,11 +190,12 @@ impl OpRecorder {
         &mut self,
         latency_ns: u64,
         service_ns: u64,
+        kind: usize,
         late: bool,
         ended: Instant,
     ) {
         self.timeouts += 1;
-        self.record_open(latency_ns, service_ns, false, late, ended);
+        self.record_open(latency_ns, service_ns, OpStatus::Error, kind, late, ended);
     }
 
     /// Counts an arrival dropped because too many ops were in flight.
@@ -159,41 +203,72 @@ impl OpRecorder {
         self.dropped += 1;
     }
 
-    /// Records one op: its latency in ns, whether it succeeded, and when it
-    /// finished (for the per-second series).
+    /// Records one op: its latency in ns, how it ended, its kind (in a mix
+    /// or flow), and when it finished (for the per-second series).
     #[inline]
-    pub(crate) fn record(&mut self, latency_ns: u64, ok: bool, ended: Instant) {
+    pub(crate) fn record(
+        &mut self,
+        latency_ns: u64,
+        status: OpStatus,
+        kind: usize,
+        ended: Instant,
+    ) {
         if ended >= self.next_cut {
             self.cut(ended);
         }
-        self.latency.saturating_record(latency_ns.max(1));
         self.ops += 1;
-        self.errors += u64::from(!ok);
-        if self.ops.is_multiple_of(PUBLISH_EVERY) || !ok {
+        let error = status == OpStatus::Error;
+        self.errors += u64::from(error);
+        self.expected += u64::from(status == OpStatus::ExpectedError);
+        // With several op kinds, each op is recorded once, in its kind's
+        // histogram; the total is their sum, made when it is needed.
+        match self.kinds.get_mut(kind) {
+            Some(k) => {
+                k.latency.saturating_record(latency_ns.max(1));
+                k.ops += 1;
+                k.errors += u64::from(error);
+                k.expected += u64::from(status == OpStatus::ExpectedError);
+            }
+            None => self.latency.saturating_record(latency_ns.max(1)),
+        }
+        if self.ops.is_multiple_of(PUBLISH_EVERY) || error {
             self.publish();
         }
     }
 
     #[cold]
     fn cut(&mut self, ended: Instant) {
+        self.sum_kinds();
         if let Some(slicer) = &mut self.slicer {
             slicer.cut(&self.latency, self.ops, self.errors, ended);
             self.next_cut = slicer.next_boundary();
         }
     }
 
+    /// With several op kinds: the total histogram as the sum of theirs.
+    fn sum_kinds(&mut self) {
+        if self.kinds.is_empty() {
+            return;
+        }
+        self.latency.reset();
+        for kind in &self.kinds {
+            // Same bounds: adding cannot fail.
+            let _ = self.latency.add(&kind.latency);
+        }
+    }
+
     /// Counts an op that passed `op_timeout`: an error whose latency is the
     /// timeout (it was given up on then).
-    pub(crate) fn record_timed_out(&mut self, latency_ns: u64, ended: Instant) {
+    pub(crate) fn record_timed_out(&mut self, latency_ns: u64, kind: usize, ended: Instant) {
         self.timeouts += 1;
-        self.record(latency_ns, false, ended);
+        self.record(latency_ns, OpStatus::Error, kind, ended);
     }
 
     /// Counts an unrecorded op (a warm-up's): no latency, no series.
     #[inline]
-    pub(crate) fn count(&mut self, ok: bool) {
+    pub(crate) fn count(&mut self, status: OpStatus) {
         self.ops += 1;
-        self.errors += u64::from(!ok);
+        self.errors += u64::from(status == OpStatus::Error);
     }
 
     /// Ops and errors counted so far.
@@ -220,6 +295,40 @@ impl OpRecorder {
     }
 }
 
+/// How long building workers' states took, and how many failed.
+#[derive(Debug, Clone)]
+pub(crate) struct SetupTally {
+    /// Time to build each state, ns.
+    pub(crate) time: Histogram<u64>,
+    /// States that failed to build.
+    pub(crate) errors: u64,
+}
+
+impl Default for SetupTally {
+    fn default() -> Self {
+        SetupTally {
+            time: new_histogram(),
+            errors: 0,
+        }
+    }
+}
+
+impl SetupTally {
+    /// Records one state built in `nanos` (or failed).
+    pub(crate) fn record(&mut self, nanos: u64, ok: bool) {
+        if ok {
+            self.time.saturating_record(nanos.max(1));
+        } else {
+            self.errors += 1;
+        }
+    }
+
+    fn merge(&mut self, other: &SetupTally) {
+        let _ = self.time.add(&other.time);
+        self.errors += other.errors;
+    }
+}
+
 /// Everything measured by `drive` calls so far.
 #[derive(Debug, Clone)]
 pub(crate) struct OpTotals {
@@ -229,6 +338,8 @@ pub(crate) struct OpTotals {
     pub(crate) ops: u64,
     /// Measured ops that returned `Err` or panicked.
     pub(crate) errors: u64,
+    /// Measured ops that failed as they were meant to.
+    pub(crate) expected: u64,
     /// Wall time of the measured load (warm-up excluded).
     pub(crate) measured: Duration,
     /// Open model: service time of every measured op, ns.
@@ -249,6 +360,11 @@ pub(crate) struct OpTotals {
     pub(crate) generator: GeneratorLoad,
     /// Per-second ops, errors and latency.
     pub(crate) timeline: Timeline,
+    /// Per op kind of a mix or flow, with the kinds' names.
+    pub(crate) kinds: Vec<KindTally>,
+    pub(crate) kind_names: Vec<String>,
+    /// Workers' states built (`drive_with`), if any were.
+    pub(crate) setup: Option<SetupTally>,
 }
 
 impl Default for OpTotals {
@@ -257,6 +373,7 @@ impl Default for OpTotals {
             latency: new_histogram(),
             ops: 0,
             errors: 0,
+            expected: 0,
             measured: Duration::ZERO,
             service: None,
             late: 0,
@@ -267,6 +384,9 @@ impl Default for OpTotals {
             issuing: Duration::ZERO,
             generator: GeneratorLoad::default(),
             timeline: Timeline::default(),
+            kinds: Vec::new(),
+            kind_names: Vec::new(),
+            setup: None,
         }
     }
 }
@@ -276,6 +396,7 @@ impl From<OpRecorder> for OpTotals {
     /// that owns the thread knows it).
     fn from(mut recorder: OpRecorder) -> OpTotals {
         recorder.publish();
+        recorder.sum_kinds();
         let mut timeline = Timeline::default();
         if let Some(slicer) = recorder.slicer.take()
             && let SliceSink::Memory(kept) =
@@ -287,11 +408,13 @@ impl From<OpRecorder> for OpTotals {
             latency: recorder.latency,
             ops: recorder.ops,
             errors: recorder.errors,
+            expected: recorder.expected,
             service: recorder.service,
             late: recorder.late,
             dropped: recorder.dropped,
             timeouts: recorder.timeouts,
             timeline,
+            kinds: recorder.kinds,
             ..OpTotals::default()
         }
     }
@@ -337,6 +460,24 @@ pub(crate) struct SavedTotals {
     generator_wall_s: f64,
     generator_span_s: f64,
     spans: Vec<(f64, f64)>,
+    #[serde(default)]
+    expected: u64,
+    /// Per op kind.
+    #[serde(default)]
+    kinds: Vec<SavedKind>,
+    /// Setup time bins and failed setups.
+    #[serde(default)]
+    setup: Option<(Vec<(u64, u64)>, u64)>,
+}
+
+/// One op kind's totals as streamed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct SavedKind {
+    name: String,
+    latency: Vec<(u64, u64)>,
+    ops: u64,
+    errors: u64,
+    expected: u64,
 }
 
 impl SavedTotals {
@@ -360,6 +501,26 @@ impl SavedTotals {
             generator_wall_s: totals.generator.wall.as_secs_f64(),
             generator_span_s: totals.generator.span.as_secs_f64(),
             spans: totals.timeline.spans().to_vec(),
+            expected: totals.expected,
+            kinds: totals
+                .kinds
+                .iter()
+                .enumerate()
+                .map(|(k, t)| {
+                    let name = totals.kind_names.get(k).map_or("op", String::as_str);
+                    SavedKind {
+                        name: name.to_string(),
+                        latency: histogram_bins(&t.latency),
+                        ops: t.ops,
+                        errors: t.errors,
+                        expected: t.expected,
+                    }
+                })
+                .collect(),
+            setup: totals
+                .setup
+                .as_ref()
+                .map(|s| (histogram_bins(&s.time), s.errors)),
         }
     }
 
@@ -389,6 +550,22 @@ impl SavedTotals {
                 span: seconds(self.generator_span_s),
             },
             timeline,
+            expected: self.expected,
+            kinds: self
+                .kinds
+                .iter()
+                .map(|k| KindTally {
+                    latency: histogram_from_bins(&k.latency),
+                    ops: k.ops,
+                    errors: k.errors,
+                    expected: k.expected,
+                })
+                .collect(),
+            kind_names: self.kinds.iter().map(|k| k.name.clone()).collect(),
+            setup: self.setup.as_ref().map(|(bins, errors)| SetupTally {
+                time: histogram_from_bins(bins),
+                errors: *errors,
+            }),
         }
     }
 }
@@ -401,7 +578,23 @@ impl OpTotals {
         let _ = self.latency.add(&other.latency);
         self.ops += other.ops;
         self.errors += other.errors;
+        self.expected += other.expected;
         self.measured += other.measured;
+        if self.kinds.len() < other.kinds.len() {
+            self.kinds
+                .resize_with(other.kinds.len(), KindTally::default);
+        }
+        for (mine, theirs) in self.kinds.iter_mut().zip(&other.kinds) {
+            mine.merge(theirs);
+        }
+        if self.kind_names.is_empty() {
+            self.kind_names = other.kind_names.clone();
+        }
+        if let Some(setup) = &other.setup {
+            self.setup
+                .get_or_insert_with(SetupTally::default)
+                .merge(setup);
+        }
         self.late += other.late;
         self.dropped += other.dropped;
         self.timeouts += other.timeouts;
@@ -428,12 +621,17 @@ mod tests {
     #[test]
     fn merged_recorders_keep_every_op() {
         let board = ProgressBoard::default();
-        let mut a = OpRecorder::new(Some(board.register()), None);
-        let mut b = OpRecorder::new(Some(board.register()), None);
+        let mut a = OpRecorder::new(Some(board.register()), None, 1);
+        let mut b = OpRecorder::new(Some(board.register()), None, 1);
         let now = Instant::now();
         for i in 0..1000 {
-            a.record(1_000 + i, i % 10 != 0, now);
-            b.record(5_000_000, true, now);
+            let status = if i % 10 != 0 {
+                OpStatus::Ok
+            } else {
+                OpStatus::Error
+            };
+            a.record(1_000 + i, status, 0, now);
+            b.record(5_000_000, OpStatus::Ok, 0, now);
         }
         // Published every 64 ops and on errors: never ahead of the truth.
         let (ops, errors) = board.totals();

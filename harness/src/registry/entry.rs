@@ -63,6 +63,12 @@ pub struct Declared {
     pub escalate: Option<Escalation>,
     /// Stages: a load ramped linearly from target to target.
     pub stages: &'static [Stage],
+    /// Weighted ops `(name, weight)` for `drive_mix`.
+    pub mix: &'static [(&'static str, u32)],
+    /// Ops each worker runs in order, for `drive_mix`.
+    pub flow: &'static [&'static str],
+    /// A closed-model worker's pause between ops.
+    pub think: Option<brunt_grammar::ThinkTime>,
 }
 
 /// One registered scenario.

@@ -177,6 +177,9 @@ pub(crate) mod tests_support {
         criteria: &[],
         escalate: None,
         stages: &[],
+        mix: &[],
+        flow: &[],
+        think: None,
     };
 }
 

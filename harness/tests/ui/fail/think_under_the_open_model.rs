@@ -1,0 +1,11 @@
+use brunt::prelude::*;
+
+#[brunt::stress(
+    rate = "100/s", duration = "1s", think = "10ms",
+)]
+async fn scenario(s: &mut Stress) -> anyhow::Result<()> {
+    let _ = s;
+    Ok(())
+}
+
+fn main() {}
