@@ -60,6 +60,36 @@ pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> 
             verdict.expr, verdict.reason
         );
     }
+    let ops: Vec<&str> = {
+        let mut ops: Vec<&str> = report
+            .metrics
+            .keys()
+            .filter_map(|k| brunt_grammar::split_op_metric(k).map(|(op, _)| op))
+            .collect();
+        ops.dedup();
+        ops
+    };
+    if !ops.is_empty() {
+        let width = ops.iter().map(|o| o.len()).max().unwrap_or(0).max(2);
+        let _ = writeln!(
+            out,
+            "    {:<width$}  {:>10}  {:>8}  {:>9}  {:>12}  {:>10}  {:>10}",
+            "op", "ops", "errors", "expected", "throughput", "p50", "p99"
+        );
+        for op in ops {
+            let get = |m: &str| metric_text(report, &format!("op.{op}.{m}")).unwrap_or("-".into());
+            let _ = writeln!(
+                out,
+                "    {op:<width$}  {:>10}  {:>8}  {:>9}  {:>12}  {:>10}  {:>10}",
+                get("ops"),
+                get("errors"),
+                get("expected_errors"),
+                get("throughput"),
+                get("latency.p50"),
+                get("latency.p99")
+            );
+        }
+    }
     if !report.steps.is_empty() {
         let _ = writeln!(out, "    escalation: concurrency -> throughput, p99");
         for step in &report.steps {
