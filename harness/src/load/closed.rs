@@ -100,13 +100,14 @@ impl<W: Workload> Worker<'_, W> {
         thinker: &mut Option<Thinker>,
     ) {
         let record = self.frame.record;
-        let guard = self.frame.op_timeout.is_some() || self.frame.cancellable;
+        let cancellable = self.frame.cancellable;
+        let guard = self.frame.op_timeout.is_some() || cancellable;
         let mut since_yield = 0u32;
         loop {
             // Before every op: stop if an abort criterion tripped (one
             // relaxed load), and now and then give the other workers on this
             // thread their turn.
-            if self.frame.cancel.is_tripped() {
+            if cancellable && self.frame.cancel.is_tripped() {
                 return;
             }
             since_yield += 1;
@@ -144,8 +145,13 @@ impl<W: Workload> Worker<'_, W> {
             }
             let index = progress.next.get();
             progress.next.set(index + 1);
-            let nth = progress.nth.get();
-            progress.nth.set(nth + 1);
+            let nth = if W::FLOWS {
+                let nth = progress.nth.get();
+                progress.nth.set(nth + 1);
+                nth
+            } else {
+                0
+            };
             let op = self.workload.pick(index, nth);
             let start = Instant::now();
             if self.deadline.is_some_and(|d| start >= d) {

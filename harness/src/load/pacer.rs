@@ -29,7 +29,7 @@ use tokio::runtime::Handle;
 /// Parking with 1 ns of timer slack wakes p50 ≈ 45 µs, p90 ≈ 60 µs late
 /// here; what the park overshoots is spun away, so the spin covers the
 /// wake's usual lateness and no more.
-pub(crate) const SPIN_WINDOW: Duration = Duration::from_micros(90);
+pub(crate) const SPIN_WINDOW: Duration = Duration::from_micros(75);
 
 /// The longest spin: at low rates a core idles in a deep sleep state between
 /// arrivals and wakes later still (p99 ≈ 120 µs); spinning a little longer

@@ -238,6 +238,10 @@ pub(crate) trait Workload: Sync {
     /// How many kinds of op there are (1 without a mix or flow).
     fn kinds(&self) -> usize;
 
+    /// Whether picks depend on a worker's own count of ops (a flow may):
+    /// without, the closed model does not keep the count.
+    const FLOWS: bool = true;
+
     /// The kind of the op of `index`, a worker's `nth`.
     fn pick(&self, index: u64, nth: u64) -> Op;
 
@@ -274,6 +278,7 @@ where
 {
     type State = ();
     type Output = R;
+    const FLOWS: bool = false;
 
     async fn acquire(&self) -> Option<()> {
         Some(())
