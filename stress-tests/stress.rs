@@ -7,6 +7,9 @@ use brunt::prelude::*;
 use brunt_fixtures::echo::{EchoClient, EchoServer};
 use brunt_fixtures::kv::KvStore;
 
+mod agentic;
+mod kernel;
+
 /// Exact heap counts (`heap.*`) in every report of the suite.
 #[global_allocator]
 static ALLOCATOR: brunt::heap::CountingAllocator = brunt::heap::CountingAllocator::system();
@@ -122,5 +125,8 @@ async fn echo_soak(s: &mut Stress) -> anyhow::Result<()> {
 }
 
 fn main() {
+    // The kernel scenarios start their MCP kernels by re-running this
+    // binary with `MCP_KERNEL_SERVE` set: it then serves and exits here.
+    brunt_fixtures::kernel::process::serve_if_asked();
     brunt::main()
 }

@@ -163,6 +163,32 @@ async fn noop_concurrency_1024(s: &mut Stress) -> anyhow::Result<()> {
     compare(s, 1024).await
 }
 
+/// A state per worker (`drive_with`: built once by each worker, lent to its
+/// ops) against the hand-written loop, whose state is a local: the price of
+/// the state's lending.
+#[brunt::stress(duration = "2s", concurrency = 64, tags = ["bench"])]
+async fn state_per_worker_64(s: &mut Stress) -> anyhow::Result<()> {
+    let half = s.duration().unwrap_or(Duration::from_secs(2)) / 2;
+    let noop = || std::future::ready(Ok::<(), ()>(()));
+    let before = hand_written(s, 64, half, true, &noop);
+    let summary = s
+        .drive_with(
+            async |w: Worker| Ok::<u64, std::convert::Infallible>(w.index),
+            async |state: &mut u64, _i: u64| {
+                *state = state.wrapping_add(1);
+                Ok::<(), ()>(())
+            },
+        )
+        .await?;
+    let after = hand_written(s, 64, half, true, &noop);
+    let baseline = (before + after) / 2.0;
+    let driven = summary.ops as f64 / summary.elapsed.as_secs_f64();
+    s.record("baseline.throughput", baseline, Unit::PerSecond);
+    s.record("driven.throughput", driven, Unit::PerSecond);
+    s.record("overhead.ratio", driven / baseline, Unit::Count);
+    Ok(())
+}
+
 fn busy_wait(d: Duration) {
     let start = Instant::now();
     while start.elapsed() < d {

@@ -40,7 +40,7 @@ mod stress;
 pub use load::{
     DriveError, DriveSummary, Escalation, Op, OpResult, OpStatus, Stage, Worker, expect_err,
 };
-pub use measure::{GrowthTrend, Trend, growth_trend, linear_trend};
+pub use measure::{GrowthTrend, Trend, growth_trend, linear_trend, process_cpu_time};
 pub use runner::main;
 pub use stress::{Scope, Stress};
 

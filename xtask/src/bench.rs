@@ -227,6 +227,10 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
             "driven no-op / hand-written timed loop, concurrency 1024",
         ),
         (
+            "state_per_worker_64",
+            "driven no-op with a state per worker / hand-written timed loop, concurrency 64",
+        ),
+        (
             "busy_2us",
             "driven 2 us op / hand-written untimed loop, concurrency 2",
         ),

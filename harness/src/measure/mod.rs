@@ -48,6 +48,16 @@ pub(crate) fn thread_cpu_time() -> Option<std::time::Duration> {
     }
 }
 
+/// CPU time (user and system, every thread) that process `pid` has used
+/// so far, to the nanosecond where the platform has a process CPU clock:
+/// read it around a phase for the CPU per call of the scenario's own
+/// process (`std::process::id()`) or of a process it drives. `None` once
+/// the process is gone.
+pub fn process_cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let reading = ProcessProbe::open(pid).ok()?.read().ok()?;
+    Some(std::time::Duration::from_secs_f64(reading.cpu_seconds))
+}
+
 /// The machine's physical memory and what is available now, in bytes;
 /// `None` where it cannot be read.
 pub(crate) fn machine_memory() -> Option<(u64, u64)> {
