@@ -114,7 +114,7 @@ async fn error_recovery(s: &mut Stress) -> anyhow::Result<()> {
     scenarios::error_recovery(s).await
 }
 
-/// Test 6 over stdio: 10,000 `tools/list` calls from four pipelined
+/// Test 6 over stdio: 10,000 `tools/list` calls from 16 pipelined
 /// workers, the kernel process's memory, CPU, threads and descriptors
 /// sampled by pid; any growth of them is a leak finding, and a warning
 /// fails the run (seed target: > 40/s, > 95 %; ours: 100 × the seed's 88/s).
@@ -165,7 +165,7 @@ async fn sustained_load_in_process(s: &mut Stress) -> anyhow::Result<()> {
 /// worker a session of its own on loopback, the kernel process sampled by pid.
 #[brunt::stress(
     iterations = 10_000,
-    concurrency = 4,
+    concurrency = 16,
     warmup = "200ms",
     sample = "10ms",
     fail_on = "warning",

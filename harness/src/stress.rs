@@ -17,7 +17,9 @@ use crate::load::{
     OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage, Stop, Worker, Workload,
     next_level, run_closed, run_open,
 };
-use crate::measure::{OpTotals, ProgressBoard, SavedTotals, generator_bottleneck, load_metrics};
+use crate::measure::{
+    OpTotals, ProgressBoard, SavedTotals, WatchList, generator_bottleneck, load_metrics,
+};
 use crate::registry::ScenarioEntry;
 use crate::report::{
     Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord, StreamWriter,
@@ -89,7 +91,7 @@ pub struct Stress {
     runtime: Handle,
     stream: Arc<StreamWriter>,
     progress: Arc<ProgressBoard>,
-    watched: Arc<Mutex<Vec<u32>>>,
+    watched: Arc<WatchList>,
     cancel: Cancel,
     next_index: u64,
     collected: Collected,
@@ -104,7 +106,7 @@ impl Stress {
         runtime: Handle,
         stream: Arc<StreamWriter>,
         progress: Arc<ProgressBoard>,
-        watched: Arc<Mutex<Vec<u32>>>,
+        watched: Arc<WatchList>,
         cancel: Cancel,
     ) -> Stress {
         Stress {
@@ -200,13 +202,11 @@ impl Stress {
 
     /// Samples another process too, from now on: its resources appear as
     /// `target.rss.peak`, `target.cpu.mean`, … (summed over every watched
-    /// pid) and as `target` series in the samples.
+    /// pid) and as `target` series in the samples. The process is sampled
+    /// before this returns (not at the next tick), so a process watched for
+    /// less than one sampling interval still has its `target.*` figures.
     pub fn watch_pid(&mut self, pid: u32) {
-        let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
-        if !watched.contains(&pid) {
-            watched.push(pid);
-        }
-        drop(watched);
+        self.watched.watch(pid);
         self.stream.append(&StreamRecord::Watch {
             pid,
             t_ms: self.now_ms(),

@@ -25,7 +25,7 @@ pub(crate) use probe_linux::ProcessProbe;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use probe_sysinfo::ProcessProbe;
 pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard, SavedTotals, SetupTally};
-pub(crate) use sampler::{LiveCheck, LiveValue, ResourceSampler, SamplerConfig};
+pub(crate) use sampler::{LiveCheck, LiveValue, ResourceSampler, SamplerConfig, WatchList};
 pub(crate) use timeline::{SecondSlicer, Slice, SliceSink, Timeline};
 pub use trend::{GrowthTrend, Trend, growth_trend, linear_trend};
 

@@ -3,8 +3,8 @@
 //! sample (and the op progress) to the stream as it goes.
 
 use std::collections::BTreeSet;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -21,8 +21,8 @@ pub(crate) struct SamplerConfig {
     pub(crate) cores: usize,
     /// The run's time origin; samples are stamped in ms since it.
     pub(crate) origin: Instant,
-    /// Pids added by `Stress::watch_pid`, read at every tick.
-    pub(crate) watched: Arc<Mutex<Vec<u32>>>,
+    /// Pids added by `Stress::watch_pid`; the sampler's doorbell.
+    pub(crate) watched: Arc<WatchList>,
     /// Where samples are streamed.
     pub(crate) stream: Arc<StreamWriter>,
     /// Op progress to stream alongside.
@@ -40,10 +40,97 @@ pub(crate) type LiveValue = (String, f64, Unit);
 /// when the run must stop.
 pub(crate) type LiveCheck = Box<dyn FnMut(&[LiveValue], f64) -> Option<String> + Send>;
 
+/// The processes `Stress::watch_pid` adds, and the sampler's doorbell: a
+/// pid added is sampled at once rather than at the next tick, so a process
+/// watched for less than one interval still has its `target.*` figures (and
+/// a report's shape does not hang on timing).
+#[derive(Default)]
+pub(crate) struct WatchList {
+    state: Mutex<WatchState>,
+    bell: Condvar,
+}
+
+#[derive(Default)]
+struct WatchState {
+    pids: Vec<u32>,
+    /// How many of `pids` the sampler has taken a first sample of.
+    sampled: usize,
+    /// The sampler is running (a watcher waits for its first sample).
+    running: bool,
+    stop: bool,
+}
+
+/// The longest `watch` waits for the first sample of a new pid.
+const FIRST_SAMPLE_WAIT: Duration = Duration::from_secs(1);
+
+impl WatchList {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds `pid` (once) and, while the sampler runs, waits until it has
+    /// been sampled. Returns whether the pid is new.
+    pub(crate) fn watch(&self, pid: u32) -> bool {
+        let mut state = self.lock();
+        if state.pids.contains(&pid) {
+            return false;
+        }
+        state.pids.push(pid);
+        let wanted = state.pids.len();
+        self.bell.notify_all();
+        let deadline = std::time::Instant::now() + FIRST_SAMPLE_WAIT;
+        while state.running && state.sampled < wanted {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .bell
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// The pids watched so far.
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        self.lock().pids.clone()
+    }
+
+    fn set_running(&self, running: bool) {
+        self.lock().running = running;
+        self.bell.notify_all();
+    }
+
+    fn mark_sampled(&self, count: usize) {
+        let mut state = self.lock();
+        if count > state.sampled {
+            state.sampled = count;
+            self.bell.notify_all();
+        }
+    }
+
+    fn request_stop(&self) {
+        self.lock().stop = true;
+        self.bell.notify_all();
+    }
+
+    /// Waits up to `wait` for a stop or a new pid; true on a stop.
+    fn wait(&self, wait: Duration, known: usize) -> bool {
+        let state = self.lock();
+        let (state, _) = self
+            .bell
+            .wait_timeout_while(state, wait, |s| !s.stop && s.pids.len() <= known)
+            .unwrap_or_else(|p| p.into_inner());
+        state.stop
+    }
+}
+
 /// A running sampler; [`ResourceSampler::stop`] takes a last sample and
 /// returns every series.
 pub(crate) struct ResourceSampler {
-    stop: mpsc::Sender<()>,
+    watched: Arc<WatchList>,
     thread: JoinHandle<SamplerOutput>,
 }
 
@@ -210,26 +297,54 @@ impl ResourceSampler {
     /// Starts sampling at once; the first sample is taken before this returns.
     pub(crate) fn start(config: SamplerConfig) -> std::io::Result<ResourceSampler> {
         let own = ProcessProbe::open(std::process::id())?;
-        let (stop, stopped) = mpsc::channel::<()>();
         let (ready, is_ready) = mpsc::channel::<()>();
+        let watched = Arc::clone(&config.watched);
+        watched.set_running(true);
         let thread = std::thread::Builder::new()
             .name("brunt-sampler".into())
-            .spawn(move || sample_loop(config, own, stopped, ready))?;
+            .spawn(move || sample_loop(config, own, ready));
+        let thread = match thread {
+            Ok(thread) => thread,
+            Err(e) => {
+                watched.set_running(false);
+                return Err(e);
+            }
+        };
         let _ = is_ready.recv();
-        Ok(ResourceSampler { stop, thread })
+        Ok(ResourceSampler { watched, thread })
     }
 
     /// Takes a final sample and returns every series.
     pub(crate) fn stop(self) -> SamplerOutput {
-        let _ = self.stop.send(());
-        self.thread.join().unwrap_or_default()
+        self.watched.request_stop();
+        let output = self.thread.join().unwrap_or_default();
+        self.watched.set_running(false);
+        output
     }
+}
+
+/// Starts tracking the pids watched since the last call; returns how many
+/// pids are watched in all.
+fn track_new(
+    config: &SamplerConfig,
+    known: &mut BTreeSet<u32>,
+    tracked: &mut Vec<Tracked>,
+    keep: bool,
+) -> usize {
+    let watched = config.watched.pids();
+    for &pid in &watched {
+        if known.insert(pid)
+            && let Ok(probe) = ProcessProbe::open(pid)
+        {
+            tracked.push(Tracked::new("target", probe, keep));
+        }
+    }
+    watched.len()
 }
 
 fn sample_loop(
     mut config: SamplerConfig,
     own: ProcessProbe,
-    stopped: mpsc::Receiver<()>,
     ready: mpsc::Sender<()>,
 ) -> SamplerOutput {
     let cpu_start = thread_cpu_time();
@@ -242,17 +357,11 @@ fn sample_loop(
     let mut tick = 0u64;
     loop {
         let now = Instant::now();
-        let watched: Vec<u32> = config.watched.lock().map(|w| w.clone()).unwrap_or_default();
-        for pid in watched {
-            if known.insert(pid)
-                && let Ok(probe) = ProcessProbe::open(pid)
-            {
-                tracked.push(Tracked::new("target", probe, keep));
-            }
-        }
+        let seen = track_new(&config, &mut known, &mut tracked, keep);
         for t in &mut tracked {
             t.sample(now, tick, &config);
         }
+        config.watched.mark_sampled(seen);
         tick += 1;
         let (ops, errors) = config.progress.totals();
         let t_ms = now.duration_since(config.origin).as_secs_f64() * 1e3;
@@ -277,9 +386,29 @@ fn sample_loop(
             // Fell behind (a stalled machine): resume from now, not in a burst.
             next = Instant::now();
         }
-        match stopped.recv_timeout(wait) {
-            Err(RecvTimeoutError::Timeout) => continue,
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        // Until the next tick, a pid watched meanwhile gets its first
+        // sample at once, stamped with the tick just taken.
+        let mut seen = seen;
+        let mut stop = false;
+        loop {
+            let wait = next.saturating_duration_since(Instant::now());
+            if config.watched.wait(wait, seen) {
+                stop = true;
+                break;
+            }
+            if Instant::now() >= next {
+                break;
+            }
+            let before = tracked.len();
+            seen = track_new(&config, &mut known, &mut tracked, keep);
+            let now = Instant::now();
+            for t in &mut tracked[before..] {
+                t.sample(now, tick - 1, &config);
+            }
+            config.watched.mark_sampled(seen);
+        }
+        if stop {
+            break;
         }
     }
     let now = Instant::now();
@@ -357,6 +486,37 @@ mod tests {
         }
         let ticks: Vec<Option<u64>> = own.points.iter().map(|p| p.tick).collect();
         assert_eq!(ticks, [Some(0), Some(1), Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn a_process_watched_between_ticks_is_sampled_before_watch_returns() {
+        // Ticks 10 s apart: only the doorbell can sample the child, which
+        // is gone before the sampler's stop sample.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let config = config(Duration::from_secs(10));
+        let watched = Arc::clone(&config.watched);
+        let sampler = ResourceSampler::start(config).unwrap();
+        assert!(watched.watch(child.id()));
+        assert!(!watched.watch(child.id()), "a pid is watched once");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let output = sampler.stop();
+        let target = output
+            .series
+            .iter()
+            .find(|s| s.process == "target")
+            .expect("a target series");
+        assert_eq!(target.pid, child.id());
+        assert_eq!(target.points.len(), 1, "{:?}", target.points);
+        assert!(target.points[0].rss_bytes > 0);
+        assert_eq!(
+            target.points[0].tick,
+            Some(0),
+            "stamped with the tick taken"
+        );
     }
 
     #[test]

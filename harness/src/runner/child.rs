@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::assemble::{RunRecord, assemble, run_info, scenario_info};
@@ -12,7 +12,7 @@ use super::{CHILD_ENV, panic_message};
 use crate::Stress;
 use crate::criteria::AbortCriteria;
 use crate::load::Cancel;
-use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig};
+use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig, WatchList};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
 use crate::report::{
     Event, Finding, Outcome, Report, ReportPaths, Series, Severity, StreamRecord, StreamWriter,
@@ -111,7 +111,7 @@ pub(crate) fn execute(
         .thread_name("brunt-runtime")
         .build()?;
     let progress = Arc::new(ProgressBoard::default());
-    let watched = Arc::new(Mutex::new(Vec::new()));
+    let watched = Arc::new(WatchList::default());
     let cancel = Cancel::default();
     let sampler = ResourceSampler::start(SamplerConfig {
         interval: settings.sample,
