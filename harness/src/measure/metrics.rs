@@ -506,12 +506,19 @@ struct PidTrend {
 /// `cpu.mean` is CPU time over wall time between the first and last
 /// sample; `cpu.peak` the busiest sampling interval, never above `cores`
 /// × 100 %.
+///
+/// Under a rising load (an escalation: the level goes up at every step) the
+/// states the load needs — connections, sessions, buffers — rise with it,
+/// and no trend can tell that from a leak: growth that would be a leak
+/// finding is reported as information instead (a soak at a steady load
+/// judges leaks).
 pub(crate) fn resource_metrics(
     prefix: &str,
     series: &[&Series],
     interval_ms: f64,
     baseline_ms: f64,
     cores: usize,
+    rising_load: bool,
     out: &mut BTreeMap<String, MetricValue>,
 ) -> Vec<Finding> {
     let cores = cores.max(1) as f64;
@@ -632,10 +639,18 @@ pub(crate) fn resource_metrics(
             if !(t.trend.keeps_rising() && material) {
                 continue;
             }
+            let (severity, verdict) = if rising_load {
+                (
+                    Severity::Info,
+                    "grew with the rising load (not judged a leak)",
+                )
+            } else {
+                (Severity::Warning, "leak suspected")
+            };
             findings.push(Finding {
-                severity: Severity::Warning,
+                severity,
                 title: format!(
-                    "{} leak suspected{}",
+                    "{} {verdict}{}",
                     watched.what,
                     if prefix.is_empty() {
                         String::new()
@@ -796,7 +811,7 @@ mod tests {
         points.extend((0..=10).map(|i| (1000.0 + 100.0 * i as f64, 100_000_000 + 104_858 * i)));
         let s = series(&points);
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("", &[&s], 100.0, 1000.0, 2, &mut out);
+        let findings = resource_metrics("", &[&s], 100.0, 1000.0, 2, false, &mut out);
         assert!(findings.is_empty(), "1 MiB is not material: {findings:?}");
         let slope = out["rss.slope"].value.unwrap();
         assert!((slope - 1_048_580.0).abs() < 100.0, "{slope}");
@@ -813,9 +828,19 @@ mod tests {
             .map(|i| (100.0 * i as f64, 50_000_000 + 3_355_443 * i))
             .collect();
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, 2, &mut out);
+        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, 2, false, &mut out);
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert!(findings[0].title.contains("memory leak suspected"));
+        assert_eq!(findings[0].severity, Severity::Warning);
+        // The same rise under an escalation: reported, not judged a leak.
+        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, 2, true, &mut out);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].severity, Severity::Info);
+        assert!(
+            findings[0].title.contains("grew with the rising load"),
+            "{}",
+            findings[0].title
+        );
         // A jump during warm-up, then a noisy plateau: no leak.
         let plateau: Vec<(f64, u64)> = (0..=20)
             .map(|i| {
@@ -829,7 +854,7 @@ mod tests {
                 )
             })
             .collect();
-        let findings = resource_metrics("", &[&series(&plateau)], 100.0, 300.0, 2, &mut out);
+        let findings = resource_metrics("", &[&series(&plateau)], 100.0, 300.0, 2, false, &mut out);
         assert!(findings.is_empty(), "{findings:?}");
         assert!(out["rss.growth"].value.unwrap().abs() < 1_000_000.0);
     }
@@ -850,7 +875,7 @@ mod tests {
             p.tick = Some(k as u64 + 2);
         }
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("target.", &[&a, &b], 100.0, 0.0, 2, &mut out);
+        let findings = resource_metrics("target.", &[&a, &b], 100.0, 0.0, 2, false, &mut out);
         assert_eq!(
             out["target.rss.peak"].value,
             Some(600.0),
@@ -868,7 +893,7 @@ mod tests {
     fn too_few_samples_leave_growth_unmeasured() {
         let s = series(&[(0.0, 1), (100.0, 2)]);
         let mut out = BTreeMap::new();
-        resource_metrics("target.", &[&s], 100.0, 0.0, 2, &mut out);
+        resource_metrics("target.", &[&s], 100.0, 0.0, 2, false, &mut out);
         assert_eq!(out["target.rss.growth"].value, None);
         assert!(
             out["target.rss.growth"]

@@ -291,6 +291,7 @@ pub(crate) fn assemble(
                 sample_interval_ms,
                 baseline,
                 record.run.host.cpus,
+                entry.declared.escalate.is_some(),
                 &mut metrics,
             ));
         }
