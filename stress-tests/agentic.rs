@@ -26,7 +26,7 @@ use brunt_fixtures::kernel::scenarios;
     criteria(max_sustainable_concurrency >= 400, max_sustainable_throughput >= 10000/s),
 )]
 async fn concurrent_tsunami(s: &mut Stress) -> anyhow::Result<()> {
-    scenarios::concurrent_tsunami(s).await
+    scenarios::calculator_escalation(s).await
 }
 
 /// Arrivals on a fixed schedule, doubling from 1,000/s each step, every call
@@ -47,7 +47,7 @@ async fn concurrent_tsunami(s: &mut Stress) -> anyhow::Result<()> {
     criteria(max_sustainable_rate >= 8000/s),
 )]
 async fn arrival_escalation(s: &mut Stress) -> anyhow::Result<()> {
-    scenarios::arrival_escalation(s).await
+    scenarios::calculator_escalation(s).await
 }
 
 /// Files written into the kernel's in-memory file system in 8 MiB chunks

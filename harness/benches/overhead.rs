@@ -127,6 +127,16 @@ async fn futures_join_all<F: Future<Output = ()>>(futures: impl Iterator<Item = 
     .await;
 }
 
+/// Records the hand-written loop's throughput (the mean of its runs before
+/// and after), the driven run's, and their ratio.
+fn record_ratio(s: &mut Stress, before: f64, after: f64, ops: u64, elapsed: Duration) {
+    let baseline = (before + after) / 2.0;
+    let driven = ops as f64 / elapsed.as_secs_f64();
+    s.record("baseline.throughput", baseline, Unit::PerSecond);
+    s.record("driven.throughput", driven, Unit::PerSecond);
+    s.record("overhead.ratio", driven / baseline, Unit::Count);
+}
+
 /// The hand-written loop runs half before and half after the driven run,
 /// so a drift of the machine's speed affects both sides alike.
 async fn compare(s: &mut Stress, workers: u32) -> anyhow::Result<()> {
@@ -135,11 +145,7 @@ async fn compare(s: &mut Stress, workers: u32) -> anyhow::Result<()> {
     let before = hand_written(s, workers, half, true, &noop);
     let summary = s.drive(|_| std::future::ready(Ok::<(), ()>(()))).await?;
     let after = hand_written(s, workers, half, true, &noop);
-    let baseline = (before + after) / 2.0;
-    let driven = summary.ops as f64 / summary.elapsed.as_secs_f64();
-    s.record("baseline.throughput", baseline, Unit::PerSecond);
-    s.record("driven.throughput", driven, Unit::PerSecond);
-    s.record("overhead.ratio", driven / baseline, Unit::Count);
+    record_ratio(s, before, after, summary.ops, summary.elapsed);
     Ok(())
 }
 
@@ -181,11 +187,7 @@ async fn state_per_worker_64(s: &mut Stress) -> anyhow::Result<()> {
         )
         .await?;
     let after = hand_written(s, 64, half, true, &noop);
-    let baseline = (before + after) / 2.0;
-    let driven = summary.ops as f64 / summary.elapsed.as_secs_f64();
-    s.record("baseline.throughput", baseline, Unit::PerSecond);
-    s.record("driven.throughput", driven, Unit::PerSecond);
-    s.record("overhead.ratio", driven / baseline, Unit::Count);
+    record_ratio(s, before, after, summary.ops, summary.elapsed);
     Ok(())
 }
 
@@ -207,11 +209,7 @@ async fn busy_2us(s: &mut Stress) -> anyhow::Result<()> {
     let before = hand_written(s, 2, half, false, &op);
     let summary = s.drive(|_| op()).await?;
     let after = hand_written(s, 2, half, false, &op);
-    let baseline = (before + after) / 2.0;
-    let driven = summary.ops as f64 / summary.elapsed.as_secs_f64();
-    s.record("baseline.throughput", baseline, Unit::PerSecond);
-    s.record("driven.throughput", driven, Unit::PerSecond);
-    s.record("overhead.ratio", driven / baseline, Unit::Count);
+    record_ratio(s, before, after, summary.ops, summary.elapsed);
     Ok(())
 }
 

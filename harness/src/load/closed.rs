@@ -312,7 +312,6 @@ pub(crate) fn run_closed<W: Workload>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::OpTotals;
     use std::sync::Mutex;
 
     fn frame(threads: usize, stop: Stop) -> RunFrame {
@@ -358,14 +357,13 @@ mod tests {
             frame: frame(2, Stop::Count(1_003)),
             workers: 7,
         };
-        let run = run_closed(
+        let mut run = run_closed(
             plan,
             rt.handle(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
-        let mut totals = OpTotals::default();
-        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        let totals = run.totals();
         assert_eq!(totals.ops, 1_003);
         assert_eq!(totals.errors, 101);
         let mut seen = seen.into_inner().unwrap();
@@ -389,15 +387,14 @@ mod tests {
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        let run = run_closed(
+        let mut run = run_closed(
             plan,
             rt.handle(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
         std::panic::set_hook(previous);
-        let mut totals = OpTotals::default();
-        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        let totals = run.totals();
         assert_eq!((totals.ops, totals.errors), (100, 25));
     }
 
@@ -437,14 +434,13 @@ mod tests {
             frame: frame(2, Stop::After(Duration::from_millis(200))),
             workers: 8,
         };
-        let run = run_closed(
+        let mut run = run_closed(
             plan,
             rt.handle(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
-        let mut totals = OpTotals::default();
-        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        let totals = run.totals();
         // 8 workers of ~10 ms ops for 200 ms: about 160 ops; serial would be 20.
         assert!(totals.ops > 80 && totals.ops <= 8 * 21, "{}", totals.ops);
         assert!(run.elapsed >= Duration::from_millis(200));

@@ -51,3 +51,15 @@ pub(crate) struct LoadRun {
     /// How busy the open model's arrival threads were (closed: unmeasured).
     pub(crate) generator: GeneratorLoad,
 }
+
+#[cfg(test)]
+impl LoadRun {
+    /// Every driver thread's recorder summed, for the load models' tests.
+    pub(crate) fn totals(&mut self) -> crate::measure::OpTotals {
+        let mut totals = crate::measure::OpTotals::default();
+        for recorder in std::mem::take(&mut self.recorders) {
+            totals.absorb(recorder);
+        }
+        totals
+    }
+}

@@ -358,7 +358,6 @@ async fn arrivals<W: Workload>(workload: &W, lane: Lane<'_>) -> (Instant, Durati
 mod tests {
     use super::*;
     use crate::load::Cancel;
-    use crate::measure::OpTotals;
 
     fn frame(stop: Stop) -> RunFrame {
         RunFrame {
@@ -400,14 +399,13 @@ mod tests {
             rate: 500.0,
             max_in_flight: 1000,
         };
-        let run = run_open(
+        let mut run = run_open(
             plan,
             rt.handle(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
-        let mut totals = OpTotals::default();
-        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        let totals = run.totals();
         assert_eq!(totals.ops, 500);
         // ~100 arrivals fell inside the 200 ms stall: well over 1 % of ops
         // waited ≥ 100 ms from their intended start.
@@ -435,14 +433,13 @@ mod tests {
             rate: 1000.0,
             max_in_flight: 10,
         };
-        let run = run_open(
+        let mut run = run_open(
             plan,
             rt.handle(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
-        let mut totals = OpTotals::default();
-        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        let totals = run.totals();
         assert_eq!(
             totals.ops + totals.dropped,
             200,
@@ -506,15 +503,14 @@ mod tests {
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        let run = run_open(
+        let mut run = run_open(
             plan,
             rt.handle(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
         std::panic::set_hook(previous);
-        let mut totals = OpTotals::default();
-        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        let totals = run.totals();
         assert_eq!((totals.ops, totals.errors), (50, 10));
         assert_eq!(totals.latency.len(), 40, "panicked ops have no latency");
     }
@@ -577,14 +573,13 @@ mod tests {
             rate: 1000.0,
             max_in_flight: 1,
         };
-        let run = run_open(
+        let mut run = run_open(
             plan,
             rt.handle(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
-        let mut totals = OpTotals::default();
-        run.recorders.into_iter().for_each(|r| totals.absorb(r));
+        let totals = run.totals();
         // Two lanes with a bound of one each admitted two at once.
         assert_eq!(most.load(Ordering::SeqCst), 1);
         assert_eq!(totals.ops + totals.dropped, 100);
