@@ -8,11 +8,19 @@ use brunt_fixtures::echo::{EchoClient, EchoServer};
 use brunt_fixtures::kv::KvStore;
 
 mod agentic;
+mod explosion;
 mod kernel;
 
 /// Exact heap counts (`heap.*`) in every report of the suite.
+#[cfg(not(feature = "mimalloc"))]
 #[global_allocator]
 static ALLOCATOR: brunt::heap::CountingAllocator = brunt::heap::CountingAllocator::system();
+
+/// The same counts over mimalloc (`--features mimalloc`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: brunt::heap::CountingAllocator<mimalloc::MiMalloc> =
+    brunt::heap::CountingAllocator::new(mimalloc::MiMalloc);
 
 /// Request/response over real loopback TCP: eight concurrent connections to
 /// a line-echo server, every reply checked against its request.

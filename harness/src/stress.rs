@@ -22,7 +22,8 @@ use crate::measure::{
 };
 use crate::registry::ScenarioEntry;
 use crate::report::{
-    Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord, StreamWriter,
+    CustomPoint, CustomSeries, Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord,
+    StreamWriter, push_point,
 };
 use crate::settings::{Budget, Resolved};
 
@@ -51,6 +52,14 @@ pub enum Scope {
     Peak,
     /// A yes/no outcome, recorded as 1 or 0.
     Binary,
+    /// A total over the whole node (process), e.g. the most processes alive
+    /// at once (seed 000's `process_count_max`).
+    PerNodeTotal,
+    /// A figure of the whole test's duration (seed 000's `time_to_limit_s`).
+    PerTestDuration,
+    /// One recovery operation, from its order to its end (seed 000's
+    /// `recovery_time_ms`).
+    PerRecoveryOperation,
 }
 
 impl Scope {
@@ -64,6 +73,9 @@ impl Scope {
             Scope::PerOp => "per_op",
             Scope::Peak => "peak",
             Scope::Binary => "binary",
+            Scope::PerNodeTotal => "per_node_total",
+            Scope::PerTestDuration => "per_test_duration",
+            Scope::PerRecoveryOperation => "per_recovery_operation",
         }
     }
 }
@@ -74,6 +86,7 @@ pub(crate) struct Collected {
     pub(crate) totals: Option<OpTotals>,
     pub(crate) warmup_end_ms: Option<f64>,
     pub(crate) custom: BTreeMap<String, MetricValue>,
+    pub(crate) series: Vec<CustomSeries>,
     pub(crate) events: Vec<Event>,
     pub(crate) phases: Vec<Phase>,
     pub(crate) findings: Vec<Finding>,
@@ -123,6 +136,7 @@ impl Stress {
                 totals: None,
                 warmup_end_ms: None,
                 custom: BTreeMap::new(),
+                series: Vec::new(),
                 events: Vec::new(),
                 phases: Vec::new(),
                 findings: Vec::new(),
@@ -247,6 +261,37 @@ impl Stress {
             value: metric.clone(),
         });
         self.collected.custom.insert(name.to_string(), metric);
+    }
+
+    /// Adds a note to a metric recorded before, e.g. the allocator a
+    /// per-task memory figure was measured under; reports show it beside
+    /// the value. A name never recorded is ignored.
+    pub fn annotate(&mut self, name: &str, note: impl Into<String>) {
+        let Some(metric) = self.collected.custom.get_mut(name) else {
+            return;
+        };
+        metric.note = Some(note.into());
+        self.stream.append(&StreamRecord::Metric {
+            name: name.to_string(),
+            value: metric.clone(),
+        });
+    }
+
+    /// Adds one point to a named series of the scenario's own (e.g. a spawn
+    /// rate per interval), at `at` since the run started: reports carry it
+    /// under `samples.custom`, beside the resource samples. Series are for
+    /// reading and charts; criteria name metrics, not series.
+    pub fn record_point(&mut self, series: &str, at: Duration, value: f64, unit: Unit) {
+        let point = CustomPoint {
+            t_ms: at.as_secs_f64() * 1e3,
+            value,
+        };
+        self.stream.append(&StreamRecord::Point {
+            series: series.to_string(),
+            unit,
+            point,
+        });
+        push_point(&mut self.collected.series, series, unit, point);
     }
 
     /// Starts a named phase, ending the previous one. Phases are stretches

@@ -11,9 +11,10 @@ mod terminal;
 mod writer;
 
 pub use format::format_value;
+pub(crate) use model::push_point;
 pub use model::{
-    Event, Finding, Host, LoadPoint, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA,
-    SamplePoint, Samples, ScenarioInfo, Series, Settings, Severity, Step,
+    CustomPoint, CustomSeries, Event, Finding, Host, LoadPoint, MetricValue, Outcome, Phase,
+    Report, RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo, Series, Settings, Severity, Step,
 };
 pub(crate) use snapshot::{SnapshotCheck, check_snapshot, unreferenced_snapshots};
 pub(crate) use stream::{StreamRecord, StreamTail, StreamWriter, read_stream};

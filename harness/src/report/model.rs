@@ -320,6 +320,48 @@ pub struct Samples {
     /// One point per second of the run that saw a measured op finish.
     #[serde(default)]
     pub load: Vec<LoadPoint>,
+    /// Series the scenario recorded itself (`Stress::record_point`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomSeries>,
+}
+
+/// A series a scenario recorded itself, e.g. seed 000's spawn rate per
+/// interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomSeries {
+    /// Its name.
+    pub name: String,
+    /// The unit of every value.
+    #[serde(with = "unit_symbol")]
+    pub unit: Unit,
+    /// Points in the order recorded.
+    pub points: Vec<CustomPoint>,
+}
+
+/// One point of a [`CustomSeries`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CustomPoint {
+    /// When, ms since the run started.
+    pub t_ms: f64,
+    /// The value, in the series' unit.
+    pub value: f64,
+}
+
+/// Appends `point` to the series named `name`, creating it.
+pub(crate) fn push_point(
+    series: &mut Vec<CustomSeries>,
+    name: &str,
+    unit: Unit,
+    point: CustomPoint,
+) {
+    match series.iter_mut().find(|s| s.name == name) {
+        Some(s) => s.points.push(point),
+        None => series.push(CustomSeries {
+            name: name.to_string(),
+            unit,
+            points: vec![point],
+        }),
+    }
 }
 
 /// The measured ops that finished within one second of the run.

@@ -89,7 +89,7 @@ pub(crate) fn shape(report: &Report) -> Value {
             phases.push(&phase.name);
         }
     }
-    json!({
+    let mut shape = json!({
         "schema": report.schema,
         "report_keys": keys(&full),
         "scenario": {
@@ -103,7 +103,18 @@ pub(crate) fn shape(report: &Report) -> Value {
         "criteria": report.criteria.iter().map(|c| json!({"expr": c.expr, "metric": c.metric})).collect::<Vec<_>>(),
         "phases": phases,
         "sampled_processes": processes,
-    })
+    });
+    // Only reports with series of their own carry the key, so snapshots of
+    // scenarios without any stay as they were.
+    if !report.samples.custom.is_empty() {
+        shape["custom_series"] = report
+            .samples
+            .custom
+            .iter()
+            .map(|s| json!({ "name": s.name, "unit": s.unit.symbol() }))
+            .collect();
+    }
+    shape
 }
 
 /// Asserts the report's shape against its snapshot; an `Err` carries

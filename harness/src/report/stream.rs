@@ -49,6 +49,13 @@ pub(crate) enum StreamRecord {
     /// The merged measurements of one `drive` (or escalation step) when it
     /// ended, so a run that dies later keeps its latency histograms.
     DriveTotals(Box<crate::measure::SavedTotals>),
+    /// A point of a scenario's own series (`Stress::record_point`).
+    Point {
+        series: String,
+        #[serde(with = "crate::report::model::unit_symbol")]
+        unit: crate::criteria::Unit,
+        point: crate::report::CustomPoint,
+    },
 }
 
 /// Appends records to the stream file. Shared by the scenario thread, the

@@ -12,8 +12,8 @@ use crate::measure::{
 };
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
-    Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, Samples,
-    ScenarioInfo, Series, Settings, Step, StreamRecord,
+    CustomSeries, Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA,
+    Samples, ScenarioInfo, Series, Settings, Step, StreamRecord, push_point,
 };
 use crate::settings::{Budget, Resolved};
 
@@ -36,6 +36,8 @@ pub(crate) struct RunRecord {
     pub(crate) phases: Vec<Phase>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) series: Vec<Series>,
+    /// The scenario's own series (`Stress::record_point`).
+    pub(crate) custom_series: Vec<CustomSeries>,
     pub(crate) steps: Vec<Step>,
     /// The sampler thread's own CPU use, percent of one core.
     pub(crate) sampler_cpu_percent: Option<f64>,
@@ -141,6 +143,7 @@ pub(crate) fn record_from_stream(
         phases: Vec::new(),
         findings: Vec::new(),
         series: Vec::new(),
+        custom_series: Vec::new(),
         steps: Vec::new(),
         sampler_cpu_percent: None,
         aborted: None,
@@ -196,6 +199,11 @@ pub(crate) fn record_from_stream(
             StreamRecord::Metric { name, value } => {
                 record.custom.insert(name, value);
             }
+            StreamRecord::Point {
+                series,
+                unit,
+                point,
+            } => push_point(&mut record.custom_series, &series, unit, point),
             StreamRecord::Step(step) => record.steps.push(step),
             StreamRecord::Watch { .. } => {}
             StreamRecord::LoadSlice(slice) => record.slices.push(slice),
@@ -390,6 +398,7 @@ pub(crate) fn assemble(
                 .as_ref()
                 .map(|t| t.timeline.points())
                 .unwrap_or_default(),
+            custom: record.custom_series,
         },
         steps: record.steps,
     }

@@ -224,6 +224,7 @@ pub(crate) fn execute(
         phases: collected.phases,
         findings,
         series,
+        custom_series: collected.series,
         steps: collected.steps,
         sampler_cpu_percent: sampled.own_cpu_percent,
         aborted: aborted.map(|(_, reason)| reason),
