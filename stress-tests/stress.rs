@@ -10,6 +10,7 @@ use brunt_fixtures::kv::KvStore;
 mod agentic;
 mod explosion;
 mod kernel;
+mod supervision;
 
 /// Exact heap counts (`heap.*`) in every report of the suite.
 #[cfg(not(feature = "mimalloc"))]
