@@ -27,6 +27,7 @@
 //! [`report`] → [`criteria`] verdict → renderers.
 #![warn(missing_docs)]
 
+pub mod chaos;
 pub mod criteria;
 pub mod heap;
 mod load;
@@ -78,6 +79,7 @@ pub use brunt_macros::stress;
 
 /// What a scenario file needs: `use brunt::prelude::*;`.
 pub mod prelude {
+    pub use crate::chaos::{Fault, FaultCtx};
     pub use crate::criteria::Unit;
     pub use crate::report::Severity;
     pub use crate::{

@@ -93,6 +93,8 @@ pub(crate) struct Collected {
     pub(crate) steps: Vec<Step>,
     /// Load measured inside each phase, by phase index.
     pub(crate) phase_totals: BTreeMap<usize, OpTotals>,
+    /// The chaos run, if one ran.
+    pub(crate) chaos: Option<crate::report::ChaosSection>,
 }
 
 /// The handle a scenario body receives: drives the declared load and
@@ -108,6 +110,7 @@ pub struct Stress {
     cancel: Cancel,
     next_index: u64,
     collected: Collected,
+    chaos: Arc<std::sync::Mutex<Option<crate::report::ChaosSection>>>,
 }
 
 impl Stress {
@@ -132,6 +135,7 @@ impl Stress {
             watched,
             cancel,
             next_index: 0,
+            chaos: Arc::default(),
             collected: Collected {
                 totals: None,
                 warmup_end_ms: None,
@@ -142,6 +146,7 @@ impl Stress {
                 findings: Vec::new(),
                 steps: Vec::new(),
                 phase_totals: BTreeMap::new(),
+                chaos: None,
             },
         }
     }
@@ -158,7 +163,26 @@ impl Stress {
                 load_metrics(totals, &mut phase.metrics);
             }
         }
+        self.collected.chaos = self.chaos.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.collected
+    }
+
+    /// Declares a chaos run: faults drawn from this scenario's seed, a health
+    /// check after each (see [`crate::chaos`]). It holds no borrow of the
+    /// scenario, so it can run beside a load — spawn it, since `drive`
+    /// holds the scenario's thread: `let chaos = tokio::spawn(s.chaos()…
+    /// .run()); s.drive(op).await?; chaos.await??;`. One per scenario.
+    pub fn chaos(&self) -> crate::chaos::Chaos {
+        crate::chaos::Chaos::new(crate::chaos::ChaosEnv {
+            trial: self.entry.trial_name(),
+            seed: self.settings.seed,
+            origin: self.origin,
+            stream: Arc::clone(&self.stream),
+            journal: Arc::clone(&self.chaos),
+            cancel: self.cancel.clone(),
+            replay: self.settings.replay.clone(),
+            check_determinism: self.settings.check_determinism,
+        })
     }
 
     fn now_ms(&self) -> f64 {
@@ -863,7 +887,7 @@ impl Stress {
                 .open
                 .then(|| generator_bottleneck(level, RATE_TOLERANCE, &metrics))
                 .flatten();
-            let verdicts = evaluate(escalation.until, None, &metrics, &Default::default());
+            let verdicts = evaluate(escalation.until, None, false, &metrics, &Default::default());
             let broken: Vec<String> = verdicts
                 .iter()
                 .filter(|v| !v.passed)

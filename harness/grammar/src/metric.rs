@@ -147,7 +147,29 @@ pub const METRICS: &[MetricInfo] = &[
     m("target.threads.growth", Dimension::Count),
     live(m("target.fds.peak", Dimension::Count)),
     m("target.fds.growth", Dimension::Count),
+    m("chaos.ops", Dimension::Count),
+    m("chaos.failures", Dimension::Count),
+    m("chaos.fault_errors", Dimension::Count),
+    m("chaos.survival_rate", Dimension::Percent),
+    m("recovery.time.min", Dimension::Time),
+    m("recovery.time.mean", Dimension::Time),
+    m("recovery.time.p50", Dimension::Time),
+    m("recovery.time.p99", Dimension::Time),
+    m("recovery.time.max", Dimension::Time),
+    m("recovery.latency", Dimension::Time),
 ];
+
+/// The periods of a chaos run whose load metrics are measured apart, under
+/// `chaos.<period>.` (`chaos.after.latency.p99`): the steady state before
+/// the first fault, the faults, and after the last fault.
+pub const CHAOS_PERIODS: &[&str] = &["before", "during", "after"];
+
+/// Splits `chaos.<period>.<metric>` into the period and the metric; `None`
+/// for any other name.
+pub fn split_period_metric(name: &str) -> Option<(&str, &str)> {
+    let (period, base) = name.strip_prefix("chaos.")?.split_once('.')?;
+    CHAOS_PERIODS.contains(&period).then_some((period, base))
+}
 
 /// The metrics each op of a mix or flow gets under `op.<name>.`
 /// (`op.tools_list.latency.p99`).
@@ -190,6 +212,19 @@ pub fn metric_info(name: &str) -> Option<MetricInfo> {
             per_step: PerStep::No,
         });
     }
+    if let Some((_, base)) = split_period_metric(name) {
+        if !PER_OP_METRICS.contains(&base) {
+            return None;
+        }
+        let info = METRICS.iter().find(|m| m.name == base)?;
+        return Some(MetricInfo {
+            name: "chaos.",
+            dimension: info.dimension,
+            windowable: false,
+            live: false,
+            per_step: PerStep::No,
+        });
+    }
     METRICS.iter().find(|m| m.name == name).copied()
 }
 
@@ -212,6 +247,8 @@ pub const RESERVED_NAMESPACES: &[&str] = &[
     "threads.",
     "fds.",
     "target.",
+    "chaos.",
+    "recovery.",
 ];
 
 /// Built-in names shorter than this are not used for "did you mean": a
@@ -330,6 +367,29 @@ mod tests {
         );
         assert!(check_metric_name("op.call.rss.peak").is_err());
         assert!(check_metric_name("op.latency").is_err());
+    }
+
+    #[test]
+    fn chaos_metrics_and_periods_are_known() {
+        assert_eq!(
+            check_metric_name("chaos.survival_rate"),
+            Ok(Some(Dimension::Percent))
+        );
+        assert_eq!(
+            check_metric_name("recovery.time.max"),
+            Ok(Some(Dimension::Time))
+        );
+        assert_eq!(
+            check_metric_name("chaos.after.latency.p99"),
+            Ok(Some(Dimension::Time))
+        );
+        assert_eq!(
+            check_metric_name("chaos.before.throughput"),
+            Ok(Some(Dimension::Rate))
+        );
+        assert!(check_metric_name("chaos.meanwhile.latency.p99").is_err());
+        assert!(check_metric_name("chaos.after.rss.peak").is_err());
+        assert!(check_metric_name("recovery.time.p42").is_err());
     }
 
     #[test]

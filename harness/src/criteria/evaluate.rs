@@ -20,6 +20,7 @@ pub(crate) type Windows = BTreeMap<u64, Vec<(f64, BTreeMap<String, MetricValue>)
 pub(crate) fn evaluate(
     criteria: &[Criterion],
     declared_rate: Option<f64>,
+    chaos_ran: bool,
     metrics: &BTreeMap<String, MetricValue>,
     windows: &Windows,
 ) -> Vec<Verdict> {
@@ -69,6 +70,23 @@ pub(crate) fn evaluate(
             );
             verdicts.push(verdict);
         }
+    }
+    if chaos_ran && !criteria.iter().any(|c| c.metric == "chaos.failures") {
+        let implicit = Criterion {
+            expr: "chaos.failures == 0",
+            metric: "chaos.failures",
+            op: crate::criteria::CmpOp::Eq,
+            target: 0.0,
+            unit: None,
+            window: None,
+            abort: false,
+        };
+        let mut verdict = evaluate_one(&implicit, metrics);
+        verdict.reason = format!(
+            "implicit: the system recovers from every fault unless a criterion on `chaos.failures` says how many it may not; {}",
+            verdict.reason
+        );
+        verdicts.push(verdict);
     }
     verdicts
 }
@@ -168,7 +186,13 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
                 ),
             );
         }
-        let hint = if criterion.metric.starts_with("heap.") {
+        let hint = if brunt_grammar::split_period_metric(criterion.metric).is_some() {
+            ": no whole second of measured load fell in that chaos period (drive a load beside `s.chaos()…run()` that outlasts the faults)"
+        } else if criterion.metric.starts_with("chaos.")
+            || criterion.metric.starts_with("recovery.")
+        {
+            ": no chaos ran: declare one with `s.chaos().fault(…).health(…).ops(n).run().await`"
+        } else if criterion.metric.starts_with("heap.") {
             ": this binary does not count its heap; install the counting allocator in the test target: \
              `#[global_allocator] static ALLOCATOR: brunt::heap::CountingAllocator = brunt::heap::CountingAllocator::system();`"
         } else {
@@ -280,10 +304,10 @@ mod tests {
     #[test]
     fn compares_in_base_units() {
         let m = metrics(&[("latency.p99", Some(19_000_000.0), "ns")]);
-        let v = evaluate(&[P99], None, &m, &Windows::new());
+        let v = evaluate(&[P99], None, false, &m, &Windows::new());
         assert!(v[0].passed, "{}", v[0].reason);
         let m = metrics(&[("latency.p99", Some(21_000_000.0), "ns")]);
-        let v = evaluate(&[P99], None, &m, &Windows::new());
+        let v = evaluate(&[P99], None, false, &m, &Windows::new());
         assert!(!v[0].passed);
         assert!(v[0].reason.contains("21"), "{}", v[0].reason);
     }
@@ -309,7 +333,7 @@ mod tests {
                 })
                 .collect(),
         );
-        let v = &evaluate(&[p99], None, &BTreeMap::new(), &windows)[0];
+        let v = &evaluate(&[p99], None, false, &BTreeMap::new(), &windows)[0];
         assert!(v.passed);
         assert_eq!(v.actual, Some(19e6), "the worst window's value");
         assert!(v.reason.contains("window 1–2s"), "{}", v.reason);
@@ -323,7 +347,7 @@ mod tests {
             ..P99
         };
         let m = metrics(&[("op.read.latency.p99", Some(1.0), "ns")]);
-        let v = &evaluate(&[c], None, &m, &Windows::new())[0];
+        let v = &evaluate(&[c], None, false, &m, &Windows::new())[0];
         assert!(!v.passed);
         assert!(
             v.reason.contains("no op named `write`") && v.reason.contains("ops driven: read"),
@@ -334,7 +358,7 @@ mod tests {
 
     #[test]
     fn unrecorded_metric_fails_with_that_reason() {
-        let v = evaluate(&[P99], None, &BTreeMap::new(), &Windows::new());
+        let v = evaluate(&[P99], None, false, &BTreeMap::new(), &Windows::new());
         assert!(!v[0].passed);
         assert_eq!(v[0].actual, None);
         assert!(v[0].reason.contains("never recorded"), "{}", v[0].reason);
@@ -343,7 +367,7 @@ mod tests {
     #[test]
     fn metric_without_value_fails() {
         let m = metrics(&[("latency.p99", None, "ns")]);
-        let v = evaluate(&[P99], None, &m, &Windows::new());
+        let v = evaluate(&[P99], None, false, &m, &Windows::new());
         assert!(!v[0].passed);
         assert!(
             v[0].reason.contains("fewer than 3 samples"),
@@ -358,7 +382,7 @@ mod tests {
             ("offered_rate", Some(500.0), "/s"),
             ("dropped", Some(750.0), "count"),
         ]);
-        let v = evaluate(&[], Some(500.0), &shed, &Windows::new());
+        let v = evaluate(&[], Some(500.0), false, &shed, &Windows::new());
         assert_eq!(v[1].expr, "dropped == 0");
         assert!(!v[1].passed, "half the load shed: {}", v[1].reason);
         let allowed = Criterion {
@@ -370,7 +394,7 @@ mod tests {
             window: None,
             abort: false,
         };
-        let v = evaluate(&[allowed], Some(500.0), &shed, &Windows::new());
+        let v = evaluate(&[allowed], Some(500.0), false, &shed, &Windows::new());
         assert_eq!(v.len(), 2, "no implicit criterion beside a declared one");
         assert!(v.iter().all(|v| v.passed));
     }
@@ -381,13 +405,13 @@ mod tests {
             ("offered_rate", Some(495.0), "/s"),
             ("dropped", Some(0.0), "count"),
         ]);
-        let v = evaluate(&[], Some(500.0), &reached, &Windows::new());
+        let v = evaluate(&[], Some(500.0), false, &reached, &Windows::new());
         assert_eq!(v.len(), 2);
         assert!(v[0].passed, "{}", v[0].reason);
         assert_eq!(v[0].expr, "offered_rate >= 485/s");
         let short = metrics(&[("offered_rate", Some(400.0), "/s")]);
-        assert!(!evaluate(&[], Some(500.0), &short, &Windows::new())[0].passed);
-        assert!(!evaluate(&[], Some(500.0), &BTreeMap::new(), &Windows::new())[0].passed);
+        assert!(!evaluate(&[], Some(500.0), false, &short, &Windows::new())[0].passed);
+        assert!(!evaluate(&[], Some(500.0), false, &BTreeMap::new(), &Windows::new())[0].passed);
     }
 
     #[test]
@@ -404,6 +428,7 @@ mod tests {
         let v = evaluate(
             &[c],
             None,
+            false,
             &metrics(&[("sessions", Some(3.0), "count")]),
             &Windows::new(),
         );

@@ -52,7 +52,7 @@ impl AbortCriteria {
                 )
             })
             .collect();
-        let verdict = evaluate(&self.criteria, None, &metrics, &Windows::new())
+        let verdict = evaluate(&self.criteria, None, false, &metrics, &Windows::new())
             .into_iter()
             // A metric not measured yet (no watched process) is not a trip.
             .find(|v| !v.passed && v.actual.is_some())?;

@@ -30,7 +30,7 @@ pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
 pub(crate) use pacer::Pacer;
 pub(crate) use stages::Ramp;
 pub use stages::Stage;
-pub(crate) use workload::{Driven, MixOp, OpTable, PlainOp, Workload};
+pub(crate) use workload::{Driven, MixOp, OpTable, PlainOp, Workload, split_mix};
 pub use workload::{Op, OpResult, OpStatus, Worker, expect_err};
 
 use crate::measure::OpRecorder;

@@ -234,21 +234,63 @@ impl Timeline {
         }
     }
 
+    /// The whole seconds of measured load inside `[from_ms, to_ms]` (ms
+    /// since the run started): a second counts when the load covered it and
+    /// it lies inside the span, within the same slack as windows. Chaos
+    /// periods are judged on these seconds only, so a second that straddles
+    /// the first fault belongs to neither "before" nor "after".
+    pub(crate) fn whole_seconds(&self, from_ms: f64, to_ms: f64) -> Vec<u64> {
+        let slack = WHOLE_SECOND_SLACK_MS;
+        let mut out = Vec::new();
+        for (start_ms, end_ms) in self.stretches() {
+            let lo = start_ms.max(from_ms);
+            let hi = end_ms.min(to_ms);
+            let first = ((lo - slack) / 1e3).ceil().max(0.0) as u64;
+            let end = ((hi + slack) / 1e3).floor().max(0.0) as u64;
+            out.extend(first..end);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The load metrics of these seconds together (`None` without any).
+    pub(crate) fn metrics_of(&self, seconds: &[u64]) -> Option<BTreeMap<String, MetricValue>> {
+        if seconds.is_empty() {
+            return None;
+        }
+        let mut totals = OpTotals {
+            measured: Duration::from_secs(seconds.len() as u64),
+            ..OpTotals::default()
+        };
+        for second in seconds {
+            if let Some((ops, errors, bins)) = self.seconds.get(second) {
+                totals.ops += ops;
+                totals.errors += errors;
+                for (value, count) in bins {
+                    totals.latency.saturating_record_n(*value, *count);
+                }
+            }
+        }
+        let mut metrics = BTreeMap::new();
+        load_metrics(&totals, &mut metrics);
+        Some(metrics)
+    }
+
+    /// The 99th-percentile latency of one second, ns (`None` when no op
+    /// finished in it).
+    pub(crate) fn p99_of(&self, second: u64) -> Option<f64> {
+        let (_, _, bins) = self.seconds.get(&second)?;
+        quantile_of(bins, 0.99)
+    }
+
     /// One point per second that saw a finished op, with percentiles from
     /// every op of that second.
     pub(crate) fn points(&self) -> Vec<LoadPoint> {
         self.seconds
             .iter()
             .map(|(second, (ops, errors, bins))| {
-                let total: u64 = bins.values().sum();
-                let quantile = |q: f64| -> Option<f64> {
-                    let rank = ((q * total as f64).ceil() as u64).max(1);
-                    let mut seen = 0;
-                    bins.iter().find_map(|(value, count)| {
-                        seen += count;
-                        (seen >= rank).then_some(*value as f64)
-                    })
-                };
+                let quantile = |q: f64| quantile_of(bins, q);
                 LoadPoint {
                     t_ms: *second as f64 * 1e3,
                     ops: *ops,
@@ -261,6 +303,18 @@ impl Timeline {
             })
             .collect()
     }
+}
+
+/// The `q` quantile of a second's latency bins (highest value of the bin
+/// holding that rank), ns.
+fn quantile_of(bins: &BTreeMap<u64, u64>, q: f64) -> Option<f64> {
+    let total: u64 = bins.values().sum();
+    let rank = ((q * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    bins.iter().find_map(|(value, count)| {
+        seen += count;
+        (seen >= rank).then_some(*value as f64)
+    })
 }
 
 #[cfg(test)]

@@ -13,8 +13,10 @@ mod writer;
 pub use format::format_value;
 pub(crate) use model::push_point;
 pub use model::{
-    CustomPoint, CustomSeries, Event, Finding, Host, LoadPoint, MetricValue, Outcome, Phase,
-    Report, RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo, Series, Settings, Severity, Step,
+    ChaosLogEntry, ChaosSection, CustomPoint, CustomSeries, DeterminismCheck, Event, FaultShare,
+    FaultTiming, FaultWeight, Finding, Host, LoadPoint, MetricValue, Outcome, Phase, Report,
+    RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo, Series, Settings, Severity, ShrinkSummary,
+    Step,
 };
 pub(crate) use snapshot::{SnapshotCheck, check_snapshot, unreferenced_snapshots};
 pub(crate) use stream::{StreamRecord, StreamTail, StreamWriter, read_stream};

@@ -49,6 +49,16 @@ pub(crate) enum StreamRecord {
     /// The merged measurements of one `drive` (or escalation step) when it
     /// ended, so a run that dies later keeps its latency histograms.
     DriveTotals(Box<crate::measure::SavedTotals>),
+    /// A chaos run began: its schedule's fingerprint and settings (the log
+    /// is empty; steps follow).
+    ChaosStart(Box<crate::report::ChaosSection>),
+    /// One fault of the chaos run ran and the health check after it ended.
+    ChaosStep {
+        entry: crate::report::ChaosLogEntry,
+        timing: crate::report::FaultTiming,
+    },
+    /// The chaos run ended.
+    ChaosEnd { t_ms: f64 },
     /// A point of a scenario's own series (`Stress::record_point`).
     Point {
         series: String,

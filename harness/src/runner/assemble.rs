@@ -12,8 +12,8 @@ use crate::measure::{
 };
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
-    CustomSeries, Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA,
-    Samples, ScenarioInfo, Series, Settings, Step, StreamRecord, push_point,
+    ChaosSection, CustomSeries, Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo,
+    SCHEMA, Samples, ScenarioInfo, Series, Settings, Step, StreamRecord, push_point,
 };
 use crate::settings::{Budget, Resolved};
 
@@ -43,6 +43,8 @@ pub(crate) struct RunRecord {
     pub(crate) sampler_cpu_percent: Option<f64>,
     /// Why an `abort(...)` criterion stopped the run early, if one did.
     pub(crate) aborted: Option<String>,
+    /// The chaos run, if one ran.
+    pub(crate) chaos: Option<ChaosSection>,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -147,8 +149,10 @@ pub(crate) fn record_from_stream(
         steps: Vec::new(),
         sampler_cpu_percent: None,
         aborted: None,
+        chaos: None,
     };
     for r in records {
+        crate::chaos::fold_stream_record(&mut record.chaos, &r);
         match r {
             StreamRecord::Start { scenario, run } => {
                 record.scenario = *scenario;
@@ -205,7 +209,10 @@ pub(crate) fn record_from_stream(
                 point,
             } => push_point(&mut record.custom_series, &series, unit, point),
             StreamRecord::Step(step) => record.steps.push(step),
-            StreamRecord::Watch { .. } => {}
+            StreamRecord::Watch { .. }
+            | StreamRecord::ChaosStart(_)
+            | StreamRecord::ChaosStep { .. }
+            | StreamRecord::ChaosEnd { .. } => {}
             StreamRecord::LoadSlice(slice) => record.slices.push(slice),
             StreamRecord::DriveTotals(saved) => {
                 let totals = saved.restore();
@@ -324,6 +331,17 @@ pub(crate) fn assemble(
     for (name, value) in record.custom {
         metrics.insert(name, value);
     }
+    let mut events = record.events;
+    if let Some(chaos) = record.chaos.as_mut() {
+        crate::chaos::chaos_metrics(
+            chaos,
+            record.totals.as_ref().map(|t| &t.timeline),
+            &mut metrics,
+            &mut findings,
+        );
+        events.extend(crate::chaos::chaos_events(chaos));
+        events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    }
     let declared_rate = record.totals.as_ref().and_then(|t| t.declared_rate);
     let mut windows = Windows::new();
     if let Some(totals) = &record.totals {
@@ -335,7 +353,13 @@ pub(crate) fn assemble(
             }
         }
     }
-    let criteria = evaluate(entry.declared.criteria, declared_rate, &metrics, &windows);
+    let criteria = evaluate(
+        entry.declared.criteria,
+        declared_rate,
+        record.chaos.is_some(),
+        &metrics,
+        &windows,
+    );
     let taint = declared_rate.and_then(|rate| generator_bottleneck(rate, RATE_TOLERANCE, &metrics));
     let tainted = taint.is_some();
     if let Some(finding) = taint {
@@ -388,7 +412,7 @@ pub(crate) fn assemble(
         metrics,
         criteria,
         phases: record.phases,
-        events: record.events,
+        events,
         findings,
         samples: Samples {
             interval_ms: sample_interval_ms,
@@ -401,5 +425,6 @@ pub(crate) fn assemble(
             custom: record.custom_series,
         },
         steps: record.steps,
+        chaos: record.chaos,
     }
 }

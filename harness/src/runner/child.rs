@@ -228,6 +228,7 @@ pub(crate) fn execute(
         steps: collected.steps,
         sampler_cpu_percent: sampled.own_cpu_percent,
         aborted: aborted.map(|(_, reason)| reason),
+        chaos: collected.chaos,
     };
 
     let report = assemble(record, entry, sample_ms, ended);

@@ -14,13 +14,15 @@ use super::child::execute;
 use super::guard::{Breach, MemoryGuard};
 use super::processes;
 use super::progress::LiveProgress;
+use crate::chaos::shrink;
+use crate::chaos::{SCHEDULE_SCHEMA, ScheduleFile, ScheduledFault};
 use crate::criteria::Dimension;
 use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
 use crate::report::SnapshotCheck;
 use crate::report::{
-    Event, Outcome, Report, ReportPaths, StreamRecord, StreamTail, check_snapshot, format_value,
-    read_stream, render_verdict, write_report,
+    Event, Finding, Outcome, Report, ReportPaths, Severity, ShrinkSummary, StreamRecord,
+    StreamTail, check_snapshot, format_value, read_stream, render_verdict, write_report,
 };
 use crate::settings::{EnvSettings, Resolved, resolve};
 
@@ -57,6 +59,28 @@ pub(crate) fn run_trial(
     if let Some(signal) = processes::interrupted() {
         std::process::exit(128 + signal);
     }
+    // A replay runs under the seed and scale of the run it came from.
+    let replay = match &env.replay {
+        Some(path) => Some(ScheduleFile::load(path).map_err(|e| Failed::from(e.to_string()))?),
+        None => None,
+    };
+    let mut env = env.clone();
+    if let Some(file) = &replay {
+        if file.scenario != entry.trial_name() {
+            return Err(Failed::from(format!(
+                "BRUNT_REPLAY={} holds a schedule of `{}`, not of `{}`: run it with --exact {}",
+                env.replay
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string()),
+                file.scenario,
+                entry.trial_name(),
+                file.scenario
+            )));
+        }
+        env.seed = Some(file.seed);
+        env.scale = Some(file.scale);
+    }
+    let env = &env;
     let seed: u64 = rand::random();
     let mut settings = resolve(&entry.declared, env, seed);
     settings
@@ -71,12 +95,15 @@ pub(crate) fn run_trial(
                 settings.report_dir.display()
             ))
         })?;
-    let report = if settings.inline {
+    let mut report = if settings.inline {
         execute(entry, settings.clone(), &paths)
             .map_err(|e| Failed::from(format!("cannot write report: {e}")))?
     } else {
         isolate(entry, &settings, &paths, options)?
     };
+    if report.outcome != Outcome::Passed && !settings.inline {
+        shrink_failure(entry, &settings, env, &paths, &mut report);
+    }
     let verdict = render_verdict(&report, &paths.report);
     if let Some(signal) = processes::interrupted() {
         eprint!("\n{verdict}");
@@ -126,6 +153,153 @@ pub(crate) fn run_trial(
     Err(Failed::from(message))
 }
 
+/// When a run with chaos failed (and was not itself a replay), shrinks its
+/// schedule: every candidate replayed in a fresh child under the same seed
+/// and scale, its report in a directory of its own. The minimal schedule
+/// goes to `<name>.minimal.json` and into the report with the command
+/// that replays it.
+fn shrink_failure(
+    entry: &'static ScenarioEntry,
+    settings: &Resolved,
+    env: &EnvSettings,
+    paths: &ReportPaths,
+    report: &mut Report,
+) {
+    let Some(chaos) = report.chaos.as_ref() else {
+        return;
+    };
+    let budget_runs = env.shrink_runs.unwrap_or(shrink::DEFAULT_SHRINK_RUNS);
+    if chaos.replayed_from.is_some() || chaos.log.is_empty() || budget_runs == 0 {
+        return;
+    }
+    let budget_time = env.shrink_time.unwrap_or(shrink::DEFAULT_SHRINK_TIME);
+    let stem = entry.file_stem();
+    let dir = settings.report_dir.join(format!("{stem}.shrink"));
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let candidate_file = dir.join("candidate.json");
+    let schedule: Vec<ScheduledFault> = chaos
+        .log
+        .iter()
+        .map(|e| ScheduledFault {
+            index: e.index,
+            fault: e.fault.clone(),
+        })
+        .collect();
+    let file_of = |faults: &[ScheduledFault]| ScheduleFile {
+        schema: SCHEDULE_SCHEMA.to_string(),
+        scenario: entry.trial_name(),
+        seed: settings.seed,
+        scale: settings.scale,
+        faults: faults.to_vec(),
+    };
+    let quiet = TrialOptions {
+        nocapture: false,
+        quiet: true,
+        progress: false,
+    };
+    let started = Instant::now();
+    let mut runs = 0u32;
+    let mut last_failing_log = None;
+    eprintln!(
+        "brunt: `{}` failed under chaos; shrinking its {} faults (at most {budget_runs} runs, {:?})",
+        entry.trial_name(),
+        schedule.len(),
+        budget_time
+    );
+    let mut replay = |faults: &[ScheduledFault]| -> Option<bool> {
+        if runs >= budget_runs || started.elapsed() >= budget_time {
+            return None;
+        }
+        if processes::interrupted().is_some() {
+            return None;
+        }
+        runs += 1;
+        file_of(faults).save(&candidate_file).ok()?;
+        let mut candidate = settings.clone();
+        candidate.report_dir = dir.clone();
+        candidate.replay = Some(candidate_file.clone());
+        let candidate_paths = ReportPaths::new(&dir, &stem);
+        candidate_paths.clear().ok()?;
+        let result = isolate(entry, &candidate, &candidate_paths, quiet).ok()?;
+        let failed = result.outcome != Outcome::Passed;
+        if failed {
+            last_failing_log = result.chaos.map(|c| c.log);
+        }
+        Some(failed)
+    };
+    // The whole schedule first: a failure that does not come back on
+    // replay depends on more than the schedule, and shrinking would chase
+    // noise.
+    let reproduced = replay(&schedule) == Some(true);
+    let (minimal, complete) = if reproduced {
+        shrink::ddmin(schedule.clone(), &mut replay)
+    } else {
+        (schedule.clone(), false)
+    };
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+    let minimal_file = settings.report_dir.join(format!("{stem}.minimal.json"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let chaos = report.chaos.as_mut().expect("checked above");
+    if reproduced && file_of(&minimal).save(&minimal_file).is_ok() {
+        let command = shrink::replay_command(&minimal_file, &entry.trial_name());
+        chaos.minimal = last_failing_log;
+        chaos.replay = Some(command.clone());
+        report.findings.push(Finding {
+            severity: Severity::Critical,
+            title: format!(
+                "chaos failure shrunk to {} of {} faults",
+                minimal.len(),
+                schedule.len()
+            ),
+            detail: format!(
+                "{}: {}; replay it with: {command}",
+                if complete {
+                    "no single fault of it can be left out"
+                } else {
+                    "the shrinking budget ran out first, so it may not be minimal"
+                },
+                minimal
+                    .iter()
+                    .map(|f| format!("#{} {}", f.index, f.fault))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+        if let Some(reason) = report.reason.as_mut() {
+            reason.push_str(&format!(
+                "
+replay the minimal failing schedule: {command}"
+            ));
+        }
+    } else if !reproduced {
+        report.findings.push(Finding {
+            severity: Severity::Warning,
+            title: "chaos failure did not reproduce".into(),
+            detail: format!(
+                "replaying all {} faults under the same seed passed: the failure depends on more than the schedule (timing, load); nothing was shrunk",
+                schedule.len()
+            ),
+        });
+    }
+    chaos.shrink = Some(ShrinkSummary {
+        original: schedule.len(),
+        reproduced,
+        minimal: minimal.len(),
+        runs,
+        elapsed_ms,
+        complete,
+        file: minimal_file.display().to_string(),
+    });
+    if let Err(e) = write_report(&paths.report, report) {
+        eprintln!(
+            "brunt: cannot rewrite {} after shrinking: {e}",
+            paths.report.display()
+        );
+    }
+}
+
 /// Share of the memory available at a trial's start that a scenario may
 /// use when it declares no `memory_limit`.
 const DEFAULT_MEMORY_SHARE: f64 = 0.5;
@@ -162,6 +336,11 @@ fn spawn_child(
     command
         .env(CHILD_ENV, entry.trial_name())
         .env("BRUNT_SEED", settings.seed.to_string())
+        .env("BRUNT_SCALE", settings.scale.to_string())
+        .env(
+            "BRUNT_CHECK_DETERMINISM",
+            if settings.check_determinism { "1" } else { "0" },
+        )
         .env(
             "BRUNT_MEMORY_LIMIT",
             settings
@@ -171,6 +350,10 @@ fn spawn_child(
         .env("BRUNT_REPORT_DIR", &settings.report_dir)
         .env(super::PARENT_ENV, std::process::id().to_string())
         .stdin(Stdio::null());
+    match &settings.replay {
+        Some(file) => command.env("BRUNT_REPLAY", file),
+        None => command.env_remove("BRUNT_REPLAY"),
+    };
     if !options.nocapture {
         let log = File::create(&paths.log)?;
         command.stdout(log.try_clone()?).stderr(log);

@@ -41,6 +41,17 @@ pub struct EnvSettings {
     /// `BRUNT_SNAPSHOTS`: `0` turns snapshot checks off (e.g. for runner
     /// fixtures whose reports are not meant to be pinned).
     pub snapshots: Option<bool>,
+    /// `BRUNT_REPLAY`: a chaos schedule file (written by shrinking) to run
+    /// instead of drawing a schedule; its seed and scale are used.
+    pub replay: Option<PathBuf>,
+    /// `BRUNT_CHECK_DETERMINISM`: draw every chaos schedule twice and report
+    /// whether the two are identical.
+    pub check_determinism: Option<bool>,
+    /// `BRUNT_SHRINK_RUNS`: most child runs shrinking a failed chaos
+    /// schedule may take; `0` turns shrinking off.
+    pub shrink_runs: Option<u32>,
+    /// `BRUNT_SHRINK_TIME`: most wall time shrinking may take (`5m`).
+    pub shrink_time: Option<std::time::Duration>,
 }
 
 impl EnvSettings {
@@ -96,6 +107,29 @@ impl EnvSettings {
         }
         if let Some((_, value)) = get("BRUNT_SNAPSHOT_DIR") {
             settings.snapshot_dir = Some(PathBuf::from(value));
+        }
+        if let Some((_, value)) = get("BRUNT_REPLAY") {
+            settings.replay = Some(PathBuf::from(value));
+        }
+        if let Some((var, value)) = get("BRUNT_CHECK_DETERMINISM") {
+            settings.check_determinism = Some(flag(var, value)?);
+        }
+        if let Some((var, value)) = get("BRUNT_SHRINK_RUNS") {
+            settings.shrink_runs = Some(value.trim().parse::<u32>().map_err(|_| EnvError {
+                var,
+                value: value.clone(),
+                expected: "a whole number of runs, 0 to turn shrinking off",
+            })?);
+        }
+        if let Some((var, value)) = get("BRUNT_SHRINK_TIME") {
+            let time = brunt_grammar::parse_duration(value.trim())
+                .ok()
+                .filter(|d| !d.is_zero());
+            settings.shrink_time = Some(time.ok_or(EnvError {
+                var,
+                value,
+                expected: "a duration above zero such as 90s or 5m",
+            })?);
         }
         Ok(settings)
     }

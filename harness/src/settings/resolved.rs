@@ -64,6 +64,10 @@ pub struct Resolved {
     pub escalate: Option<Escalation>,
     /// Stages, their durations scaled.
     pub stages: Vec<Stage>,
+    /// `BRUNT_REPLAY`: a chaos schedule file to run instead of drawing one.
+    pub replay: Option<PathBuf>,
+    /// `BRUNT_CHECK_DETERMINISM`: draw each chaos schedule twice and compare.
+    pub check_determinism: bool,
 }
 
 fn scale_duration(d: Duration, scale: f64) -> Duration {
@@ -121,6 +125,8 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         inline: env.inline.unwrap_or(false),
         escalate,
         stages,
+        replay: env.replay.clone(),
+        check_determinism: env.check_determinism.unwrap_or(false),
     }
 }
 

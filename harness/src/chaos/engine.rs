@@ -1,0 +1,601 @@
+//! The chaos run: faults drawn from the seed, run one at a time, each
+//! followed by the health check until it passes or the recovery allowance
+//! runs out.
+//!
+//! A chaos run owns nothing of the scenario's `Stress` (it holds shared
+//! handles), so it can run beside `drive`: `tokio::spawn(chaos.run())`,
+//! then `s.drive(op).await`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+
+use super::safety::SafetyFilter;
+use super::schedule::{ScheduleFile, ScheduleFileError, ScheduledFault, digest, draw, fault_seed};
+use crate::load::Cancel;
+use crate::report::{
+    ChaosLogEntry, ChaosSection, DeterminismCheck, FaultTiming, FaultWeight, StreamRecord,
+    StreamWriter,
+};
+
+/// A boxed fault or health-check future.
+pub type ChaosFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// A fault: anything that, given its [`FaultCtx`], does harm and says what
+/// it did. Implemented for every `Fn(FaultCtx) -> impl Future<Output =
+/// anyhow::Result<()>>`.
+pub trait Fault: Send + Sync + 'static {
+    /// Runs the fault once.
+    fn inject(&self, ctx: FaultCtx) -> ChaosFuture;
+}
+
+impl<F, Fut> Fault for F
+where
+    F: Fn(FaultCtx) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
+        Box::pin(self(ctx))
+    }
+}
+
+type HealthCheck = Arc<dyn Fn() -> ChaosFuture + Send + Sync>;
+
+/// What a fault is given: its index, a generator of its own, the safety
+/// filter, and a place to say what it did.
+#[derive(Clone)]
+pub struct FaultCtx {
+    index: u32,
+    seed: u64,
+    detail: Arc<Mutex<String>>,
+    safety: Arc<SafetyFilter>,
+}
+
+impl FaultCtx {
+    /// The fault's index in the schedule.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// A generator seeded from the scenario seed and this index: every call
+    /// starts the same sequence, so a replay draws the same parameters.
+    pub fn rng(&self) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(self.seed)
+    }
+
+    /// Says what the fault did, for the log (`killed w3`, `ballast
+    /// 4.0 MiB for 250 ms`). Keep it to what the seed decided: the log of
+    /// the same seed must be the same bytes.
+    pub fn detail(&self, text: impl Into<String>) {
+        *self.detail.lock().unwrap_or_else(|p| p.into_inner()) = text.into();
+    }
+
+    /// Whether the safety filter lets faults touch what is named `name`.
+    pub fn permits(&self, name: &str) -> bool {
+        self.safety.permits_name(name)
+    }
+
+    /// Whether the safety filter lets faults touch process `pid`.
+    pub fn permits_pid(&self, pid: u32) -> bool {
+        self.safety.permits_pid(pid)
+    }
+
+    /// Picks one of `items` the safety filter permits (by `name`), with this
+    /// fault's generator; `None` when it permits none.
+    pub fn choose<'a, T>(&self, items: &'a [T], name: impl Fn(&T) -> &str) -> Option<&'a T> {
+        use rand::RngExt;
+        let permitted: Vec<&T> = items.iter().filter(|i| self.permits(name(i))).collect();
+        if permitted.is_empty() {
+            return None;
+        }
+        let k = self.rng().random_range(0..permitted.len());
+        Some(permitted[k])
+    }
+
+    /// Sends `signal` to process `pid`, unless the safety filter protects
+    /// it.
+    pub fn signal(&self, pid: u32, signal: super::Signal) -> anyhow::Result<()> {
+        if !self.permits_pid(pid) {
+            anyhow::bail!("process {pid} is protected by the safety filter");
+        }
+        super::faults::send_signal(pid, signal)
+    }
+
+    fn take_detail(&self) -> String {
+        std::mem::take(&mut *self.detail.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// What a chaos run needs of the scenario's run, shared with `Stress`.
+#[derive(Clone)]
+pub(crate) struct ChaosEnv {
+    pub(crate) trial: String,
+    pub(crate) seed: u64,
+    pub(crate) origin: Instant,
+    pub(crate) stream: Arc<StreamWriter>,
+    pub(crate) journal: Arc<Mutex<Option<ChaosSection>>>,
+    pub(crate) cancel: Cancel,
+    pub(crate) replay: Option<PathBuf>,
+    pub(crate) check_determinism: bool,
+}
+
+/// Why a chaos run could not run as declared.
+#[derive(Debug, thiserror::Error)]
+pub enum ChaosError {
+    /// `.every(...)` or another duration could not be read.
+    #[error("chaos: invalid duration {value:?} for .{setting}(...): {reason}")]
+    BadDuration {
+        /// The setting.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// No fault with a weight above zero.
+    #[error("chaos: no fault to draw: add one with .fault(name, weight, fault), weight above 0")]
+    NoFaults,
+    /// Two faults share a name.
+    #[error("chaos: two faults are named `{0}`; a schedule names faults, so names must differ")]
+    DuplicateFault(String),
+    /// No `.health(...)`.
+    #[error(
+        "chaos: no health check: add .health(|| async {{ … }}) so each fault is judged by whether the system recovers"
+    )]
+    NoHealth,
+    /// A second chaos run in one scenario.
+    #[error("chaos: a scenario holds one chaos run; this one already ran one")]
+    AlreadyRan,
+    /// `BRUNT_REPLAY` could not be read.
+    #[error(transparent)]
+    Replay(#[from] ScheduleFileError),
+    /// `BRUNT_REPLAY` holds another scenario's schedule.
+    #[error(
+        "BRUNT_REPLAY={file} holds a schedule of `{holds}`, not of `{this}`: run it with --exact {holds}"
+    )]
+    ReplayOfAnother {
+        /// The file.
+        file: String,
+        /// The scenario it was written for.
+        holds: String,
+        /// This scenario.
+        this: String,
+    },
+    /// `BRUNT_REPLAY` names a fault this scenario does not declare.
+    #[error(
+        "BRUNT_REPLAY={file}: fault #{index} `{fault}` is not declared by this scenario (declared: {declared})"
+    )]
+    UnknownFault {
+        /// The file.
+        file: String,
+        /// The fault's index.
+        index: u32,
+        /// Its name.
+        fault: String,
+        /// The declared faults.
+        declared: String,
+    },
+    /// `BRUNT_CHECK_DETERMINISM=1` drew two different schedules.
+    #[error(
+        "chaos: the schedule is not deterministic: drawn twice from seed {seed}, fingerprints {first} and {second}"
+    )]
+    NotDeterministic {
+        /// The seed.
+        seed: u64,
+        /// The first draw's fingerprint.
+        first: String,
+        /// The second's.
+        second: String,
+    },
+}
+
+/// What a chaos run ended with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChaosOutcome {
+    /// Faults that ran.
+    pub ops: u32,
+    /// Faults after which health did not return within the allowance.
+    pub failures: u32,
+    /// Faults that returned an error.
+    pub fault_errors: u32,
+    /// Longest recovery (fault end to passing health check).
+    pub recovery_max: Option<Duration>,
+    /// The log, as the report has it.
+    pub log: Vec<ChaosLogEntry>,
+}
+
+impl ChaosOutcome {
+    /// Percent of faults the system recovered from.
+    pub fn survival_rate(&self) -> f64 {
+        if self.ops == 0 {
+            return 100.0;
+        }
+        100.0 * f64::from(self.ops - self.failures) / f64::from(self.ops)
+    }
+
+    /// The log as JSON lines, one entry per line: what "the same seed gives
+    /// the same log, byte for byte" compares.
+    pub fn log_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for entry in &self.log {
+            serde_json::to_writer(&mut out, entry).expect("a log entry serialises");
+            out.push(b'\n');
+        }
+        out
+    }
+}
+
+struct DeclaredFault {
+    name: String,
+    weight: u32,
+    fault: Arc<dyn Fault>,
+}
+
+/// Most time one fault may take before it counts as failed.
+const DEFAULT_FAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the system has to pass its health check after a fault.
+const DEFAULT_RECOVER_WITHIN: Duration = Duration::from_secs(10);
+/// Pause between failing health checks.
+const DEFAULT_POLL: Duration = Duration::from_millis(10);
+
+/// A chaos run being declared: `s.chaos().fault(…).health(…).ops(n).run()`.
+#[must_use = "a chaos run does nothing until .run().await"]
+pub struct Chaos {
+    env: ChaosEnv,
+    faults: Vec<DeclaredFault>,
+    health: Option<HealthCheck>,
+    ops: u32,
+    every: Result<Duration, ChaosError>,
+    recover_within: Result<Duration, ChaosError>,
+    poll: Duration,
+    fault_timeout: Duration,
+    keep_going: bool,
+    safety: SafetyFilter,
+}
+
+/// A duration given as text (`"100ms"`) or as a [`Duration`].
+pub trait ChaosDuration {
+    /// The duration, or the text and why it cannot be read.
+    fn to_duration(&self) -> Result<Duration, (String, String)>;
+}
+
+impl ChaosDuration for Duration {
+    fn to_duration(&self) -> Result<Duration, (String, String)> {
+        Ok(*self)
+    }
+}
+
+impl ChaosDuration for &str {
+    fn to_duration(&self) -> Result<Duration, (String, String)> {
+        brunt_grammar::parse_duration(self).map_err(|e| (self.to_string(), e.to_string()))
+    }
+}
+
+fn duration(setting: &'static str, value: impl ChaosDuration) -> Result<Duration, ChaosError> {
+    value
+        .to_duration()
+        .map_err(|(value, reason)| ChaosError::BadDuration {
+            setting,
+            value,
+            reason,
+        })
+}
+
+impl Chaos {
+    pub(crate) fn new(env: ChaosEnv) -> Chaos {
+        Chaos {
+            env,
+            faults: Vec::new(),
+            health: None,
+            ops: 0,
+            every: Ok(Duration::ZERO),
+            recover_within: Ok(DEFAULT_RECOVER_WITHIN),
+            poll: DEFAULT_POLL,
+            fault_timeout: DEFAULT_FAULT_TIMEOUT,
+            keep_going: false,
+            safety: SafetyFilter::new(),
+        }
+    }
+
+    /// Adds a fault drawn with `weight` (relative to the other faults').
+    pub fn fault(mut self, name: impl Into<String>, weight: u32, fault: impl Fault) -> Chaos {
+        self.faults.push(DeclaredFault {
+            name: name.into(),
+            weight,
+            fault: Arc::new(fault),
+        });
+        self
+    }
+
+    /// The health check run after each fault: `Ok` when the system is
+    /// healthy. Retried every 10 ms until it passes or the recovery
+    /// allowance (`.recover_within`) runs out.
+    pub fn health<H, Fut>(mut self, check: H) -> Chaos
+    where
+        H: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.health = Some(Arc::new(move || Box::pin(check()) as ChaosFuture));
+        self
+    }
+
+    /// How many faults to draw.
+    pub fn ops(mut self, ops: u32) -> Chaos {
+        self.ops = ops;
+        self
+    }
+
+    /// Starts a fault every `period` (`"100ms"`): fault k starts `period`
+    /// after fault k−1 started, or at once when fault k−1 and its recovery
+    /// took longer. Without it faults follow each other at once.
+    pub fn every(mut self, period: impl ChaosDuration) -> Chaos {
+        self.every = duration("every", period);
+        self
+    }
+
+    /// How long the system has, after each fault, to pass its health check
+    /// (default 10 s): past it, the fault counts as a failure.
+    pub fn recover_within(mut self, allowance: impl ChaosDuration) -> Chaos {
+        self.recover_within = duration("recover_within", allowance);
+        self
+    }
+
+    /// Most time one fault may take (default 30 s); past it, it is an error.
+    pub fn fault_timeout(mut self, limit: Duration) -> Chaos {
+        self.fault_timeout = limit;
+        self
+    }
+
+    /// Runs every planned fault even after the system failed to recover
+    /// (default: stop at the first failure, so the failing schedule ends
+    /// with the fault that broke the system).
+    pub fn keep_going(mut self) -> Chaos {
+        self.keep_going = true;
+        self
+    }
+
+    /// Names something faults must never touch (`"root"`, or a prefix with
+    /// a trailing `*`: `"system_*"`); faults ask through
+    /// [`FaultCtx::permits`] and [`FaultCtx::choose`].
+    pub fn protect(mut self, name: impl Into<String>) -> Chaos {
+        self.safety.protect_name(name.into());
+        self
+    }
+
+    /// A process faults must never signal. The scenario's own process, the
+    /// runner that started it, and pids 0 and 1 are always protected.
+    pub fn protect_pid(mut self, pid: u32) -> Chaos {
+        self.safety.protect_pid(pid);
+        self
+    }
+
+    /// Runs the faults. Returns when every planned fault ran (or the first
+    /// one the system did not recover from, unless `.keep_going()`), or the
+    /// scenario was aborted. A fault the system did not recover from fails
+    /// the scenario through the implicit criterion `chaos.failures == 0`
+    /// (unless a criterion on `chaos.failures` is declared), not through an
+    /// error here.
+    pub async fn run(self) -> Result<ChaosOutcome, ChaosError> {
+        let every = self.every?;
+        let recover_within = self.recover_within?;
+        let health = self.health.ok_or(ChaosError::NoHealth)?;
+        for (i, f) in self.faults.iter().enumerate() {
+            if self.faults[..i].iter().any(|g| g.name == f.name) {
+                return Err(ChaosError::DuplicateFault(f.name.clone()));
+            }
+        }
+        let weights: Vec<(&str, u32)> = self
+            .faults
+            .iter()
+            .map(|f| (f.name.as_str(), f.weight))
+            .collect();
+        if weights.iter().all(|(_, w)| *w == 0) {
+            return Err(ChaosError::NoFaults);
+        }
+        let env = self.env;
+        let (schedule, replayed_from) = match &env.replay {
+            Some(path) => {
+                let file = ScheduleFile::load(path)?;
+                let shown = path.display().to_string();
+                if file.scenario != env.trial {
+                    return Err(ChaosError::ReplayOfAnother {
+                        file: shown,
+                        holds: file.scenario,
+                        this: env.trial.clone(),
+                    });
+                }
+                for f in &file.faults {
+                    if !weights.iter().any(|(name, _)| *name == f.fault) {
+                        return Err(ChaosError::UnknownFault {
+                            file: shown,
+                            index: f.index,
+                            fault: f.fault.clone(),
+                            declared: weights
+                                .iter()
+                                .map(|(n, _)| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        });
+                    }
+                }
+                (file.faults, Some(shown))
+            }
+            None => (draw(env.seed, &weights, self.ops), None),
+        };
+        let schedule_digest = digest(&schedule);
+        let determinism = (env.check_determinism && replayed_from.is_none()).then(|| {
+            let again = draw(env.seed, &weights, self.ops);
+            DeterminismCheck {
+                identical: again == schedule,
+                digest_again: digest(&again),
+            }
+        });
+        {
+            let mut journal = env.journal.lock().unwrap_or_else(|p| p.into_inner());
+            if journal.is_some() {
+                return Err(ChaosError::AlreadyRan);
+            }
+            let section = ChaosSection {
+                seed: env.seed,
+                schedule_digest: schedule_digest.clone(),
+                planned: schedule.len() as u32,
+                faults: weights
+                    .iter()
+                    .map(|(fault, weight)| FaultWeight {
+                        fault: fault.to_string(),
+                        weight: *weight,
+                    })
+                    .collect(),
+                determinism: determinism.clone(),
+                replayed_from,
+                start_ms: ms_since(env.origin),
+                end_ms: None,
+                log: Vec::new(),
+                timing: Vec::new(),
+                distribution: Vec::new(),
+                minimal: None,
+                replay: None,
+                shrink: None,
+            };
+            env.stream
+                .append(&StreamRecord::ChaosStart(Box::new(section.clone())));
+            *journal = Some(section);
+        }
+        if let Some(check) = determinism.filter(|d| !d.identical) {
+            end_journal(&env);
+            return Err(ChaosError::NotDeterministic {
+                seed: env.seed,
+                first: schedule_digest,
+                second: check.digest_again,
+            });
+        }
+        let safety = Arc::new(self.safety);
+        let mut outcome = ChaosOutcome {
+            ops: 0,
+            failures: 0,
+            fault_errors: 0,
+            recovery_max: None,
+            log: Vec::new(),
+        };
+        let mut next_start = Instant::now();
+        for ScheduledFault { index, fault: name } in schedule {
+            if env.cancel.is_tripped() {
+                break;
+            }
+            tokio::time::sleep_until(next_start.into()).await;
+            let started = Instant::now();
+            next_start = started + every;
+            let fault = &self
+                .faults
+                .iter()
+                .find(|f| f.name == name)
+                .expect("the schedule holds declared faults only")
+                .fault;
+            let ctx = FaultCtx {
+                index,
+                seed: fault_seed(env.seed, index),
+                detail: Arc::new(Mutex::new(String::new())),
+                safety: Arc::clone(&safety),
+            };
+            let result =
+                match tokio::time::timeout(self.fault_timeout, fault.inject(ctx.clone())).await {
+                    Ok(result) => result,
+                    Err(_) => Err(anyhow::anyhow!(
+                        "the fault did not finish within {:?}",
+                        self.fault_timeout
+                    )),
+                };
+            let fault_end = Instant::now();
+            let (recovery, health_error) =
+                recover(&health, fault_end, recover_within, self.poll).await;
+            let healthy = recovery.is_some();
+            let entry = ChaosLogEntry {
+                index,
+                fault: name,
+                detail: ctx.take_detail(),
+                ok: result.is_ok(),
+                healthy,
+            };
+            let timing = FaultTiming {
+                index,
+                at_ms: (started - env.origin).as_secs_f64() * 1e3,
+                fault_ms: (fault_end - started).as_secs_f64() * 1e3,
+                recovery_ms: recovery.map(|d| d.as_secs_f64() * 1e3),
+                error: result.err().map(|e| format!("{e:#}")),
+                health_error,
+            };
+            outcome.ops += 1;
+            outcome.failures += u32::from(!healthy);
+            outcome.fault_errors += u32::from(!entry.ok);
+            if let Some(d) = recovery {
+                outcome.recovery_max = Some(outcome.recovery_max.map_or(d, |m| m.max(d)));
+            }
+            outcome.log.push(entry.clone());
+            env.stream.append(&StreamRecord::ChaosStep {
+                entry: entry.clone(),
+                timing: timing.clone(),
+            });
+            if let Some(section) = env
+                .journal
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+            {
+                section.log.push(entry);
+                section.timing.push(timing);
+            }
+            if !healthy && !self.keep_going {
+                break;
+            }
+        }
+        end_journal(&env);
+        Ok(outcome)
+    }
+}
+
+fn ms_since(origin: Instant) -> f64 {
+    origin.elapsed().as_secs_f64() * 1e3
+}
+
+fn end_journal(env: &ChaosEnv) {
+    let t_ms = ms_since(env.origin);
+    env.stream.append(&StreamRecord::ChaosEnd { t_ms });
+    if let Some(section) = env
+        .journal
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_mut()
+    {
+        section.end_ms = Some(t_ms);
+    }
+}
+
+/// Runs the health check until it passes or `allowance` (counted from
+/// `since`) runs out: the time it took, or the last failure.
+async fn recover(
+    health: &HealthCheck,
+    since: Instant,
+    allowance: Duration,
+    poll: Duration,
+) -> (Option<Duration>, Option<String>) {
+    let deadline = since + allowance;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let last_error = match tokio::time::timeout(left.max(poll), health()).await {
+            Ok(Ok(())) => return (Some(since.elapsed()), None),
+            Ok(Err(e)) => format!("{e:#}"),
+            Err(_) => {
+                format!("the health check did not answer within the {allowance:?} allowance")
+            }
+        };
+        if Instant::now() + poll >= deadline {
+            return (None, Some(last_error));
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
