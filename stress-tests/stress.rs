@@ -8,6 +8,7 @@ use brunt_fixtures::echo::{EchoClient, EchoServer};
 use brunt_fixtures::kv::KvStore;
 
 mod agentic;
+mod chaos;
 mod explosion;
 mod kernel;
 mod supervision;

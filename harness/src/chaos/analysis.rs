@@ -22,9 +22,10 @@ pub(crate) fn fold_stream_record(section: &mut Option<ChaosSection>, record: &St
                 s.timing.push(timing.clone());
             }
         }
-        StreamRecord::ChaosEnd { t_ms } => {
+        StreamRecord::ChaosEnd { t_ms, settled } => {
             if let Some(s) = section.as_mut() {
                 s.end_ms = Some(*t_ms);
+                s.settled = settled.clone();
             }
         }
         _ => {}
@@ -65,6 +66,16 @@ pub(crate) fn chaos_events(section: &ChaosSection) -> Vec<Event> {
             });
         }
     }
+    if let Some(settled) = section.settled.as_ref().filter(|c| !c.healthy) {
+        events.push(Event {
+            t_ms: settled.t_ms,
+            kind: "unhealthy".to_string(),
+            message: format!(
+                "once the faults were over: {}",
+                settled.error.as_deref().unwrap_or("health did not return")
+            ),
+        });
+    }
     events
 }
 
@@ -97,7 +108,8 @@ pub(crate) fn chaos_metrics(
     findings: &mut Vec<Finding>,
 ) {
     let ops = section.log.len() as u32;
-    let failures = section.log.iter().filter(|e| !e.healthy).count() as u32;
+    let unsettled = section.settled.as_ref().is_some_and(|c| !c.healthy);
+    let failures = section.log.iter().filter(|e| !e.healthy).count() as u32 + u32::from(unsettled);
     let fault_errors = section.log.iter().filter(|e| !e.ok).count() as u32;
     section.distribution = section
         .faults
@@ -125,7 +137,7 @@ pub(crate) fn chaos_metrics(
     metrics.insert(
         "chaos.survival_rate".into(),
         metric(
-            (ops > 0).then(|| 100.0 * f64::from(ops - failures) / f64::from(ops)),
+            (ops > 0).then(|| 100.0 * f64::from(ops.saturating_sub(failures)) / f64::from(ops)),
             Unit::Percent,
             "overall_avg",
             (ops == 0).then(|| "no fault ran".to_string()),
@@ -166,6 +178,16 @@ pub(crate) fn chaos_metrics(
             .iter()
             .zip(&section.timing)
             .find(|(e, _)| !e.healthy);
+        if let (None, Some(settled)) = (first, section.settled.as_ref()) {
+            findings.push(Finding {
+                severity: Severity::Critical,
+                title: "unhealthy once the faults were over".into(),
+                detail: format!(
+                    "the system passed its health check after each of the {ops} faults, but not after the last one had settled: {}",
+                    settled.error.as_deref().unwrap_or("health did not return")
+                ),
+            });
+        }
         if let Some((entry, timing)) = first {
             findings.push(Finding {
                 severity: Severity::Critical,
@@ -340,6 +362,7 @@ mod tests {
             minimal: None,
             replay: None,
             shrink: None,
+            settled: None,
         }
     }
 

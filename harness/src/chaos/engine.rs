@@ -19,8 +19,8 @@ use super::safety::SafetyFilter;
 use super::schedule::{ScheduleFile, ScheduleFileError, ScheduledFault, digest, draw, fault_seed};
 use crate::load::Cancel;
 use crate::report::{
-    ChaosLogEntry, ChaosSection, DeterminismCheck, FaultTiming, FaultWeight, StreamRecord,
-    StreamWriter,
+    ChaosLogEntry, ChaosSection, DeterminismCheck, FaultTiming, FaultWeight, SettledCheck,
+    StreamRecord, StreamWriter,
 };
 
 /// A boxed fault or health-check future.
@@ -180,6 +180,11 @@ pub enum ChaosError {
         /// The declared faults.
         declared: String,
     },
+    /// The health check did not pass before the first fault.
+    #[error(
+        "chaos: the system was not healthy before any fault (its steady state must hold first): {0}"
+    )]
+    UnhealthyBeforeFaults(String),
     /// `BRUNT_CHECK_DETERMINISM=1` drew two different schedules.
     #[error(
         "chaos: the schedule is not deterministic: drawn twice from seed {seed}, fingerprints {first} and {second}"
@@ -240,6 +245,8 @@ struct DeclaredFault {
 const DEFAULT_FAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the system has to pass its health check after a fault.
 const DEFAULT_RECOVER_WITHIN: Duration = Duration::from_secs(10);
+/// Quiet time after the last fault before the settled health check.
+const DEFAULT_SETTLE: Duration = Duration::from_millis(500);
 /// Pause between failing health checks.
 const DEFAULT_POLL: Duration = Duration::from_millis(10);
 
@@ -255,6 +262,8 @@ pub struct Chaos {
     poll: Duration,
     fault_timeout: Duration,
     keep_going: bool,
+    within: Option<Duration>,
+    settle: Duration,
     safety: SafetyFilter,
 }
 
@@ -298,6 +307,8 @@ impl Chaos {
             poll: DEFAULT_POLL,
             fault_timeout: DEFAULT_FAULT_TIMEOUT,
             keep_going: false,
+            within: None,
+            settle: DEFAULT_SETTLE,
             safety: SafetyFilter::new(),
         }
     }
@@ -348,6 +359,24 @@ impl Chaos {
     /// Most time one fault may take (default 30 s); past it, it is an error.
     pub fn fault_timeout(mut self, limit: Duration) -> Chaos {
         self.fault_timeout = limit;
+        self
+    }
+
+    /// Quiet time after the last fault before the final health check
+    /// (default 500 ms): damage that shows only a moment after a fault
+    /// seemed recovered from (a restart that fails later) is caught there.
+    pub fn settle(mut self, quiet: impl ChaosDuration) -> Chaos {
+        if let Ok(quiet) = duration("settle", quiet) {
+            self.settle = quiet;
+        }
+        self
+    }
+
+    /// Starts no fault later than `limit` after the run began (the faults
+    /// then planned are a prefix of the schedule: `.ops(n)` is the most).
+    /// For a chaos run that must end before a load does.
+    pub fn within(mut self, limit: Duration) -> Chaos {
+        self.within = Some(limit);
         self
     }
 
@@ -461,18 +490,28 @@ impl Chaos {
                 minimal: None,
                 replay: None,
                 shrink: None,
+                settled: None,
             };
             env.stream
                 .append(&StreamRecord::ChaosStart(Box::new(section.clone())));
             *journal = Some(section);
         }
         if let Some(check) = determinism.filter(|d| !d.identical) {
-            end_journal(&env);
+            end_journal(&env, None);
             return Err(ChaosError::NotDeterministic {
                 seed: env.seed,
                 first: schedule_digest,
                 second: check.digest_again,
             });
+        }
+        // The steady state first: a system already broken says nothing about
+        // the faults, and would shrink to any one of them.
+        let (steady, error) = recover(&health, Instant::now(), recover_within, self.poll).await;
+        if steady.is_none() {
+            end_journal(&env, None);
+            return Err(ChaosError::UnhealthyBeforeFaults(
+                error.unwrap_or_else(|| "the health check failed".into()),
+            ));
         }
         let safety = Arc::new(self.safety);
         let mut outcome = ChaosOutcome {
@@ -482,12 +521,19 @@ impl Chaos {
             recovery_max: None,
             log: Vec::new(),
         };
-        let mut next_start = Instant::now();
+        let run_start = Instant::now();
+        let mut next_start = run_start;
         for ScheduledFault { index, fault: name } in schedule {
             if env.cancel.is_tripped() {
                 break;
             }
             tokio::time::sleep_until(next_start.into()).await;
+            if self
+                .within
+                .is_some_and(|limit| run_start.elapsed() >= limit)
+            {
+                break;
+            }
             let started = Instant::now();
             next_start = started + every;
             let fault = &self
@@ -553,7 +599,19 @@ impl Chaos {
                 break;
             }
         }
-        end_journal(&env);
+        let settled = if outcome.failures == 0 && outcome.ops > 0 && !env.cancel.is_tripped() {
+            tokio::time::sleep(self.settle).await;
+            let (back, error) = recover(&health, Instant::now(), recover_within, self.poll).await;
+            outcome.failures += u32::from(back.is_none());
+            Some(SettledCheck {
+                t_ms: ms_since(env.origin),
+                healthy: back.is_some(),
+                error,
+            })
+        } else {
+            None
+        };
+        end_journal(&env, settled);
         Ok(outcome)
     }
 }
@@ -562,9 +620,12 @@ fn ms_since(origin: Instant) -> f64 {
     origin.elapsed().as_secs_f64() * 1e3
 }
 
-fn end_journal(env: &ChaosEnv) {
+fn end_journal(env: &ChaosEnv, settled: Option<SettledCheck>) {
     let t_ms = ms_since(env.origin);
-    env.stream.append(&StreamRecord::ChaosEnd { t_ms });
+    env.stream.append(&StreamRecord::ChaosEnd {
+        t_ms,
+        settled: settled.clone(),
+    });
     if let Some(section) = env
         .journal
         .lock()
@@ -572,6 +633,7 @@ fn end_journal(env: &ChaosEnv) {
         .as_mut()
     {
         section.end_ms = Some(t_ms);
+        section.settled = settled;
     }
 }
 

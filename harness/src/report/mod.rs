@@ -15,8 +15,8 @@ pub(crate) use model::push_point;
 pub use model::{
     ChaosLogEntry, ChaosSection, CustomPoint, CustomSeries, DeterminismCheck, Event, FaultShare,
     FaultTiming, FaultWeight, Finding, Host, LoadPoint, MetricValue, Outcome, Phase, Report,
-    RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo, Series, Settings, Severity, ShrinkSummary,
-    Step,
+    RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo, Series, Settings, SettledCheck, Severity,
+    ShrinkSummary, Step,
 };
 pub(crate) use snapshot::{SnapshotCheck, check_snapshot, unreferenced_snapshots};
 pub(crate) use stream::{StreamRecord, StreamTail, StreamWriter, read_stream};

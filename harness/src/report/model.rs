@@ -125,6 +125,25 @@ pub struct ChaosSection {
     /// How shrinking went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrink: Option<ShrinkSummary>,
+    /// The health check once the faults were over and the system had
+    /// `settle` to calm down: `null` when it did not run (the run stopped at
+    /// a failure), else the error when it failed (`""` when it passed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled: Option<SettledCheck>,
+}
+
+/// The health check after the last fault and a quiet `settle`: a fault
+/// whose damage shows only later (a restart that fails a moment after it
+/// seemed to work) is caught here, after the last fault if not before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettledCheck {
+    /// When it ended, ms since the run started.
+    pub t_ms: f64,
+    /// Whether it passed.
+    pub healthy: bool,
+    /// Its error when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A declared fault and its weight.

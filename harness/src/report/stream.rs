@@ -57,8 +57,12 @@ pub(crate) enum StreamRecord {
         entry: crate::report::ChaosLogEntry,
         timing: crate::report::FaultTiming,
     },
-    /// The chaos run ended.
-    ChaosEnd { t_ms: f64 },
+    /// The chaos run ended (with the settled health check, if it ran).
+    ChaosEnd {
+        t_ms: f64,
+        #[serde(default)]
+        settled: Option<crate::report::SettledCheck>,
+    },
     /// A point of a scenario's own series (`Stress::record_point`).
     Point {
         series: String,
