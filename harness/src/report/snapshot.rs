@@ -114,6 +114,14 @@ pub(crate) fn shape(report: &Report) -> Value {
             .map(|s| json!({ "name": s.name, "unit": s.unit.symbol() }))
             .collect();
     }
+    // Likewise chaos: its keys and faults (never the log, which the seed
+    // decides).
+    if let Some(chaos) = &report.chaos {
+        shape["chaos"] = json!({
+            "keys": keys(&full["chaos"]),
+            "faults": chaos.faults.iter().map(|f| json!({"fault": f.fault, "weight": f.weight})).collect::<Vec<_>>(),
+        });
+    }
     shape
 }
 
