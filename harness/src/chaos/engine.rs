@@ -124,6 +124,37 @@ pub(crate) struct ChaosEnv {
     pub(crate) check_determinism: bool,
 }
 
+impl ChaosEnv {
+    /// Writes `record` to the run's stream and folds it into the journal the
+    /// child's report is built from: the same fold the parent applies to the
+    /// stream of a child that died, so both see the same section.
+    fn record(&self, record: StreamRecord) {
+        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        self.stream.append(&record);
+        super::analysis::fold_stream_record(&mut journal, &record);
+    }
+
+    /// Records the start of the scenario's one chaos run.
+    fn start(&self, section: ChaosSection) -> Result<(), ChaosError> {
+        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        if journal.is_some() {
+            return Err(ChaosError::AlreadyRan);
+        }
+        let record = StreamRecord::ChaosStart(Box::new(section));
+        self.stream.append(&record);
+        super::analysis::fold_stream_record(&mut journal, &record);
+        Ok(())
+    }
+
+    /// Records the end of the chaos run, with the settled check if it ran.
+    fn end(&self, settled: Option<SettledCheck>) {
+        self.record(StreamRecord::ChaosEnd {
+            t_ms: ms_since(self.origin),
+            settled,
+        });
+    }
+}
+
 /// Why a chaos run could not run as declared.
 #[derive(Debug, thiserror::Error)]
 pub enum ChaosError {
@@ -464,40 +495,31 @@ impl Chaos {
                 digest_again: digest(&again),
             }
         });
-        {
-            let mut journal = env.journal.lock().unwrap_or_else(|p| p.into_inner());
-            if journal.is_some() {
-                return Err(ChaosError::AlreadyRan);
-            }
-            let section = ChaosSection {
-                seed: env.seed,
-                schedule_digest: schedule_digest.clone(),
-                planned: schedule.len() as u32,
-                faults: weights
-                    .iter()
-                    .map(|(fault, weight)| FaultWeight {
-                        fault: fault.to_string(),
-                        weight: *weight,
-                    })
-                    .collect(),
-                determinism: determinism.clone(),
-                replayed_from,
-                start_ms: ms_since(env.origin),
-                end_ms: None,
-                log: Vec::new(),
-                timing: Vec::new(),
-                distribution: Vec::new(),
-                minimal: None,
-                replay: None,
-                shrink: None,
-                settled: None,
-            };
-            env.stream
-                .append(&StreamRecord::ChaosStart(Box::new(section.clone())));
-            *journal = Some(section);
-        }
+        env.start(ChaosSection {
+            seed: env.seed,
+            schedule_digest: schedule_digest.clone(),
+            planned: schedule.len() as u32,
+            faults: weights
+                .iter()
+                .map(|(fault, weight)| FaultWeight {
+                    fault: fault.to_string(),
+                    weight: *weight,
+                })
+                .collect(),
+            determinism: determinism.clone(),
+            replayed_from,
+            start_ms: ms_since(env.origin),
+            end_ms: None,
+            log: Vec::new(),
+            timing: Vec::new(),
+            distribution: Vec::new(),
+            minimal: None,
+            replay: None,
+            shrink: None,
+            settled: None,
+        })?;
         if let Some(check) = determinism.filter(|d| !d.identical) {
-            end_journal(&env, None);
+            env.end(None);
             return Err(ChaosError::NotDeterministic {
                 seed: env.seed,
                 first: schedule_digest,
@@ -508,7 +530,7 @@ impl Chaos {
         // the faults, and would shrink to any one of them.
         let (steady, error) = recover(&health, Instant::now(), recover_within, self.poll).await;
         if steady.is_none() {
-            end_journal(&env, None);
+            env.end(None);
             return Err(ChaosError::UnhealthyBeforeFaults(
                 error.unwrap_or_else(|| "the health check failed".into()),
             ));
@@ -582,19 +604,7 @@ impl Chaos {
                 outcome.recovery_max = Some(outcome.recovery_max.map_or(d, |m| m.max(d)));
             }
             outcome.log.push(entry.clone());
-            env.stream.append(&StreamRecord::ChaosStep {
-                entry: entry.clone(),
-                timing: timing.clone(),
-            });
-            if let Some(section) = env
-                .journal
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_mut()
-            {
-                section.log.push(entry);
-                section.timing.push(timing);
-            }
+            env.record(StreamRecord::ChaosStep { entry, timing });
             if !healthy && !self.keep_going {
                 break;
             }
@@ -611,30 +621,13 @@ impl Chaos {
         } else {
             None
         };
-        end_journal(&env, settled);
+        env.end(settled);
         Ok(outcome)
     }
 }
 
 fn ms_since(origin: Instant) -> f64 {
     origin.elapsed().as_secs_f64() * 1e3
-}
-
-fn end_journal(env: &ChaosEnv, settled: Option<SettledCheck>) {
-    let t_ms = ms_since(env.origin);
-    env.stream.append(&StreamRecord::ChaosEnd {
-        t_ms,
-        settled: settled.clone(),
-    });
-    if let Some(section) = env
-        .journal
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_mut()
-    {
-        section.end_ms = Some(t_ms);
-        section.settled = settled;
-    }
 }
 
 /// Runs the health check until it passes or `allowance` (counted from

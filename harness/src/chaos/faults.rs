@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
 
 use super::engine::{ChaosFuture, Fault, FaultCtx};
 
@@ -77,16 +78,20 @@ pub(crate) fn send_signal(pid: u32, signal: Signal) -> anyhow::Result<()> {
     }
 }
 
-fn draw_u64(ctx: &FaultCtx, range: &RangeInclusive<u64>) -> u64 {
+/// A value of `range` (its start when empty). A fault drawing several
+/// parameters draws them in turn from one generator, so they are
+/// independent of each other.
+pub(crate) fn draw_u64(rng: &mut ChaCha8Rng, range: &RangeInclusive<u64>) -> u64 {
     if range.start() >= range.end() {
         return *range.start();
     }
-    ctx.rng().random_range(range.clone())
+    rng.random_range(range.clone())
 }
 
-fn draw_duration(ctx: &FaultCtx, range: &RangeInclusive<Duration>) -> Duration {
+/// A duration of `range`, to the nanosecond.
+pub(crate) fn draw_duration(rng: &mut ChaCha8Rng, range: &RangeInclusive<Duration>) -> Duration {
     let nanos = |d: &Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(draw_u64(ctx, &(nanos(range.start())..=nanos(range.end()))))
+    Duration::from_nanos(draw_u64(rng, &(nanos(range.start())..=nanos(range.end()))))
 }
 
 fn mib(bytes: u64) -> String {
@@ -122,8 +127,9 @@ const PAGE: usize = 4096;
 
 impl Fault for Ballast {
     fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
-        let size = draw_u64(&ctx, &self.sizes);
-        let hold = draw_duration(&ctx, &self.hold);
+        let mut rng = ctx.rng();
+        let size = draw_u64(&mut rng, &self.sizes);
+        let hold = draw_duration(&mut rng, &self.hold);
         Box::pin(async move {
             let mut ballast = Vec::<u8>::new();
             ballast
@@ -160,7 +166,7 @@ const STORM_YIELDS: u32 = 8;
 
 impl Fault for TaskStorm {
     fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
-        let n = draw_u64(&ctx, &self.tasks);
+        let n = draw_u64(&mut ctx.rng(), &self.tasks);
         Box::pin(async move {
             let mut set = tokio::task::JoinSet::new();
             for _ in 0..n {
@@ -193,7 +199,7 @@ pub struct CpuBurn {
 
 impl Fault for CpuBurn {
     fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
-        let burn = draw_duration(&ctx, &self.burn);
+        let burn = draw_duration(&mut ctx.rng(), &self.burn);
         let threads = self.threads;
         Box::pin(async move {
             let until = Instant::now() + burn;
@@ -232,7 +238,7 @@ pub struct Delay {
 
 impl Fault for Delay {
     fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
-        let d = draw_duration(&ctx, &self.range);
+        let d = draw_duration(&mut ctx.rng(), &self.range);
         Box::pin(async move {
             tokio::time::sleep(d).await;
             ctx.detail(format!("delay {d:?}"));
@@ -268,8 +274,9 @@ impl FdPressure {
 
 impl Fault for FdPressure {
     fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
-        let n = draw_u64(&ctx, &self.count);
-        let hold = draw_duration(&ctx, &self.hold);
+        let mut rng = ctx.rng();
+        let n = draw_u64(&mut rng, &self.count);
+        let hold = draw_duration(&mut rng, &self.hold);
         Box::pin(async move {
             let mut files = Vec::new();
             let mut exhausted = None;
@@ -356,7 +363,7 @@ impl Drop for Resume {
 impl Fault for Pause {
     fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
         let pid = (self.target)();
-        let d = draw_duration(&ctx, &self.range);
+        let d = draw_duration(&mut ctx.rng(), &self.range);
         Box::pin(async move {
             ctx.detail(format!("SIGSTOP for {d:?}, then SIGCONT"));
             let pid = pid.ok_or_else(|| anyhow::anyhow!("no target process to pause"))?;

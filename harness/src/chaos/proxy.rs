@@ -284,12 +284,7 @@ impl Fault for ProxyFault {
     fn inject(&self, ctx: FaultCtx) -> ChaosFuture {
         let mut rng = ctx.rng();
         let toxic = (self.make)(&mut rng);
-        let (lo, hi) = (self.hold.start().as_nanos(), self.hold.end().as_nanos());
-        let hold = if lo >= hi {
-            *self.hold.start()
-        } else {
-            Duration::from_nanos(rng.random_range(lo as u64..=hi as u64))
-        };
+        let hold = super::faults::draw_duration(&mut rng, &self.hold);
         let proxy = Arc::clone(&self.proxy);
         Box::pin(async move {
             ctx.detail(format!("{} for {hold:?}", toxic.describe()));

@@ -53,42 +53,47 @@ pub(crate) fn evaluate(
             verdict.reason
         );
         verdicts.push(verdict);
-        if !criteria.iter().any(|c| c.metric == "dropped") {
-            let implicit = Criterion {
-                expr: "dropped == 0",
-                metric: "dropped",
-                op: crate::criteria::CmpOp::Eq,
-                target: 0.0,
-                unit: None,
-                window: None,
-                abort: false,
-            };
-            let mut verdict = evaluate_one(&implicit, metrics);
-            verdict.reason = format!(
-                "implicit: an open-model run drops no arrival unless a criterion on `dropped` says how many may be; {}",
-                verdict.reason
-            );
-            verdicts.push(verdict);
-        }
+        verdicts.extend(implicit_zero(
+            criteria,
+            metrics,
+            ("dropped == 0", "dropped"),
+            "an open-model run drops no arrival unless a criterion on `dropped` says how many may be",
+        ));
     }
-    if chaos_ran && !criteria.iter().any(|c| c.metric == "chaos.failures") {
-        let implicit = Criterion {
-            expr: "chaos.failures == 0",
-            metric: "chaos.failures",
-            op: crate::criteria::CmpOp::Eq,
-            target: 0.0,
-            unit: None,
-            window: None,
-            abort: false,
-        };
-        let mut verdict = evaluate_one(&implicit, metrics);
-        verdict.reason = format!(
-            "implicit: the system recovers from every fault unless a criterion on `chaos.failures` says how many it may not; {}",
-            verdict.reason
-        );
-        verdicts.push(verdict);
+    if chaos_ran {
+        verdicts.extend(implicit_zero(
+            criteria,
+            metrics,
+            ("chaos.failures == 0", "chaos.failures"),
+            "the system recovers from every fault unless a criterion on `chaos.failures` says how many it may not",
+        ));
     }
     verdicts
+}
+
+/// The implicit `(expr, metric)`, `metric == 0`, unless a declared
+/// criterion already constrains that metric; `why` opens its reason.
+fn implicit_zero(
+    criteria: &[Criterion],
+    metrics: &BTreeMap<String, MetricValue>,
+    (expr, metric): (&'static str, &'static str),
+    why: &str,
+) -> Option<Verdict> {
+    if criteria.iter().any(|c| c.metric == metric) {
+        return None;
+    }
+    let implicit = Criterion {
+        expr,
+        metric,
+        op: crate::criteria::CmpOp::Eq,
+        target: 0.0,
+        unit: None,
+        window: None,
+        abort: false,
+    };
+    let mut verdict = evaluate_one(&implicit, metrics);
+    verdict.reason = format!("implicit: {why}; {}", verdict.reason);
+    Some(verdict)
 }
 
 /// A windowed criterion holds when it holds in every whole window; its

@@ -209,27 +209,13 @@ impl Timeline {
         seconds: u64,
         out: &mut Vec<(f64, BTreeMap<String, MetricValue>)>,
     ) {
-        // A second the load missed by less than this still counts as whole:
-        // a 4 s schedule that ends 0.03 ms before 4.000 s covered [3, 4).
-        let slack = WHOLE_SECOND_SLACK_MS;
-        let first = ((start_ms - slack) / 1e3).ceil().max(0.0) as u64;
-        let end = ((end_ms + slack) / 1e3).floor().max(0.0) as u64;
-        let mut start = first;
-        while seconds > 0 && start + seconds <= end {
-            let mut totals = OpTotals {
-                measured: Duration::from_secs(seconds),
-                ..OpTotals::default()
-            };
-            for (_, (ops, errors, bins)) in self.seconds.range(start..start + seconds) {
-                totals.ops += ops;
-                totals.errors += errors;
-                for (value, count) in bins {
-                    totals.latency.saturating_record_n(*value, *count);
-                }
+        let whole = whole_seconds_within(start_ms, end_ms);
+        let mut start = whole.start;
+        while seconds > 0 && start + seconds <= whole.end {
+            let window: Vec<u64> = (start..start + seconds).collect();
+            if let Some(metrics) = self.metrics_of(&window) {
+                out.push((start as f64 * 1e3, metrics));
             }
-            let mut metrics = BTreeMap::new();
-            load_metrics(&totals, &mut metrics);
-            out.push((start as f64 * 1e3, metrics));
             start += seconds;
         }
     }
@@ -240,14 +226,12 @@ impl Timeline {
     /// periods are judged on these seconds only, so a second that straddles
     /// the first fault belongs to neither "before" nor "after".
     pub(crate) fn whole_seconds(&self, from_ms: f64, to_ms: f64) -> Vec<u64> {
-        let slack = WHOLE_SECOND_SLACK_MS;
         let mut out = Vec::new();
         for (start_ms, end_ms) in self.stretches() {
-            let lo = start_ms.max(from_ms);
-            let hi = end_ms.min(to_ms);
-            let first = ((lo - slack) / 1e3).ceil().max(0.0) as u64;
-            let end = ((hi + slack) / 1e3).floor().max(0.0) as u64;
-            out.extend(first..end);
+            out.extend(whole_seconds_within(
+                start_ms.max(from_ms),
+                end_ms.min(to_ms),
+            ));
         }
         out.sort_unstable();
         out.dedup();
@@ -303,6 +287,16 @@ impl Timeline {
             })
             .collect()
     }
+}
+
+/// The whole seconds between `start_ms` and `end_ms`. A second the load
+/// missed by less than the slack still counts as whole: a 4 s schedule that
+/// ends 0.03 ms before 4.000 s covered [3, 4).
+fn whole_seconds_within(start_ms: f64, end_ms: f64) -> std::ops::Range<u64> {
+    let slack = WHOLE_SECOND_SLACK_MS;
+    let first = ((start_ms - slack) / 1e3).ceil().max(0.0) as u64;
+    let end = ((end_ms + slack) / 1e3).floor().max(0.0) as u64;
+    first..end.max(first)
 }
 
 /// The `q` quantile of a second's latency bins (highest value of the bin

@@ -67,15 +67,17 @@ pub(crate) fn run_trial(
     let mut env = env.clone();
     if let Some(file) = &replay {
         if file.scenario != entry.trial_name() {
-            return Err(Failed::from(format!(
-                "BRUNT_REPLAY={} holds a schedule of `{}`, not of `{}`: run it with --exact {}",
-                env.replay
-                    .as_ref()
-                    .map_or(String::new(), |p| p.display().to_string()),
-                file.scenario,
-                entry.trial_name(),
-                file.scenario
-            )));
+            return Err(Failed::from(
+                crate::chaos::ChaosError::ReplayOfAnother {
+                    file: env
+                        .replay
+                        .as_ref()
+                        .map_or(String::new(), |p| p.display().to_string()),
+                    holds: file.scenario.clone(),
+                    this: entry.trial_name(),
+                }
+                .to_string(),
+            ));
         }
         env.seed = Some(file.seed);
         env.scale = Some(file.scale);
