@@ -19,8 +19,12 @@ const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
 /// OS threads at `BRUNT_SCALE=1`.
 const THREAD_LIMIT: usize = 16_384;
 
+/// The smallest limit at any scale: with half the crowd stopped, room for
+/// the seed's 1,000 new ones (and its 1,000 refused spawns past the limit).
+const MIN_LIMIT: usize = 2048;
+
 fn scaled(count: usize, scale: f64) -> usize {
-    ((count as f64 * scale).round() as usize).max(1024)
+    ((count as f64 * scale).round() as usize).max(MIN_LIMIT)
 }
 
 /// 1,048,576 tokio tasks (× `BRUNT_SCALE`), each waiting on its mailbox:

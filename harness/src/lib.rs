@@ -37,6 +37,7 @@ pub mod report;
 mod runner;
 pub mod settings;
 mod stress;
+pub mod suite;
 
 pub use load::{
     DriveError, DriveSummary, Escalation, Op, OpResult, OpStatus, Stage, Worker, expect_err,

@@ -119,6 +119,24 @@ pub fn check(root: &Path) -> Vec<String> {
             ));
         }
     }
+    for command in [
+        "cargo xtask stress-report",
+        "cargo xtask bench",
+        "cargo xtask tidy",
+    ] {
+        if !readme.contains(command) {
+            problems.push(format!("README.md does not document `{command}`"));
+        }
+    }
+    let stress_report =
+        std::fs::read_to_string(root.join("harness/src/suite/command.rs")).unwrap_or_default();
+    for flag in long_flags(&stress_report) {
+        if !readme.contains(&format!("`--{flag}")) {
+            problems.push(format!(
+                "README.md does not document the stress-report flag `--{flag}`"
+            ));
+        }
+    }
     for metric in brunt_grammar::METRICS.iter().map(|m| m.name) {
         let documented = readme.contains(&format!("`{metric}`"))
             || metric
@@ -129,6 +147,37 @@ pub fn check(root: &Path) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The long flags a clap `Args` struct declares: `#[arg(long)]` fields'
+/// names in kebab case, or the `long = "..."` given.
+fn long_flags(source: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    let mut pending: Option<Option<String>> = None;
+    for line in source.lines().map(str::trim) {
+        if line.starts_with("#[arg(") && line.contains("long") {
+            let named = line
+                .split("long = \"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(str::to_string);
+            pending = Some(named);
+        } else if let Some(named) = pending.take() {
+            if line.starts_with("#[") || line.starts_with("///") {
+                pending = Some(named);
+                continue;
+            }
+            let field = line
+                .trim_start_matches("pub ")
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .replace('_', "-");
+            flags.push(named.unwrap_or(field));
+        }
+    }
+    flags
 }
 
 #[cfg(test)]
@@ -146,6 +195,12 @@ mod tests {
         assert!(prints_to_stdout("println!(\"x\")"));
         assert!(prints_to_stdout("print!(\"x\")"));
         assert!(!prints_to_stdout("eprintln!(\"x\"); eprint!(\"y\")"));
+    }
+
+    #[test]
+    fn finds_clap_long_flags() {
+        let source = "#[arg(long)]\n    pub save_baseline: Option<String>,\n    /// doc\n    #[arg(long = \"filter\", value_name = \"F\")]\n    /// more\n    pub filters: Vec<String>,";
+        assert_eq!(long_flags(source), ["save-baseline", "filter"]);
     }
 
     #[test]

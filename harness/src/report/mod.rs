@@ -4,6 +4,7 @@
 //! renderers that read the model without measuring anything.
 
 mod format;
+mod histogram;
 pub(crate) mod model;
 mod snapshot;
 mod stream;
@@ -11,6 +12,8 @@ mod terminal;
 mod writer;
 
 pub use format::format_value;
+pub(crate) use histogram::encode_histogram;
+pub use histogram::{HistogramError, decode_histogram, merge_histograms};
 pub(crate) use model::push_point;
 pub use model::{
     ChaosLogEntry, ChaosSection, CustomPoint, CustomSeries, DeterminismCheck, Event, FaultShare,

@@ -481,6 +481,13 @@ pub struct Samples {
     /// Series the scenario recorded itself (`Stress::record_point`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomSeries>,
+    /// The whole run's latency histograms, keyed by metric family
+    /// (`latency`, `service_time`, `setup.time`, `op.<name>.latency`), each
+    /// in HdrHistogram's V2 deflate encoding, base64
+    /// ([`decode_histogram`](crate::report::decode_histogram)): what lets
+    /// reports of different processes merge exactly.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub histograms: BTreeMap<String, String>,
 }
 
 /// A series a scenario recorded itself, e.g. seed 000's spawn rate per

@@ -13,7 +13,8 @@ use crate::measure::{
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
     ChaosSection, CustomSeries, Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo,
-    SCHEMA, Samples, ScenarioInfo, Series, Settings, Step, StreamRecord, push_point,
+    SCHEMA, Samples, ScenarioInfo, Series, Settings, Step, StreamRecord, encode_histogram,
+    push_point,
 };
 use crate::settings::{Budget, Resolved};
 
@@ -423,8 +424,36 @@ pub(crate) fn assemble(
                 .map(|t| t.timeline.points())
                 .unwrap_or_default(),
             custom: record.custom_series,
+            histograms: record
+                .totals
+                .as_ref()
+                .map(report_histograms)
+                .unwrap_or_default(),
         },
         steps: record.steps,
         chaos: record.chaos,
     }
+}
+
+/// The run's histograms as the report carries them.
+fn report_histograms(totals: &OpTotals) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if !totals.latency.is_empty() {
+        out.insert("latency".to_string(), encode_histogram(&totals.latency));
+    }
+    if let Some(service) = totals.service.as_ref().filter(|h| !h.is_empty()) {
+        out.insert("service_time".to_string(), encode_histogram(service));
+    }
+    if let Some(setup) = totals.setup.as_ref().filter(|s| !s.time.is_empty()) {
+        out.insert("setup.time".to_string(), encode_histogram(&setup.time));
+    }
+    for (kind, name) in totals.kinds.iter().zip(&totals.kind_names) {
+        if !kind.latency.is_empty() {
+            out.insert(
+                format!("op.{name}.latency"),
+                encode_histogram(&kind.latency),
+            );
+        }
+    }
+    out
 }

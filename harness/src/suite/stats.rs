@@ -1,0 +1,124 @@
+//! Statistics the suite's analyses share: mean, standard deviation and
+//! coefficient of variation, and the bootstrap confidence interval of a
+//! relative change in the mean, as criterion estimates one.
+
+use rand::RngExt;
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+
+/// Mean, sample standard deviation and coefficient of variation (percent)
+/// of `values`; `None` for fewer than two values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Sample standard deviation (n − 1).
+    pub sd: f64,
+    /// `sd / mean`, percent; `None` when the mean is 0.
+    pub cv_pct: Option<f64>,
+}
+
+/// The [`Spread`] of `values`.
+pub fn spread(values: &[f64]) -> Option<Spread> {
+    if values.len() < 2 {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let sd = var.sqrt();
+    let cv_pct = (mean != 0.0).then(|| 100.0 * sd / mean.abs());
+    Some(Spread { mean, sd, cv_pct })
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// A relative change of a mean with its confidence interval, as fractions
+/// (0.1 = 10 % more).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RelativeChange {
+    /// `mean(new) / mean(base) − 1`.
+    pub point: f64,
+    /// Lower bound of the confidence interval.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+}
+
+/// Resamples drawn, as criterion's default `nresamples`.
+pub const RESAMPLES: usize = 100_000;
+
+/// The bootstrap confidence interval (percentile method, `1 − alpha`) of
+/// the relative change in the mean from `base` to `new`, resampling both
+/// with replacement `resamples` times from a fixed seed (the same samples
+/// give the same interval). `None` with fewer than two samples on a side
+/// or a base mean of 0.
+pub fn relative_change(
+    base: &[f64],
+    new: &[f64],
+    alpha: f64,
+    resamples: usize,
+) -> Option<RelativeChange> {
+    if base.len() < 2 || new.len() < 2 {
+        return None;
+    }
+    let base_mean = mean(base);
+    if base_mean == 0.0 {
+        return None;
+    }
+    let point = mean(new) / base_mean - 1.0;
+    let mut rng = ChaCha8Rng::seed_from_u64(0x0062_7275_6e74);
+    let mut draws = Vec::with_capacity(resamples);
+    let resample_mean = |rng: &mut ChaCha8Rng, xs: &[f64]| {
+        let mut sum = 0.0;
+        for _ in 0..xs.len() {
+            sum += xs[rng.random_range(0..xs.len())];
+        }
+        sum / xs.len() as f64
+    };
+    for _ in 0..resamples {
+        let b = resample_mean(&mut rng, base);
+        let n = resample_mean(&mut rng, new);
+        if b != 0.0 {
+            draws.push(n / b - 1.0);
+        }
+    }
+    if draws.is_empty() {
+        return None;
+    }
+    draws.sort_by(f64::total_cmp);
+    let at = |q: f64| draws[((draws.len() - 1) as f64 * q).round() as usize];
+    Some(RelativeChange {
+        point,
+        lower: at(alpha / 2.0),
+        upper: at(1.0 - alpha / 2.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_of_seed_003_like_throughputs() {
+        let s = spread(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(s.mean, 5.0);
+        assert!((s.sd - 2.138).abs() < 1e-3, "{}", s.sd);
+        assert!((s.cv_pct.unwrap() - 42.76).abs() < 0.01);
+        assert!(spread(&[1.0]).is_none());
+    }
+
+    #[test]
+    fn the_interval_holds_the_change_and_excludes_zero_only_when_it_is_real() {
+        let base: Vec<f64> = (0..30).map(|i| 100.0 + (i % 5) as f64).collect();
+        let slower: Vec<f64> = base.iter().map(|v| v * 1.3).collect();
+        let c = relative_change(&base, &slower, 0.05, 10_000).unwrap();
+        assert!((c.point - 0.3).abs() < 1e-9);
+        assert!(c.lower > 0.25 && c.upper < 0.35, "{c:?}");
+        let same = relative_change(&base, &base, 0.05, 10_000).unwrap();
+        assert!(same.lower < 0.0 && same.upper > 0.0, "{same:?}");
+        assert!(relative_change(&base[..1], &base, 0.05, 100).is_none());
+    }
+}
