@@ -32,6 +32,9 @@ async fn monkey(s: &mut Stress) -> anyhow::Result<()> {
 /// before, during and after the storm.
 #[brunt::stress(
     duration = "65s",
+    // 3.5 s of steady load each side of the storm and at least 2 s of
+    // storm, at any scale.
+    min_duration = "9s",
     concurrency = 4,
     sample = "100ms",
     tags = ["seed-004", "chaos", "mcp"],

@@ -86,6 +86,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
 
     let duration = opt_duration(options.duration);
     let warmup = opt_duration(options.warmup);
+    let min_duration = opt_duration(options.min_duration);
     let sample = opt_duration(options.sample);
     let timeout = opt_duration(options.timeout);
     let op_timeout = opt_duration(options.op_timeout);
@@ -179,6 +180,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         rate: #rate,
                         max_in_flight: #max_in_flight,
                         warmup: #warmup,
+                        min_duration: #min_duration,
                         sample: #sample,
                         timeout: #timeout,
                         op_timeout: #op_timeout,

@@ -18,6 +18,7 @@ use crate::criteria::{CriterionSpec, parse_criteria};
 
 const KEYS: &[&str] = &[
     "duration",
+    "min_duration",
     "iterations",
     "concurrency",
     "rate",
@@ -45,6 +46,8 @@ const ESCALATE_KEYS: &[&str] = &["start", "factor", "max", "step", "until"];
 #[derive(Default)]
 pub struct Options {
     pub duration: Option<Duration>,
+    /// The shortest `duration` may become under `BRUNT_SCALE`.
+    pub min_duration: Option<Duration>,
     pub iterations: Option<u64>,
     pub concurrency: Option<u32>,
     /// Arrivals per second of the open model.
@@ -237,6 +240,23 @@ impl Options {
             }
         }
         self.check_op_criteria()?;
+        if let Some((_, span)) = seen.iter().find(|(k, _)| k == "min_duration") {
+            match self.duration {
+                None => {
+                    return Err(syn::Error::new(
+                        *span,
+                        "`min_duration` is the floor of a scaled `duration`; it needs `duration = \"…\"`",
+                    ));
+                }
+                Some(d) if self.min_duration.is_some_and(|m| m > d) => {
+                    return Err(syn::Error::new(
+                        *span,
+                        "`min_duration` is longer than `duration`: the floor must not exceed what it floors",
+                    ));
+                }
+                _ => {}
+            }
+        }
         if let Some((_, span)) = seen.iter().find(|(k, _)| k == "max_in_flight")
             && self.rate.is_none()
             && !self.escalate.as_ref().is_some_and(|e| e.open)
@@ -393,6 +413,7 @@ impl Options {
         input.parse::<Token![=]>()?;
         match name.as_str() {
             "duration" => self.duration = Some(duration_value(input, key, "10s")?),
+            "min_duration" => self.min_duration = Some(duration_value(input, key, "10s")?),
             "warmup" => self.warmup = Some(duration_value(input, key, "1s")?),
             "sample" => self.sample = Some(duration_value(input, key, "100ms")?),
             "timeout" => self.timeout = Some(duration_value(input, key, "2m")?),

@@ -42,6 +42,10 @@ pub struct Declared {
     pub max_in_flight: Option<u32>,
     /// Load before measuring, excluded from every metric.
     pub warmup: Option<Duration>,
+    /// The shortest `duration` may become under `BRUNT_SCALE`: for a
+    /// scenario whose structure needs time whatever the scale (a chaos
+    /// storm with whole seconds of steady load each side).
+    pub min_duration: Option<Duration>,
     /// Resource sampling interval.
     pub sample: Option<Duration>,
     /// Hard deadline of the child process.

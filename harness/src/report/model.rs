@@ -302,6 +302,9 @@ pub struct ScenarioInfo {
 pub struct Settings {
     /// Measured load duration, ms.
     pub duration_ms: Option<f64>,
+    /// The floor of a scaled duration (`min_duration`), ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_duration_ms: Option<f64>,
     /// Measured ops.
     pub iterations: Option<u64>,
     /// Closed-model workers.

@@ -55,6 +55,7 @@ fn ms(d: std::time::Duration) -> f64 {
 fn declared_settings(d: &Declared) -> Settings {
     Settings {
         duration_ms: d.duration.map(ms),
+        min_duration_ms: d.min_duration.map(ms),
         iterations: d.iterations,
         concurrency: d.concurrency,
         rate_per_s: d.rate,
@@ -74,6 +75,7 @@ fn effective_settings(r: &Resolved) -> Settings {
             Budget::Duration(d) => Some(ms(d)),
             _ => None,
         },
+        min_duration_ms: None,
         iterations: match r.budget {
             Budget::Iterations(n) => Some(n),
             _ => None,

@@ -80,7 +80,9 @@ fn scale_duration(d: Duration, scale: f64) -> Duration {
 pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Resolved {
     let scale = env.scale.unwrap_or(1.0);
     let budget = match (declared.duration, declared.iterations) {
-        (Some(d), _) => Budget::Duration(scale_duration(d, scale)),
+        (Some(d), _) => Budget::Duration(
+            scale_duration(d, scale).max(declared.min_duration.unwrap_or_default().min(d)),
+        ),
         (None, Some(n)) => Budget::Iterations(((n as f64) * scale).ceil().max(1.0) as u64),
         (None, None) => Budget::Undeclared,
     };
@@ -173,6 +175,7 @@ pub(crate) mod tests_support {
         rate: None,
         max_in_flight: None,
         warmup: Some(Duration::from_secs(1)),
+        min_duration: None,
         sample: None,
         timeout: None,
         op_timeout: None,
@@ -214,6 +217,24 @@ mod tests {
             resolve(&iterations, &env, 0).budget,
             Budget::Iterations(100)
         );
+    }
+
+    #[test]
+    fn min_duration_floors_a_scaled_duration_and_never_raises_it() {
+        let declared = Declared {
+            min_duration: Some(Duration::from_secs(4)),
+            ..DECLARED
+        };
+        let at = |scale| {
+            let env = EnvSettings {
+                scale: Some(scale),
+                ..EnvSettings::default()
+            };
+            resolve(&declared, &env, 0).budget
+        };
+        assert_eq!(at(0.1), Budget::Duration(Duration::from_secs(4)));
+        assert_eq!(at(0.5), Budget::Duration(Duration::from_secs(5)));
+        assert_eq!(at(2.0), Budget::Duration(Duration::from_secs(20)));
     }
 
     #[test]

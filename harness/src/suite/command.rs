@@ -345,6 +345,14 @@ fn run_suite(args: &StressReportArgs, reports_dir: &Path) -> anyhow::Result<Suit
         );
     }
     let (git_commit, git_dirty) = git_state();
+    let passed = reports
+        .iter()
+        .all(|r| r.outcome == crate::report::Outcome::Passed);
+    let runner_failed = (!status.success() && passed).then(|| {
+        format!(
+            "the runner exited with {status} although every scenario passed: a changed or unreferenced snapshot fails the run too (see its output above)"
+        )
+    });
     let first = &reports[0];
     Ok(Suite {
         meta: SuiteMeta {
@@ -365,6 +373,7 @@ fn run_suite(args: &StressReportArgs, reports_dir: &Path) -> anyhow::Result<Suit
             },
             filters: args.filters.clone(),
             shard: args.shard,
+            runner_failed,
             merged_shards: Vec::new(),
             brunt_version: env!("CARGO_PKG_VERSION").to_string(),
         },

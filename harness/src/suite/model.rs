@@ -55,6 +55,11 @@ pub struct SuiteMeta {
     pub filters: Vec<String>,
     /// The partition this run covered, when it ran one shard.
     pub shard: Option<Shard>,
+    /// The runner's exit code when it failed although every report it wrote
+    /// passed (a changed snapshot, a scenario that wrote no report): the
+    /// run failed for a reason the reports do not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_failed: Option<String>,
     /// Merged runs only: the shards merged, as `I/N`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_shards: Vec<Shard>,
@@ -271,9 +276,10 @@ pub fn load_run_dir(dir: &Path) -> Result<Suite, SuiteError> {
 }
 
 impl Suite {
-    /// Whether every scenario passed.
+    /// Whether every scenario passed and the runner with them.
     pub fn passed(&self) -> bool {
-        self.reports.iter().all(|r| r.outcome == Outcome::Passed)
+        self.meta.runner_failed.is_none()
+            && self.reports.iter().all(|r| r.outcome == Outcome::Passed)
     }
 
     /// How many scenarios ended each way, in [`Outcome`] order.
@@ -344,6 +350,9 @@ impl Suite {
             }
             merged.meta.merged_shards.extend(suite.meta.shard);
             merged.meta.git_dirty |= suite.meta.git_dirty;
+            if merged.meta.runner_failed.is_none() {
+                merged.meta.runner_failed = suite.meta.runner_failed;
+            }
             if suite.meta.started_at < merged.meta.started_at {
                 merged.meta.started_at = suite.meta.started_at;
             }

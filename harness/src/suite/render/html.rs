@@ -258,6 +258,13 @@ pub fn render_html(suite: &Suite, comparison: Option<&Comparison>) -> String {
         ))
     );
 
+    if let Some(why) = &m.runner_failed {
+        let _ = writeln!(
+            h,
+            "<p class=\"fail\"><span class=\"fail\">{}</span></p>",
+            esc(why)
+        );
+    }
     let _ = writeln!(
         h,
         "<h2>Results</h2>\n<table id=\"results\">\n<tr><th>Scenario</th><th>Ops</th><th>Duration</th><th>Ops/s</th><th>Success rate</th><th>p99 latency</th><th>Outcome</th></tr>"

@@ -25,6 +25,12 @@ pub fn render_junit(suite: &Suite, comparison: Option<&Comparison>) -> String {
         total += time;
         scenarios.add_test_case(scenario_case(suite, report, time));
     }
+    if let Some(why) = &suite.meta.runner_failed {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(why.as_str());
+        status.set_type("runner");
+        scenarios.add_test_case(TestCase::new("runner", status));
+    }
     scenarios.set_time(total);
     scenarios.add_property(Property::new("scale", suite.meta.scale.to_string()));
     if let Some(commit) = &suite.meta.git_commit {

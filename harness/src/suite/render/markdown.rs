@@ -65,6 +65,9 @@ pub fn render_markdown(suite: &Suite, comparison: Option<&Comparison>) -> String
             let _ = writeln!(out, "- {n} {}", outcome.as_str());
         }
     }
+    if let Some(why) = &meta.runner_failed {
+        let _ = writeln!(out, "- ❌ {why}");
+    }
     let failed = failed_criteria(suite);
     if failed.is_empty() {
         let _ = writeln!(out, "- every acceptance criterion held");
