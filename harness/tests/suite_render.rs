@@ -77,22 +77,112 @@ fn numbers_are_redacted_and_text_kept() {
     );
 }
 
+/// The suite with `steady` 30 % slower: fewer ops each second, each op
+/// 30 % longer.
+fn slower(suite: &Suite) -> Suite {
+    let mut slow = suite.clone();
+    for r in &mut slow.reports {
+        if r.scenario.name == "steady" {
+            for p in &mut r.samples.load {
+                p.ops = (p.ops as f64 / 1.3) as u64;
+                p.latency_p50_ns = p.latency_p50_ns.map(|v| v * 1.3);
+                p.latency_p90_ns = p.latency_p90_ns.map(|v| v * 1.3);
+                p.latency_p99_ns = p.latency_p99_ns.map(|v| v * 1.3);
+            }
+        }
+    }
+    slow
+}
+
 #[test]
 fn markdown_structure() {
     let suite = suite();
-    let comparison = compare("main", &suite, &suite, CompareOptions::default());
+    let comparison = compare("main", &suite, &slower(&suite), CompareOptions::default());
+    let regressed: Vec<&str> = comparison
+        .regressions()
+        .map(|c| c.metric.as_str())
+        .collect();
+    assert_eq!(
+        regressed,
+        ["latency.p50", "latency.p90", "latency.p99", "throughput"]
+    );
     insta::assert_snapshot!(
         "stress-report.md",
-        redact_numbers(&render_markdown(&suite, Some(&comparison)))
+        redact_numbers(&render_markdown(&slower(&suite), Some(&comparison)))
     );
+}
+
+#[test]
+fn a_run_with_other_load_settings_is_refused_not_compared() {
+    let suite = suite();
+    let mut other = suite.clone();
+    other.reports[0].scenario.declared.concurrency = Some(64);
+    other.reports[1].scenario.declared.min_duration_ms = Some(1000.0);
+    other.reports[2].run.scale = 0.5;
+    let c = compare("main", &suite, &other, CompareOptions::default());
+    let refused: Vec<(&str, &str)> = c
+        .refused
+        .iter()
+        .map(|r| (r.scenario.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert!(refused[0].1.contains("concurrency"), "{refused:?}");
+    // A key only the new run declares differs too.
+    assert!(
+        refused[1].1.contains("min_duration_ms null vs 1000.0"),
+        "{refused:?}"
+    );
+    assert!(refused[2].1.contains("scale 1 vs 0.5"), "{refused:?}");
+    assert!(
+        c.changes
+            .iter()
+            .all(|m| m.scenario == suite.reports[3].scenario.name)
+    );
+}
+
+#[test]
+fn merges_of_mismatched_or_incomplete_shards_are_refused() {
+    let shard = |index: u32, count: u32, edit: fn(&mut Suite)| {
+        let mut s = suite();
+        s.reports
+            .retain(|r| r.scenario.name.len() % 2 == (index as usize) % 2);
+        s.meta.shard = Some(brunt::suite::Shard { index, count });
+        edit(&mut s);
+        (PathBuf::from(format!("shard{index}")), s)
+    };
+    let e = |runs| Suite::merge(runs).unwrap_err().to_string();
+    let msg = e(vec![
+        shard(1, 2, |_| {}),
+        shard(2, 2, |s| s.meta.scale = 0.5),
+    ]);
+    assert!(
+        msg.contains("shard1 and shard2 cannot be merged: scale 1 vs 0.5"),
+        "{msg}"
+    );
+    let msg = e(vec![
+        shard(1, 2, |_| {}),
+        shard(2, 2, |s| s.meta.seed = Some(3)),
+    ]);
+    assert!(msg.contains("seed None vs Some(3)"), "{msg}");
+    let msg = e(vec![
+        shard(1, 2, |_| {}),
+        shard(2, 2, |s| s.meta.git_commit = None),
+    ]);
+    assert!(msg.contains("commit 0123abcd vs unknown"), "{msg}");
+    let msg = e(vec![shard(1, 3, |_| {}), shard(2, 3, |_| {})]);
+    assert!(
+        msg.contains("the merge is incomplete: shard 3/3 missing (merged: 1/3, 2/3)"),
+        "{msg}"
+    );
+    let msg = e(vec![shard(1, 2, |_| {}), shard(2, 3, |_| {})]);
+    assert!(msg.contains("different partitions"), "{msg}");
 }
 
 #[test]
 fn json_structure() {
     let suite = suite();
     let mut json = render_json(&suite, None);
-    // The metrics of one scenario, not of all four: the report snapshots
-    // pin each scenario's metric names.
+    // Metric names and finding titles, not their values.
     for scenario in json["scenarios"].as_array_mut().unwrap() {
         let names: Vec<String> = scenario["metrics"]
             .as_object()
@@ -100,8 +190,14 @@ fn json_structure() {
             .keys()
             .cloned()
             .collect();
-        scenario["metrics"] = Value::from(names.len());
-        scenario["findings"] = Value::from(scenario["findings"].as_array().unwrap().len());
+        scenario["metrics"] = Value::from(names);
+        let titles: Vec<Value> = scenario["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["title"].clone())
+            .collect();
+        scenario["findings"] = Value::from(titles);
     }
     insta::assert_yaml_snapshot!("stress-report.json", redact_json(&json));
 }
@@ -116,7 +212,16 @@ fn the_html_is_one_file_with_a_chart_per_series() {
     assert_eq!(html.matches("<figure class=\"chart\"><svg").count(), 16);
     // periods is a chaos run: its faults are marked on its charts.
     assert!(html.contains("red lines are chaos faults"));
-    let junit = render_junit(&suite(), None);
+    let mut crashed = suite();
+    crashed.reports[0].outcome = brunt::report::Outcome::Crashed;
+    crashed.reports[0].reason = Some("killed by signal 9 (SIGKILL)".to_string());
+    let junit = render_junit(&crashed, None);
+    // A crash is an error, not a failure.
+    assert!(
+        junit
+            .contains("<error message=\"crashed: killed by signal 9 (SIGKILL)\" type=\"crashed\">"),
+        "{junit}"
+    );
     assert!(
         junit.contains("<testcase name=\"misses_its_latency_goal\""),
         "{junit}"

@@ -345,8 +345,11 @@ fn incomparable(base: &Report, run: &Report) -> Option<String> {
     let a = serde_json::to_value(&base.scenario.declared).unwrap_or_default();
     let b = serde_json::to_value(&run.scenario.declared).unwrap_or_default();
     if let (Some(a), Some(b)) = (a.as_object(), b.as_object()) {
-        for (key, va) in a {
-            let vb = b.get(key).unwrap_or(&serde_json::Value::Null);
+        // Both sides' keys: a setting only one run declares differs too.
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        let null = serde_json::Value::Null;
+        for key in keys {
+            let (va, vb) = (a.get(key).unwrap_or(&null), b.get(key).unwrap_or(&null));
             if va != vb {
                 differ.push(format!("{key} {va} vs {vb}"));
             }
@@ -371,19 +374,20 @@ fn better(metric: &str) -> Option<Better> {
 /// The run's repeated samples of `metric`, for the metrics judged.
 fn samples(report: &Report, metric: &str) -> Option<Vec<f64>> {
     let load = &report.samples.load;
+    let seconds = crate::suite::view::load_seconds(report);
     // The first and last seconds are partial: their counts are not a
     // second's throughput.
-    let whole = if load.len() >= 3 {
-        &load[1..load.len() - 1]
+    let whole = if seconds.len() >= 3 {
+        &seconds[1..seconds.len() - 1]
     } else {
-        &load[..]
+        &seconds[..]
     };
     let values: Vec<f64> = match metric {
-        "throughput" => whole.iter().map(|p| p.ops as f64).collect(),
+        "throughput" => whole.iter().map(|&(_, ops, _)| ops as f64).collect(),
         "success_rate" => whole
             .iter()
-            .filter(|p| p.ops > 0)
-            .map(|p| 100.0 * (p.ops - p.errors.min(p.ops)) as f64 / p.ops as f64)
+            .filter(|(_, ops, _)| *ops > 0)
+            .map(|&(_, ops, errors)| 100.0 * (ops - errors.min(ops)) as f64 / ops as f64)
             .collect(),
         "latency.p50" => load.iter().filter_map(|p| p.latency_p50_ns).collect(),
         "latency.p90" => load.iter().filter_map(|p| p.latency_p90_ns).collect(),

@@ -93,8 +93,10 @@ pub fn stress_report(args: StressReportArgs) -> ExitCode {
 }
 
 fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
-    if args.tolerance < 0.0 || args.noise < 0.0 {
-        bail!("--tolerance and --noise are percentages >= 0");
+    for (flag, value) in [("--tolerance", args.tolerance), ("--noise", args.noise)] {
+        if !(value.is_finite() && value >= 0.0) {
+            bail!("{flag} {value}: expected a percentage >= 0, e.g. 10");
+        }
     }
     let out = args
         .out
@@ -115,32 +117,65 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
     if let Some(name) = &args.save_baseline {
         store.path(name)?;
     }
-    prepare_out(&out)?;
-
-    let suite = if args.merge.is_empty() {
-        run_suite(args, &reports_dir)?
+    if let Some((name, base)) = &baseline {
+        let seed = args.seed.or_else(|| {
+            std::env::var("BRUNT_SEED")
+                .ok()
+                .and_then(|s| s.parse().ok())
+        });
+        if args.merge.is_empty() && base.meta.seed != seed {
+            bail!(
+                "baseline `{name}` ran with BRUNT_SEED {}, this run would use {}: not comparable",
+                seed_text(base.meta.seed),
+                seed_text(seed)
+            );
+        }
+    }
+    // Shards are read before anything in `--out` is cleared, and `--out`
+    // may not be one of them: merging never destroys its input.
+    let merged_runs = if args.merge.is_empty() {
+        None
     } else {
+        let out_abs = std::path::absolute(&out).unwrap_or_else(|_| out.clone());
         let mut runs = Vec::new();
         for dir in &args.merge {
+            if std::path::absolute(dir).is_ok_and(|d| d == out_abs) {
+                bail!(
+                    "--out {} is one of the directories merged: choose another --out",
+                    out.display()
+                );
+            }
             runs.push((dir.clone(), load_run_dir(dir)?));
         }
-        let merged = Suite::merge(runs)?;
-        std::fs::create_dir_all(&reports_dir)?;
-        for r in &merged.reports {
-            let path = reports_dir.join(format!("{}.json", r.scenario.name.replace("::", "__")));
-            std::fs::write(&path, serde_json::to_vec_pretty(r)?)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        merged
+        Some(runs)
     };
+    prepare_out(&out)?;
 
+    let suite = match merged_runs {
+        None => run_suite(args, &reports_dir)?,
+        Some(runs) => {
+            let merged = Suite::merge(runs)?;
+            std::fs::create_dir_all(&reports_dir)
+                .with_context(|| format!("creating {}", reports_dir.display()))?;
+            for r in &merged.reports {
+                let path =
+                    reports_dir.join(format!("{}.json", r.scenario.name.replace("::", "__")));
+                std::fs::write(&path, serde_json::to_vec_pretty(r)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            merged
+        }
+    };
+    // Every report's histograms must read back: a corrupt one is an input
+    // error naming its scenario, not a silent hole in the suite's latency.
+    suite.merged_histograms().map_err(anyhow::Error::msg)?;
     if let Some((name, base)) = &baseline
         && base.meta.seed != suite.meta.seed
     {
         bail!(
-            "baseline `{name}` ran with BRUNT_SEED {:?}, this run with {:?}: not compared",
-            base.meta.seed,
-            suite.meta.seed
+            "baseline `{name}` ran with BRUNT_SEED {}, these shards with {}: not comparable",
+            seed_text(base.meta.seed),
+            seed_text(suite.meta.seed)
         );
     }
     let comparison: Option<Comparison> = baseline.map(|(name, base)| {
@@ -178,21 +213,35 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
             .with_context(|| {
                 format!("opening GITHUB_STEP_SUMMARY {}", summary.to_string_lossy())
             })?;
-        file.write_all(markdown.as_bytes())?;
+        file.write_all(markdown.as_bytes()).with_context(|| {
+            format!(
+                "appending to GITHUB_STEP_SUMMARY {}",
+                summary.to_string_lossy()
+            )
+        })?;
+    }
+    let regressed = comparison
+        .as_ref()
+        .is_some_and(|c| c.regressions().next().is_some());
+    if let Some(name) = &args.save_baseline {
+        // A run that regressed never becomes the baseline it is compared
+        // with: the next run would measure against the regression.
+        if regressed && args.baseline.as_deref() == Some(name.as_str()) {
+            eprintln!("baseline `{name}` kept: this run regressed against it");
+        } else {
+            let path = store.save(name, &suite)?;
+            eprintln!("baseline `{name}` saved to {}", path.display());
+        }
     }
     if let Some(c) = comparison.as_ref().filter(|c| !c.refused.is_empty()) {
         for r in &c.refused {
             eprintln!("error: `{}` not compared: {}", r.scenario, r.reason);
         }
         eprintln!(
-            "error: baseline `{}` ran other load settings: run it again with `--save-baseline {}`",
+            "error: baseline `{}` ran other load settings: save it again with `--save-baseline {}`",
             c.baseline, c.baseline
         );
         return Ok(2);
-    }
-    if let Some(name) = &args.save_baseline {
-        let path = store.save(name, &suite)?;
-        eprintln!("baseline `{name}` saved to {}", path.display());
     }
     let fail_on_regression = args
         .fail_on_regression
@@ -212,6 +261,10 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
     }
     eprintln!("reports in {}", out.display());
     Ok(exit_code(&suite, comparison.as_ref(), fail_on_regression))
+}
+
+fn seed_text(seed: Option<u64>) -> String {
+    seed.map_or("unset".to_string(), |s| s.to_string())
 }
 
 /// Removes the artifacts and reports of an earlier run, so nothing stale
@@ -302,7 +355,8 @@ fn run_suite(args: &StressReportArgs, reports_dir: &Path) -> anyhow::Result<Suit
             listed.len()
         );
     }
-    std::fs::create_dir_all(reports_dir)?;
+    std::fs::create_dir_all(reports_dir)
+        .with_context(|| format!("creating {}", reports_dir.display()))?;
     let mut c = runner(args);
     c.arg("--ignored");
     if args.shard.is_some() {

@@ -151,6 +151,12 @@ pub enum SuiteError {
         /// The other's.
         second: PathBuf,
     },
+    /// The shards merged are not one whole partition.
+    #[error("the merge is incomplete: {detail}")]
+    Incomplete {
+        /// What is missing or mixed.
+        detail: String,
+    },
     /// Merged runs differ where they must not.
     #[error("{first} and {second} cannot be merged: {detail}")]
     Mismatch {
@@ -260,10 +266,14 @@ pub fn load_run_dir(dir: &Path) -> Result<Suite, SuiteError> {
             path: path.clone(),
             detail: format!("not JSON: {e}"),
         })?;
-    if value.get("schema").and_then(|s| s.as_str()) != Some(SUITE_SCHEMA) {
+    let schema = value.get("schema").and_then(|s| s.as_str());
+    if schema != Some(SUITE_SCHEMA) {
         return Err(SuiteError::Corrupt {
             path,
-            detail: format!("no `\"schema\": \"{SUITE_SCHEMA}\"`"),
+            detail: format!(
+                "schema is {}, expected `{SUITE_SCHEMA}`",
+                schema.map_or("missing".to_string(), |s| format!("`{s}`"))
+            ),
         });
     }
     let meta: SuiteMeta =
@@ -359,6 +369,32 @@ impl Suite {
         }
         merged.meta.shard = None;
         merged.meta.merged_shards.sort();
+        // Nothing is lost: every shard of the partition is there, once.
+        let shards = &merged.meta.merged_shards;
+        if let Some(count) = shards.first().map(|s| s.count) {
+            if shards.iter().any(|s| s.count != count) {
+                return Err(SuiteError::Incomplete {
+                    detail: format!(
+                        "the shards come from different partitions ({})",
+                        shard_list(shards)
+                    ),
+                });
+            }
+            let missing: Vec<String> = (1..=count)
+                .filter(|i| !shards.iter().any(|s| s.index == *i))
+                .map(|i| format!("{i}/{count}"))
+                .collect();
+            if !missing.is_empty() {
+                return Err(SuiteError::Incomplete {
+                    detail: format!(
+                        "shard{} {} missing (merged: {})",
+                        if missing.len() == 1 { "" } else { "s" },
+                        missing.join(", "),
+                        shard_list(shards)
+                    ),
+                });
+            }
+        }
         merged
             .reports
             .sort_by(|a, b| a.scenario.name.cmp(&b.scenario.name));
@@ -376,6 +412,14 @@ impl Suite {
         }
         Ok(total)
     }
+}
+
+fn shard_list(shards: &[Shard]) -> String {
+    shards
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Adds one report's histograms (not the per-op ones) to `total`.

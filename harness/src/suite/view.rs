@@ -51,6 +51,25 @@ pub fn criterion_actual(verdict: &Verdict) -> String {
     }
 }
 
+/// The run's load second by second, `(t_ms, ops, errors)`, from its first
+/// second with a finished op to its last, a second in which no op finished
+/// (a stall) included as zero: the report lists only seconds that saw an
+/// op finish, and leaving the stalls out would overstate throughput.
+pub fn load_seconds(report: &Report) -> Vec<(f64, u64, u64)> {
+    let mut out: Vec<(f64, u64, u64)> = Vec::new();
+    for p in &report.samples.load {
+        if let Some(&(last, _, _)) = out.last() {
+            let mut t = last + 1000.0;
+            while t < p.t_ms - 1.0 {
+                out.push((t, 0, 0));
+                t += 1000.0;
+            }
+        }
+        out.push((p.t_ms, p.ops, p.errors));
+    }
+    out
+}
+
 /// A failed criterion with its scenario.
 #[derive(Debug, Clone)]
 pub struct FailedCriterion<'a> {

@@ -12,8 +12,8 @@ use crate::report::Report;
 use crate::suite::baseline::{ChangeVerdict, Comparison};
 use crate::suite::model::Suite;
 use crate::suite::view::{
-    criterion_actual, criterion_target, failed_criteria, limits, metric_text, report_metric,
-    reproduce_command, throughput_consistency, verdict_line,
+    criterion_actual, criterion_target, failed_criteria, limits, load_seconds, metric_text,
+    report_metric, reproduce_command, throughput_consistency, verdict_line,
 };
 
 /// Escapes text for HTML.
@@ -156,7 +156,10 @@ fn charts(report: &Report) -> Vec<(String, String)> {
         let throughput = Line {
             label: "ops finished per second".to_string(),
             color: PALETTE[0],
-            points: load.iter().map(|p| (secs(p.t_ms), p.ops as f64)).collect(),
+            points: load_seconds(report)
+                .into_iter()
+                .map(|(t, ops, _)| (secs(t), ops as f64))
+                .collect(),
         };
         if let Some(svg) = line_chart("Throughput", "ops/s", &[throughput], &faults) {
             out.push((svg, "Ops finished in each second of the run.".to_string()));
@@ -317,16 +320,33 @@ pub fn render_html(suite: &Suite, comparison: Option<&Comparison>) -> String {
             100.0 * (1.0 - c.significance),
             c.noise_pct
         );
-        let _ = writeln!(
-            h,
-            "<table id=\"regressions\">\n<tr><th>Scenario</th><th>Metric</th><th>Change</th><th>95% CI</th><th>Verdict</th></tr>"
-        );
-        for ch in c.changes.iter().filter(|x| {
-            matches!(
-                x.verdict,
-                ChangeVerdict::Regressed | ChangeVerdict::Improved
-            )
-        }) {
+        let judged: Vec<_> = c
+            .changes
+            .iter()
+            .filter(|x| {
+                matches!(
+                    x.verdict,
+                    ChangeVerdict::Regressed | ChangeVerdict::Improved
+                )
+            })
+            .collect();
+        let any = !judged.is_empty();
+        if !any {
+            let _ = writeln!(
+                h,
+                "<p id=\"regressions\">No regression and no improvement among {} judged metrics.</p>",
+                c.changes
+                    .iter()
+                    .filter(|x| x.verdict == ChangeVerdict::NoChange)
+                    .count()
+            );
+        } else {
+            let _ = writeln!(
+                h,
+                "<table id=\"regressions\">\n<tr><th>Scenario</th><th>Metric</th><th>Change of the per-second mean</th><th>95% CI</th><th>Verdict</th></tr>"
+            );
+        }
+        for ch in judged {
             let s = ch.sampled.as_ref();
             let _ = writeln!(
                 h,
@@ -346,7 +366,9 @@ pub fn render_html(suite: &Suite, comparison: Option<&Comparison>) -> String {
                 ch.verdict.as_str()
             );
         }
-        h.push_str("</table>\n");
+        if any {
+            h.push_str("</table>\n");
+        }
         for r in &c.refused {
             let _ = writeln!(
                 h,
@@ -501,6 +523,22 @@ fn scenario_section(h: &mut String, suite: &Suite, r: &Report) {
                 );
             }
             h.push_str("</table>\n");
+        }
+        if let Some(minimal) = &chaos.minimal {
+            let _ = writeln!(
+                h,
+                "<p class=\"fail\">Minimal failing schedule ({} faults):</p>\n<ol class=\"minimal\">",
+                minimal.len()
+            );
+            for e in minimal {
+                let _ = writeln!(
+                    h,
+                    "<li><code>{}</code> {}</li>",
+                    esc(&e.fault),
+                    esc(&e.detail)
+                );
+            }
+            h.push_str("</ol>\n");
         }
         if let Some(replay) = &chaos.replay {
             let _ = writeln!(

@@ -29,7 +29,9 @@ pub fn render_junit(suite: &Suite, comparison: Option<&Comparison>) -> String {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_message(why.as_str());
         status.set_type("runner");
-        scenarios.add_test_case(TestCase::new("runner", status));
+        let mut case = TestCase::new("runner", status);
+        case.set_classname("brunt");
+        scenarios.add_test_case(case);
     }
     scenarios.set_time(total);
     scenarios.add_property(Property::new("scale", suite.meta.scale.to_string()));

@@ -246,7 +246,7 @@ fn render_comparison(out: &mut String, c: &Comparison) {
     } else {
         let _ = writeln!(
             out,
-            "| Scenario | Metric | Baseline | Now | Change | 95% CI | Verdict |"
+            "| Scenario | Metric | Baseline (run) | Now (run) | Change of the per-second mean | 95% CI | Verdict |"
         );
         let _ = writeln!(out, "|---|---|---:|---:|---:|---|---|");
         for m in judged {
