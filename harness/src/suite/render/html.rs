@@ -121,7 +121,10 @@ fn line_chart(title: &str, y_desc: &str, lines: &[Line], marks: &[f64]) -> Optio
             let color = line.color;
             chart
                 .draw_series(
-                    LineSeries::new(line.points.clone(), color.stroke_width(2)).point_size(2),
+                    LineSeries::new(line.points.clone(), color.stroke_width(2))
+                        // Dots where the points are few enough to tell
+                        // apart (a one-second run has one).
+                        .point_size(if line.points.len() <= 60 { 2 } else { 0 }),
                 )
                 .ok()?
                 .label(line.label.as_str())
