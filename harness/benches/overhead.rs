@@ -191,6 +191,137 @@ async fn state_per_worker_64(s: &mut Stress) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A loopback echo server on its own single-threaded runtime and OS
+/// thread (the same server for both sides of the comparison, and one
+/// thread, so its scheduling does not swing between runs as 64 server
+/// threads on two cores did): each 8-byte message comes back as is.
+fn echo_server() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let addr = listener.local_addr().expect("bound address");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("the echo server's runtime");
+        runtime.block_on(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 8];
+                    while stream.read_exact(&mut buf).await.is_ok()
+                        && stream.write_all(&buf).await.is_ok()
+                    {}
+                });
+            }
+        });
+    });
+    addr
+}
+
+/// One round trip of 8 bytes on `stream`.
+async fn round_trip(stream: &mut tokio::net::TcpStream, i: u64) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = i.to_le_bytes();
+    stream.write_all(&buf).await?;
+    stream.read_exact(&mut buf).await?;
+    Ok(())
+}
+
+async fn connect(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// The hand-written loop of issue 8's "done when": `workers` loops, each
+/// with its own connection made before the clock starts, timing every
+/// round trip into its thread's histogram. Returns round trips per second.
+fn hand_written_tcp(
+    s: &Stress,
+    workers: u32,
+    duration: Duration,
+    addr: std::net::SocketAddr,
+) -> f64 {
+    let threads = threads_for(workers);
+    let handle = s.runtime().clone();
+    let ops_and_time: Vec<(u64, Duration)> = std::thread::scope(|scope| {
+        let joins: Vec<_> = (0..threads)
+            .map(|t| {
+                let here = workers as usize / threads + usize::from(t < workers as usize % threads);
+                let handle = &handle;
+                scope.spawn(move || {
+                    let histogram = RefCell::new(
+                        Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).unwrap(),
+                    );
+                    let count = RefCell::new(0u64);
+                    let elapsed = handle.block_on(async {
+                        let mut streams = Vec::with_capacity(here);
+                        for _ in 0..here {
+                            streams.push(connect(addr).await.expect("connect"));
+                        }
+                        let began = Instant::now();
+                        let deadline = began + duration;
+                        let loops = streams.into_iter().map(|mut stream| {
+                            let (histogram, count) = (&histogram, &count);
+                            async move {
+                                let mut i = 0u64;
+                                loop {
+                                    let start = Instant::now();
+                                    if start >= deadline {
+                                        break;
+                                    }
+                                    let _ = round_trip(&mut stream, i).await;
+                                    i += 1;
+                                    histogram
+                                        .borrow_mut()
+                                        .saturating_record(start.elapsed().as_nanos() as u64);
+                                    *count.borrow_mut() += 1;
+                                }
+                            }
+                        });
+                        futures_join_all(loops).await;
+                        began.elapsed()
+                    });
+                    std::hint::black_box(histogram.into_inner().len());
+                    (count.into_inner(), elapsed)
+                })
+            })
+            .collect();
+        joins.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    let ops: u64 = ops_and_time.iter().map(|(n, _)| n).sum();
+    let longest = ops_and_time
+        .iter()
+        .map(|(_, d)| *d)
+        .max()
+        .unwrap_or(duration);
+    ops as f64 / longest.as_secs_f64()
+}
+
+/// Issue 8's "done when": one loopback TCP connection per worker at
+/// concurrency 64 (`drive_with`, no lock, no pool) against a hand-written
+/// loop doing the same round trips: within 10 %.
+#[brunt::stress(duration = "4s", concurrency = 64, tags = ["bench"])]
+async fn tcp_per_worker_64(s: &mut Stress) -> anyhow::Result<()> {
+    let addr = echo_server();
+    let half = s.duration().unwrap_or(Duration::from_secs(2)) / 2;
+    let before = hand_written_tcp(s, 64, half, addr);
+    let summary = s
+        .drive_with(
+            async move |_w: Worker| connect(addr).await,
+            async |stream: &mut tokio::net::TcpStream, i: u64| round_trip(stream, i).await,
+        )
+        .await?;
+    let after = hand_written_tcp(s, 64, half, addr);
+    record_ratio(s, before, after, summary.ops, summary.elapsed);
+    Ok(())
+}
+
 fn busy_wait(d: Duration) {
     let start = Instant::now();
     while start.elapsed() < d {

@@ -234,6 +234,10 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
             "busy_2us",
             "driven 2 us op / hand-written untimed loop, concurrency 2",
         ),
+        (
+            "tcp_per_worker_64",
+            "driven loopback TCP round trips, a connection per worker (drive_with) / hand-written loop, concurrency 64",
+        ),
     ];
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); ratio_scenarios.len()];
     let mut throughputs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); ratio_scenarios.len()];
@@ -262,13 +266,20 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
     for (i, (scenario, what)) in ratio_scenarios.iter().enumerate() {
         let all: Vec<String> = ratios[i].iter().map(|r| format!("{r:.3}")).collect();
         let value = median(&mut ratios[i].clone());
+        // Issue 8's bar for a real connection is "within 10 %"; Brunt's own
+        // bar for the no-op loops is 5 %.
+        let goal = if *scenario == "tcp_per_worker_64" {
+            0.90
+        } else {
+            0.95
+        };
         let (driven, hand) = throughputs[i][0];
         figures.push(Figure {
             name: format!("{scenario}: {what}"),
             value,
             unit: "ratio",
-            goal: ">= 0.95".into(),
-            met: value >= 0.95,
+            goal: format!(">= {goal}"),
+            met: value >= goal,
             detail: format!(
                 "median of {runs} runs [{}]; first run {:.2} M/s driven vs {:.2} M/s hand-written",
                 all.join(", "),
