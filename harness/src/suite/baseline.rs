@@ -272,6 +272,28 @@ impl Comparison {
             .iter()
             .filter(|c| c.verdict == ChangeVerdict::Improved)
     }
+
+    /// The metrics that moved past the tolerance and the noise, either way:
+    /// the rows of a regressions table.
+    pub fn changed(&self) -> Vec<&MetricChange> {
+        self.changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.verdict,
+                    ChangeVerdict::Regressed | ChangeVerdict::Improved
+                )
+            })
+            .collect()
+    }
+
+    /// How many judged metrics did not move past the tolerance and noise.
+    pub fn unchanged(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.verdict == ChangeVerdict::NoChange)
+            .count()
+    }
 }
 
 /// Compares `run` with `baseline` (named `name`).

@@ -13,6 +13,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, bail};
 use clap::Parser;
 
+use crate::settings::EnvSettings;
 use crate::suite::baseline::{BaselineStore, CompareOptions, Comparison, compare};
 use crate::suite::model::{Shard, Suite, SuiteMeta, load_reports, load_run_dir};
 use crate::suite::render::{render_html, render_json, render_junit, render_markdown};
@@ -98,16 +99,26 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
             bail!("{flag} {value}: expected a percentage >= 0, e.g. 10");
         }
     }
+    // `cargo metadata` is asked at most once, and only when a default
+    // needs it.
+    let target = std::cell::OnceCell::new();
+    let target = || target.get_or_init(target_dir);
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| target_dir().join("stress-report"));
+        .unwrap_or_else(|| target().join("stress-report"));
     let reports_dir = out.join("reports");
     let store = BaselineStore::new(
         args.baseline_dir
             .clone()
-            .unwrap_or_else(|| target_dir().join("stress-baselines")),
+            .unwrap_or_else(|| target().join("stress-baselines")),
     );
+    // The seed every scenario runs under: `--seed`, else `BRUNT_SEED`, read
+    // (and rejected when invalid) as the runner reads it.
+    let seed = match args.seed {
+        Some(seed) => Some(seed),
+        None => EnvSettings::from_env()?.seed,
+    };
     // A baseline that cannot be read is an input error: say so before a
     // long run, not after.
     let baseline = match &args.baseline {
@@ -117,19 +128,15 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
     if let Some(name) = &args.save_baseline {
         store.path(name)?;
     }
-    if let Some((name, base)) = &baseline {
-        let seed = args.seed.or_else(|| {
-            std::env::var("BRUNT_SEED")
-                .ok()
-                .and_then(|s| s.parse().ok())
-        });
-        if args.merge.is_empty() && base.meta.seed != seed {
-            bail!(
-                "baseline `{name}` ran with BRUNT_SEED {}, this run would use {}: not comparable",
-                seed_text(base.meta.seed),
-                seed_text(seed)
-            );
-        }
+    if let Some((name, base)) = &baseline
+        && args.merge.is_empty()
+        && base.meta.seed != seed
+    {
+        bail!(
+            "baseline `{name}` ran with BRUNT_SEED {}, this run would use {}: not comparable",
+            seed_text(base.meta.seed),
+            seed_text(seed)
+        );
     }
     // Shards are read before anything in `--out` is cleared, and `--out`
     // may not be one of them: merging never destroys its input.
@@ -152,7 +159,7 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
     prepare_out(&out)?;
 
     let suite = match merged_runs {
-        None => run_suite(args, &reports_dir)?,
+        None => run_suite(args, seed, &reports_dir)?,
         Some(runs) => {
             let merged = Suite::merge(runs)?;
             std::fs::create_dir_all(&reports_dir)
@@ -323,7 +330,11 @@ fn list_scenarios(args: &StressReportArgs) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-fn run_suite(args: &StressReportArgs, reports_dir: &Path) -> anyhow::Result<Suite> {
+fn run_suite(
+    args: &StressReportArgs,
+    seed: Option<u64>,
+    reports_dir: &Path,
+) -> anyhow::Result<Suite> {
     if let Some(scale) = args.scale
         && !(scale.is_finite() && scale > 0.0)
     {
@@ -415,11 +426,7 @@ fn run_suite(args: &StressReportArgs, reports_dir: &Path) -> anyhow::Result<Suit
             git_dirty,
             host: Some(first.run.host.clone()),
             scale: first.run.scale,
-            seed: args.seed.or_else(|| {
-                std::env::var("BRUNT_SEED")
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-            }),
+            seed,
             test_target: args.test_target.clone(),
             runner: match &args.test_binary {
                 Some(bin) => bin.display().to_string(),

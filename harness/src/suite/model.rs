@@ -169,6 +169,34 @@ pub enum SuiteError {
     },
 }
 
+/// Reads `path` as JSON; an unreadable file or one that is not JSON is an
+/// error naming it.
+fn read_json(path: &Path) -> Result<serde_json::Value, SuiteError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| SuiteError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("not JSON: {e}"),
+    })
+}
+
+/// An error unless `value`'s `schema` is `expected`.
+fn expect_schema(path: &Path, value: &serde_json::Value, expected: &str) -> Result<(), SuiteError> {
+    let schema = value.get("schema").and_then(|s| s.as_str());
+    if schema == Some(expected) {
+        return Ok(());
+    }
+    Err(SuiteError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!(
+            "schema is {}, expected `{expected}`",
+            schema.map_or("missing".to_string(), |s| format!("`{s}`"))
+        ),
+    })
+}
+
 /// Reads every scenario report in `dir`: the `*.json` files whose `schema`
 /// is `brunt.report/v1` (other JSON there, such as a chaos schedule, is
 /// not a report). A file that is not JSON, or a report that does not
@@ -189,15 +217,7 @@ pub fn load_reports(dir: &Path) -> Result<Vec<Report>, SuiteError> {
     paths.sort();
     let mut reports = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|source| SuiteError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| SuiteError::Corrupt {
-                path: path.clone(),
-                detail: format!("not JSON: {e}"),
-            })?;
+        let value = read_json(&path)?;
         if value.get("schema").and_then(|s| s.as_str()) != Some(SCHEMA) {
             continue;
         }
@@ -218,25 +238,8 @@ pub fn load_reports(dir: &Path) -> Result<Vec<Report>, SuiteError> {
 
 /// Reads a suite saved whole (a baseline).
 pub fn load_suite(path: &Path) -> Result<Suite, SuiteError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| SuiteError::Corrupt {
-            path: path.to_path_buf(),
-            detail: format!("not JSON: {e}"),
-        })?;
-    let schema = value.get("schema").and_then(|s| s.as_str());
-    if schema != Some(BASELINE_SCHEMA) {
-        return Err(SuiteError::Corrupt {
-            path: path.to_path_buf(),
-            detail: format!(
-                "schema is {}, expected `{BASELINE_SCHEMA}`",
-                schema.map_or("missing".to_string(), |s| format!("`{s}`"))
-            ),
-        });
-    }
+    let value = read_json(path)?;
+    expect_schema(path, &value, BASELINE_SCHEMA)?;
     let suite = value
         .get("suite")
         .cloned()
@@ -257,25 +260,8 @@ pub fn baseline_file_json(suite: &Suite) -> serde_json::Value {
 /// scenario reports under `reports/`.
 pub fn load_run_dir(dir: &Path) -> Result<Suite, SuiteError> {
     let path = dir.join("stress-report.json");
-    let text = std::fs::read_to_string(&path).map_err(|source| SuiteError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| SuiteError::Corrupt {
-            path: path.clone(),
-            detail: format!("not JSON: {e}"),
-        })?;
-    let schema = value.get("schema").and_then(|s| s.as_str());
-    if schema != Some(SUITE_SCHEMA) {
-        return Err(SuiteError::Corrupt {
-            path,
-            detail: format!(
-                "schema is {}, expected `{SUITE_SCHEMA}`",
-                schema.map_or("missing".to_string(), |s| format!("`{s}`"))
-            ),
-        });
-    }
+    let value = read_json(&path)?;
+    expect_schema(&path, &value, SUITE_SCHEMA)?;
     let meta: SuiteMeta =
         serde_json::from_value(value["meta"].clone()).map_err(|e| SuiteError::Corrupt {
             path: path.clone(),

@@ -21,6 +21,25 @@ pub fn metric_text(metric: Option<&MetricValue>) -> String {
     }
 }
 
+/// A time in ns for people (`3.1ms`); `–` when missing.
+pub fn ns_text(value: Option<f64>) -> String {
+    value.map_or("–".to_string(), |v| {
+        format_value(v, crate::criteria::Dimension::Time)
+    })
+}
+
+/// Whether an escalation step held: `yes`, `tainted` (the generator, not
+/// the system, fell behind) or `no`.
+pub fn step_held(step: &crate::report::Step) -> &'static str {
+    if step.held {
+        "yes"
+    } else if step.tainted {
+        "tainted"
+    } else {
+        "no"
+    }
+}
+
 /// A report's metric for people.
 pub fn report_metric(report: &Report, name: &str) -> String {
     metric_text(report.metrics.get(name))

@@ -13,7 +13,7 @@ use crate::suite::baseline::{ChangeVerdict, Comparison};
 use crate::suite::model::Suite;
 use crate::suite::view::{
     criterion_actual, criterion_target, failed_criteria, limits, load_seconds, metric_text,
-    report_metric, reproduce_command, throughput_consistency, verdict_line,
+    ns_text, report_metric, reproduce_command, step_held, throughput_consistency, verdict_line,
 };
 
 /// Escapes text for HTML.
@@ -323,25 +323,13 @@ pub fn render_html(suite: &Suite, comparison: Option<&Comparison>) -> String {
             100.0 * (1.0 - c.significance),
             c.noise_pct
         );
-        let judged: Vec<_> = c
-            .changes
-            .iter()
-            .filter(|x| {
-                matches!(
-                    x.verdict,
-                    ChangeVerdict::Regressed | ChangeVerdict::Improved
-                )
-            })
-            .collect();
+        let judged = c.changed();
         let any = !judged.is_empty();
         if !any {
             let _ = writeln!(
                 h,
                 "<p id=\"regressions\">No regression and no improvement among {} judged metrics.</p>",
-                c.changes
-                    .iter()
-                    .filter(|x| x.verdict == ChangeVerdict::NoChange)
-                    .count()
+                c.unchanged()
             );
         } else {
             let _ = writeln!(
@@ -464,7 +452,6 @@ fn scenario_section(h: &mut String, suite: &Suite, r: &Report) {
     if !r.steps.is_empty() {
         h.push_str("<table class=\"steps\">\n<tr><th>Level</th><th>Ops</th><th>Throughput</th><th>p50</th><th>p99</th><th>Held</th><th>Broken</th></tr>\n");
         for s in &r.steps {
-            let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.3} ms", v / 1e6));
             let _ = writeln!(
                 h,
                 "<tr{}><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}/s</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -472,15 +459,9 @@ fn scenario_section(h: &mut String, suite: &Suite, r: &Report) {
                 s.level,
                 s.ops,
                 s.throughput_per_s,
-                ms(s.latency_p50_ns),
-                ms(s.latency_p99_ns),
-                if s.held {
-                    "yes"
-                } else if s.tainted {
-                    "tainted"
-                } else {
-                    "no"
-                },
+                ns_text(s.latency_p50_ns),
+                ns_text(s.latency_p99_ns),
+                step_held(s),
                 esc(&s.broken.join("; "))
             );
         }

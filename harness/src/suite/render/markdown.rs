@@ -7,8 +7,8 @@ use crate::report::{Report, format_value};
 use crate::suite::baseline::{ChangeVerdict, Comparison};
 use crate::suite::model::Suite;
 use crate::suite::view::{
-    criterion_actual, criterion_target, failed_criteria, limits, metric_text, report_metric,
-    reproduce_command, throughput_consistency, verdict_line,
+    criterion_actual, criterion_target, failed_criteria, limits, metric_text, ns_text,
+    report_metric, reproduce_command, step_held, throughput_consistency, verdict_line,
 };
 
 /// Escapes a table cell.
@@ -223,22 +223,9 @@ fn render_comparison(out: &mut String, c: &Comparison) {
         100.0 * (1.0 - c.significance),
         c.noise_pct
     );
-    let judged: Vec<_> = c
-        .changes
-        .iter()
-        .filter(|m| {
-            matches!(
-                m.verdict,
-                ChangeVerdict::Regressed | ChangeVerdict::Improved
-            )
-        })
-        .collect();
+    let judged = c.changed();
     if judged.is_empty() {
-        let n = c
-            .changes
-            .iter()
-            .filter(|m| m.verdict == ChangeVerdict::NoChange)
-            .count();
+        let n = c.unchanged();
         let _ = writeln!(
             out,
             "No regression and no improvement among {n} judged metrics.\n"
@@ -412,14 +399,11 @@ fn render_scenario(out: &mut String, suite: &Suite, r: &Report) {
                 s.level,
                 s.ops,
                 s.throughput_per_s,
-                ns(s.latency_p50_ns),
-                ns(s.latency_p99_ns),
-                if s.held {
-                    "yes"
-                } else if s.tainted {
-                    "tainted"
-                } else {
-                    "**no**"
+                ns_text(s.latency_p50_ns),
+                ns_text(s.latency_p99_ns),
+                match step_held(s) {
+                    "no" => "**no**",
+                    held => held,
                 },
                 cell(&s.broken.join("; "))
             );
@@ -521,10 +505,4 @@ fn render_scenario(out: &mut String, suite: &Suite, r: &Report) {
         }
         let _ = writeln!(out, "\n</details>\n");
     }
-}
-
-fn ns(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| {
-        format_value(v, crate::criteria::Dimension::Time)
-    })
 }
