@@ -94,7 +94,9 @@ pub mod prelude {
 pub mod __private {
     pub use crate::criteria::{CmpOp, Criterion, Unit};
     pub use crate::load::{Escalation, Stage};
-    pub use crate::registry::{Body, BoxFuture, Declared, ScenarioEntry, ScenarioResult};
+    pub use crate::registry::{
+        Body, BoxFuture, Declared, ScenarioBuild, ScenarioEntry, ScenarioResult, frame_probe,
+    };
     pub use crate::report::Severity;
     pub use brunt_grammar::ThinkTime;
     pub use inventory;

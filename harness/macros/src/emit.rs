@@ -166,6 +166,9 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
         #[doc(hidden)]
         const _: () = {
             const __BRUNT_BODY: ::brunt::__private::Body = { #body };
+            /// Instantiates Brunt's build probe in this crate, so it is
+            /// compiled at this crate's opt-level.
+            struct __BruntBuild;
             ::brunt::__private::inventory::submit! {
                 ::brunt::__private::ScenarioEntry {
                     name: #name,
@@ -196,6 +199,10 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         think: #think,
                     },
                     body: __BRUNT_BODY,
+                    build: ::brunt::__private::ScenarioBuild {
+                        frame_probe: ::brunt::__private::frame_probe::<__BruntBuild>,
+                        debug_assertions: ::core::cfg!(debug_assertions),
+                    },
                 }
             }
         };

@@ -92,6 +92,8 @@ pub struct ScenarioEntry {
     pub declared: Declared,
     /// The function.
     pub body: Body,
+    /// How the declaring crate was compiled.
+    pub build: super::ScenarioBuild,
 }
 
 inventory::collect!(ScenarioEntry);
@@ -134,6 +136,10 @@ mod tests {
             manifest_dir: ".",
             declared: DECLARED,
             body: Body::Sync(body),
+            build: super::super::ScenarioBuild {
+                frame_probe: super::super::frame_probe::<()>,
+                debug_assertions: cfg!(debug_assertions),
+            },
         }
     }
 

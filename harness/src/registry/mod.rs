@@ -2,8 +2,10 @@
 //! [`ScenarioEntry`] per function through `inventory`; the runner reads them
 //! here, sorted by module path and line because link order is arbitrary.
 
+mod build;
 mod entry;
 mod list;
 
+pub use build::{ScenarioBuild, frame_probe, harness_optimised};
 pub use entry::{Body, BoxFuture, Declared, ScenarioEntry, ScenarioResult};
 pub(crate) use list::{all_scenarios, find_scenario};

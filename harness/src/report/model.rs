@@ -348,6 +348,24 @@ pub struct RunInfo {
     pub host: Host,
     /// Brunt's version.
     pub brunt_version: String,
+    /// How the scenario's binary was compiled (`null` in reports of Brunt
+    /// versions that did not say).
+    #[serde(default)]
+    pub build: Option<BuildInfo>,
+}
+
+/// How the code a run measured was compiled: an unoptimised build measures
+/// the compiler's debug output, not the system (a finding says so).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// The crate declaring the scenario (its ops, and any system under test
+    /// compiled with it) was optimised (opt-level 1 or more).
+    pub scenario_optimised: bool,
+    /// Brunt's own crate (load models, recorder, sampler) was optimised.
+    pub harness_optimised: bool,
+    /// The scenario's crate had debug assertions on (the `dev`/`test`
+    /// profiles' default): overflow checks and `debug_assert!` cost time too.
+    pub debug_assertions: bool,
 }
 
 /// The machine a run measured.

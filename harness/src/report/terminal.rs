@@ -4,7 +4,12 @@
 use std::fmt::Write;
 
 use crate::criteria::Dimension;
+use crate::load::Escalation;
 use crate::report::{Outcome, Report, Severity, format_value};
+
+/// Most characters of a finding's detail the verdict shows (the report
+/// has all of it).
+const DETAIL_CHARS: usize = 300;
 
 fn metric_text(report: &Report, name: &str) -> Option<String> {
     let metric = report.metrics.get(name)?;
@@ -13,8 +18,43 @@ fn metric_text(report: &Report, name: &str) -> Option<String> {
     Some(format_value(unit.to_base(value), unit.dimension()))
 }
 
-/// Renders the verdict block for one report.
-pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> String {
+/// A level of an escalation with its unit: `16 workers`, `2k/s`.
+fn level_text(level: f64, open: bool) -> String {
+    if open {
+        format_value(level, Dimension::Rate)
+    } else if level == 1.0 {
+        "1 worker".to_string()
+    } else {
+        format!("{} workers", format_value(level, Dimension::Count))
+    }
+}
+
+/// The escalation's heading, from its declaration: what rose, how, and the
+/// conditions each step was held to.
+fn escalation_heading(escalation: &Escalation) -> String {
+    let until: Vec<&str> = escalation.until.iter().map(|c| c.expr).collect();
+    format!(
+        "escalation of {} from {} ×{} up to {}, {} a step, until {}:",
+        if escalation.open {
+            "the arrival rate"
+        } else {
+            "workers"
+        },
+        level_text(escalation.start, escalation.open),
+        escalation.factor,
+        level_text(escalation.max, escalation.open),
+        format_value(escalation.step.as_nanos() as f64, Dimension::Time),
+        until.join(", ")
+    )
+}
+
+/// Renders the verdict block for one report; `escalation` is the scenario's
+/// declared escalation, if it has one.
+pub(crate) fn render_verdict(
+    report: &Report,
+    report_path: &std::path::Path,
+    escalation: Option<&Escalation>,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -91,23 +131,54 @@ pub(crate) fn render_verdict(report: &Report, report_path: &std::path::Path) -> 
         }
     }
     if !report.steps.is_empty() {
-        let _ = writeln!(out, "    escalation: concurrency -> throughput, p99");
-        for step in &report.steps {
+        let open = escalation.map_or(
+            report.steps.iter().any(|s| s.offered_rate_per_s.is_some()),
+            |e| e.open,
+        );
+        match escalation {
+            Some(escalation) => {
+                let _ = writeln!(out, "    {}", escalation_heading(escalation));
+            }
+            None => {
+                let _ = writeln!(out, "    escalation:");
+            }
+        }
+        let levels: Vec<String> = report
+            .steps
+            .iter()
+            .map(|s| level_text(s.level, open))
+            .collect();
+        let width = levels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        for (step, level) in report.steps.iter().zip(&levels) {
             let p99 = step
                 .latency_p99_ns
                 .map_or("-".to_string(), |v| format_value(v, Dimension::Time));
             let _ = writeln!(
                 out,
-                "      {:>6} -> {}, {p99}{}",
-                step.level,
+                "      {level:>width$}: throughput {}, p99 {p99}{}",
                 format_value(step.throughput_per_s, Dimension::Rate),
-                if step.held { "" } else { "  (broke)" }
+                if step.held {
+                    String::new()
+                } else if step.broken.is_empty() {
+                    "  (did not hold)".to_string()
+                } else {
+                    format!("  (broke: {})", step.broken.join("; "))
+                }
             );
         }
     }
     for finding in &report.findings {
         if finding.severity != Severity::Info {
             let _ = writeln!(out, "    ! {}", finding.title);
+            let detail: String = finding.detail.chars().take(DETAIL_CHARS).collect();
+            if !detail.is_empty() {
+                let more = if finding.detail.chars().count() > DETAIL_CHARS {
+                    " …"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "      {detail}{more}");
+            }
         }
     }
     let _ = writeln!(out, "    report: {}", report_path.display());

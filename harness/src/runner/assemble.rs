@@ -12,9 +12,9 @@ use crate::measure::{
 };
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
-    ChaosSection, CustomSeries, Event, Finding, Host, MetricValue, Outcome, Phase, Report, RunInfo,
-    SCHEMA, Samples, ScenarioInfo, Series, Settings, Step, StreamRecord, encode_histogram,
-    push_point,
+    BuildInfo, ChaosSection, CustomSeries, Event, Finding, Host, MetricValue, Outcome, Phase,
+    Report, RunInfo, SCHEMA, Samples, ScenarioInfo, Series, Settings, Severity, Step, StreamRecord,
+    encode_histogram, push_point,
 };
 use crate::settings::{Budget, Resolved};
 
@@ -126,7 +126,35 @@ pub(crate) fn run_info(settings: &Resolved) -> RunInfo {
         effective: effective_settings(settings),
         host: host(),
         brunt_version: env!("CARGO_PKG_VERSION").to_string(),
+        build: None,
     }
+}
+
+/// How the scenario's crate and Brunt were compiled.
+fn build_info(entry: &ScenarioEntry) -> BuildInfo {
+    BuildInfo {
+        scenario_optimised: entry.build.optimised(),
+        harness_optimised: crate::registry::harness_optimised(),
+        debug_assertions: entry.build.debug_assertions,
+    }
+}
+
+/// A warning when what ran was compiled without optimisation: its numbers
+/// would be a debug build's, often half or less of the system's.
+fn unoptimised_build(build: &BuildInfo) -> Option<Finding> {
+    let what = match (build.scenario_optimised, build.harness_optimised) {
+        (true, true) => return None,
+        (false, true) => "the scenario's crate (its ops and what it compiles in)",
+        (true, false) => "Brunt itself (its load models and recorder run on every op)",
+        (false, false) => "the scenario's crate and Brunt itself",
+    };
+    Some(Finding {
+        severity: Severity::Warning,
+        title: "unoptimised build".to_string(),
+        detail: format!(
+            "{what} was compiled at opt-level 0, so these figures measure a debug build, not the system; add `[profile.test] opt-level = 3` to the workspace's Cargo.toml (README: \"Measure optimised code\")"
+        ),
+    })
 }
 
 /// Rebuilds a run record from a dead child's stream.
@@ -301,6 +329,9 @@ pub(crate) fn assemble(
         .filter(|s| s.process == "target")
         .collect();
     let mut findings = record.findings;
+    let build = build_info(entry);
+    record.run.build = Some(build);
+    findings.extend(unoptimised_build(&build));
     for (prefix, series) in [("", &own), ("target.", &targets)] {
         if !series.is_empty() {
             findings.extend(resource_metrics(

@@ -34,9 +34,11 @@ pub(crate) fn run_child(trial_name: &str) -> ! {
     // Processes the scenario starts must not take themselves for Brunt's.
     // SAFETY: no other thread runs yet; nothing reads the environment
     // concurrently.
+    let waited = std::env::var(super::WAITED_ENV).ok();
     unsafe {
         std::env::remove_var(CHILD_ENV);
         std::env::remove_var(super::PARENT_ENV);
+        std::env::remove_var(super::WAITED_ENV);
     }
     let env = match EnvSettings::from_env() {
         Ok(env) => env,
@@ -51,7 +53,7 @@ pub(crate) fn run_child(trial_name: &str) -> ! {
     };
     let settings = resolve(&entry.declared, &env, 0);
     let paths = ReportPaths::new(&settings.report_dir, &entry.file_stem());
-    match execute(entry, settings, &paths) {
+    match execute(entry, settings, &paths, waited) {
         Ok(_) => std::process::exit(0),
         Err(e) => {
             eprintln!(
@@ -80,11 +82,14 @@ fn abort_check(entry: &ScenarioEntry, cancel: &Cancel) -> Option<LiveCheck> {
     }))
 }
 
-/// Runs one scenario in this process and writes its report.
+/// Runs one scenario in this process and writes its report. `waited` says
+/// how long the trial waited for the machine first, if it did (a timeline
+/// event).
 pub(crate) fn execute(
     entry: &'static ScenarioEntry,
     settings: Resolved,
     paths: &ReportPaths,
+    waited: Option<String>,
 ) -> std::io::Result<Report> {
     std::fs::create_dir_all(&settings.report_dir)?;
     let origin = Instant::now();
@@ -144,10 +149,15 @@ pub(crate) fn execute(
         watched,
         cancel.clone(),
     );
+    if let Some(waited) = waited {
+        stress.event("machine_wait", waited);
+    }
     stress.event(
         "scenario_start",
         format!("scenario `{}` starts", entry.trial_name()),
     );
+    super::panic_site::install();
+    let _ = super::panic_site::take();
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| match entry.body {
         Body::Async(body) => runtime.block_on(body(&mut stress)),
         Body::Sync(body) => {
@@ -163,7 +173,13 @@ pub(crate) fn execute(
             Some((Outcome::Error, reason))
         }
         Err(payload) => {
-            let reason = format!("the scenario panicked: {}", panic_message(payload.as_ref()));
+            let reason = match super::panic_site::take() {
+                Some(site) => format!(
+                    "the scenario panicked at {site}: {}",
+                    panic_message(payload.as_ref())
+                ),
+                None => format!("the scenario panicked: {}", panic_message(payload.as_ref())),
+            };
             stress.event("panic", reason.clone());
             Some((Outcome::Error, reason))
         }

@@ -52,7 +52,34 @@ pub fn main() {
             "warning: brunt::main() found no scenario; mark functions with #[brunt::stress(...)] in this test target"
         );
     }
-    warn_on_empty_filters(&args, &filters, &scenarios);
+    // Scenarios run only under `--ignored` / `--include-ignored`: then a
+    // filter that selects nothing is a mistake, and nothing runs.
+    let runs_scenarios = (args.ignored || args.include_ignored) && !args.list;
+    if runs_scenarios {
+        let unmatched = unmatched_filters(&args, &filters, &scenarios);
+        if !unmatched.is_empty() {
+            for line in &unmatched {
+                eprintln!("error: {line}");
+            }
+            eprintln!(
+                "error: nothing was run; fix the filter (unlike libtest, Brunt refuses a filter that selects no scenario: a typo would otherwise pass having measured nothing)"
+            );
+            std::process::exit(2);
+        }
+    } else if !args.list {
+        let selected = scenarios
+            .iter()
+            .filter(|e| selects(&args, &filters, &e.trial_name()))
+            .count();
+        if selected > 0 {
+            eprintln!(
+                "brunt: {selected} stress scenario{} ignored, as scenarios are by default; run {} with `cargo test --test {} -- --ignored`",
+                if selected == 1 { " is" } else { "s are" },
+                if selected == 1 { "it" } else { "them" },
+                test_target_name()
+            );
+        }
+    }
     let full_run = filters.is_empty()
         && args.skip.is_empty()
         && (args.ignored || args.include_ignored)
@@ -136,13 +163,40 @@ fn matches(args: &Arguments, filter: &str, name: &str) -> bool {
     }
 }
 
-/// A filter that selects no scenario is almost always a typo: say so for
-/// each, with the closest names. (Not an error: `cargo test FILTER` passes
-/// the filter to every test target, and most will have nothing to match.)
-fn warn_on_empty_filters(args: &Arguments, filters: &[String], scenarios: &[&ScenarioEntry]) {
-    if args.list {
-        return;
+/// Whether the command line selects the trial `name`: no filter, or any
+/// filter matching, and no `--skip` matching.
+fn selects(args: &Arguments, filters: &[String], name: &str) -> bool {
+    let mut all: Vec<&str> = filters.iter().map(String::as_str).collect();
+    all.extend(args.filter.as_deref());
+    (all.is_empty() || all.iter().any(|f| matches(args, f, name)))
+        && !args.skip.iter().any(|s| name.contains(s.as_str()))
+}
+
+/// The name of this test target as `cargo test --test NAME` takes it: the
+/// executable's name without the hash cargo appends (`stress-0a1b…`).
+fn test_target_name() -> String {
+    let exe = std::env::current_exe().ok();
+    let stem = exe
+        .as_deref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "stress".to_string());
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+            name.to_string()
+        }
+        _ => stem,
     }
+}
+
+/// A filter that selects no scenario is almost always a typo: one line for
+/// each, with the closest names.
+fn unmatched_filters(
+    args: &Arguments,
+    filters: &[String],
+    scenarios: &[&ScenarioEntry],
+) -> Vec<String> {
+    let mut lines = Vec::new();
     let names: Vec<String> = scenarios.iter().map(|e| e.trial_name()).collect();
     let all: Vec<&str> = match &args.filter {
         Some(one) => vec![one.as_str()],
@@ -152,13 +206,16 @@ fn warn_on_empty_filters(args: &Arguments, filters: &[String], scenarios: &[&Sce
         if names.iter().any(|n| matches(args, filter, n)) {
             continue;
         }
-        let mut near: Vec<&String> = names
+        // A filter is a substring: judge it against the part of each name
+        // it comes closest to (`kernal::` is one edit from `kernel::…`).
+        let allowed = (filter.chars().count() / 4).max(1);
+        let mut near: Vec<(usize, &String)> = names
             .iter()
-            .filter(|n| {
-                brunt_grammar::edit_distance(filter, n) <= 3 || n.contains(&filter.to_lowercase())
-            })
+            .map(|n| (substring_distance(&filter.to_lowercase(), n), n))
+            .filter(|(d, _)| *d <= allowed)
             .collect();
-        near.truncate(5);
+        near.sort_by_key(|(d, _)| *d);
+        let near: Vec<&String> = near.into_iter().take(5).map(|(_, n)| n).collect();
         let hint = if near.is_empty() {
             format!(
                 "{} scenarios exist; list them with --list --ignored",
@@ -173,11 +230,29 @@ fn warn_on_empty_filters(args: &Arguments, filters: &[String], scenarios: &[&Sce
                     .join(", ")
             )
         };
-        eprintln!(
-            "warning: filter `{filter}`{} matches no scenario in this binary; {hint}",
+        lines.push(format!(
+            "filter `{filter}`{} matches no scenario in this binary; {hint}",
             if args.exact { " (--exact)" } else { "" }
-        );
+        ));
     }
+    lines
+}
+
+/// The fewest edits that turn `filter` into some substring of `name`:
+/// the edit distance to the closest window of the filter's length, give or
+/// take one character.
+fn substring_distance(filter: &str, name: &str) -> usize {
+    let chars: Vec<char> = name.chars().collect();
+    let len = filter.chars().count();
+    let mut best = brunt_grammar::edit_distance(filter, name);
+    for width in len.saturating_sub(1)..=len + 1 {
+        for start in 0..=chars.len().saturating_sub(width) {
+            let end = (start + width).min(chars.len());
+            let window: String = chars[start..end].iter().collect();
+            best = best.min(brunt_grammar::edit_distance(filter, &window));
+        }
+    }
+    best
 }
 
 /// After a full run, every snapshot must belong to a scenario: a stale one
@@ -224,6 +299,13 @@ mod tests {
         assert_eq!(args.skip, ["slow"]);
         assert_eq!(args.filter, None);
         assert_eq!(filters, ["kernel::", "agentic::"]);
+    }
+
+    #[test]
+    fn a_misspelt_filter_is_near_the_names_it_meant() {
+        assert_eq!(substring_distance("kernal::", "kernel::rapid_tool_list"), 1);
+        assert_eq!(substring_distance("echo", "stress::echo_soak"), 0);
+        assert!(substring_distance("chaos", "kernel::rapid_tool_list") > 1);
     }
 
     #[test]

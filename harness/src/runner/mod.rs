@@ -12,9 +12,11 @@ mod assemble;
 mod child;
 mod entry;
 mod guard;
+mod panic_site;
 mod parent;
 mod processes;
 mod progress;
+mod turn;
 
 pub use entry::main;
 
@@ -24,6 +26,10 @@ pub(crate) const CHILD_ENV: &str = "__BRUNT_CHILD";
 
 /// The runner's pid, given to a child so it can die with it.
 pub(crate) const PARENT_ENV: &str = "__BRUNT_PARENT";
+
+/// How long the trial waited for the machine, said to the child so its
+/// report's timeline carries it. Internal: set only by the parent.
+pub(crate) const WAITED_ENV: &str = "__BRUNT_WAITED";
 
 /// The text of a panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -83,6 +83,30 @@ pub(crate) fn run_trial(
         env.scale = Some(file.scale);
     }
     let env = &env;
+    // The machine is this scenario's alone while it runs, whichever process
+    // started it.
+    // Held until the trial returns, verdict included.
+    let turn = match super::turn::lock_path(env) {
+        Some(path) => Some(
+            super::turn::take_turn(&path, &entry.trial_name(), |line| eprintln!("{line}"))
+                .map_err(|e| {
+                    Failed::from(format!(
+                        "cannot take the machine lock {}: {e} (BRUNT_LOCK=off runs without it)",
+                        path.display()
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let waited = turn.as_ref().filter(|t| !t.waited.is_zero()).map(|t| {
+        let text = format!(
+            "waited {} for the machine while {} ran",
+            format_value(t.waited.as_nanos() as f64, Dimension::Time),
+            t.waited_for.as_deref().unwrap_or("another scenario")
+        );
+        eprintln!("brunt: `{}` {text}", entry.trial_name());
+        text
+    });
     let seed: u64 = rand::random();
     let mut settings = resolve(&entry.declared, env, seed);
     settings
@@ -98,15 +122,15 @@ pub(crate) fn run_trial(
             ))
         })?;
     let mut report = if settings.inline {
-        execute(entry, settings.clone(), &paths)
+        execute(entry, settings.clone(), &paths, waited)
             .map_err(|e| Failed::from(format!("cannot write report: {e}")))?
     } else {
-        isolate(entry, &settings, &paths, options)?
+        isolate(entry, &settings, &paths, options, waited.as_deref())?
     };
     if report.outcome != Outcome::Passed && !settings.inline {
         shrink_failure(entry, &settings, env, &paths, &mut report);
     }
-    let verdict = render_verdict(&report, &paths.report);
+    let verdict = render_verdict(&report, &paths.report, entry.declared.escalate.as_ref());
     if let Some(signal) = processes::interrupted() {
         eprint!("\n{verdict}");
         eprintln!("brunt: interrupted; the remaining scenarios do not run");
@@ -224,7 +248,7 @@ fn shrink_failure(
         candidate.replay = Some(candidate_file.clone());
         let candidate_paths = ReportPaths::new(&dir, &stem);
         candidate_paths.clear().ok()?;
-        let result = isolate(entry, &candidate, &candidate_paths, quiet).ok()?;
+        let result = isolate(entry, &candidate, &candidate_paths, quiet, None).ok()?;
         let failed = result.outcome != Outcome::Passed;
         if failed {
             last_failing_log = result.chaos.map(|c| c.log);
@@ -318,13 +342,25 @@ fn default_memory_limit() -> u64 {
     (available as f64 * DEFAULT_MEMORY_SHARE) as u64
 }
 
+/// The part of the child's log that explains a failure: from the last
+/// panic's own line (its location and message, then any backtrace) when
+/// the log holds one, else its last lines.
 fn log_tail(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {
         return None;
     }
-    Some(lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n"))
+    let start = match lines.iter().rposition(|l| l.contains(" panicked at ")) {
+        Some(panic) => panic,
+        None => lines.len().saturating_sub(LOG_TAIL_LINES),
+    };
+    let end = (start + LOG_TAIL_LINES).min(lines.len());
+    let mut tail = lines[start..end].join("\n");
+    if end < lines.len() {
+        tail.push_str(&format!("\n… {} more lines in the log", lines.len() - end));
+    }
+    Some(tail)
 }
 
 fn spawn_child(
@@ -332,6 +368,7 @@ fn spawn_child(
     settings: &Resolved,
     paths: &ReportPaths,
     options: TrialOptions,
+    waited: Option<&str>,
 ) -> std::io::Result<Child> {
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
@@ -351,7 +388,12 @@ fn spawn_child(
         )
         .env("BRUNT_REPORT_DIR", &settings.report_dir)
         .env(super::PARENT_ENV, std::process::id().to_string())
+        .env(super::turn::TURN_HELD_ENV, "1")
         .stdin(Stdio::null());
+    match waited {
+        Some(text) => command.env(super::WAITED_ENV, text),
+        None => command.env_remove(super::WAITED_ENV),
+    };
     match &settings.replay {
         Some(file) => command.env("BRUNT_REPLAY", file),
         None => command.env_remove("BRUNT_REPLAY"),
@@ -439,9 +481,10 @@ fn isolate(
     settings: &Resolved,
     paths: &ReportPaths,
     options: TrialOptions,
+    waited: Option<&str>,
 ) -> Result<Report, Failed> {
     let started = Instant::now();
-    let mut child = spawn_child(entry, settings, paths, options)
+    let mut child = spawn_child(entry, settings, paths, options, waited)
         .map_err(|e| Failed::from(format!("cannot start the scenario's child process: {e}")))?;
     let mut guard = settings
         .memory_limit

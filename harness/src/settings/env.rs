@@ -52,6 +52,24 @@ pub struct EnvSettings {
     pub shrink_runs: Option<u32>,
     /// `BRUNT_SHRINK_TIME`: most wall time shrinking may take (`5m`).
     pub shrink_time: Option<std::time::Duration>,
+    /// `BRUNT_LOCK`: how scenarios of different processes take turns
+    /// (`off`, or the path of the lock file to share).
+    pub lock: Option<LockSetting>,
+}
+
+/// `BRUNT_LOCK`: scenarios measure the machine, so by default one runs at a
+/// time across every process that uses the same lock file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LockSetting {
+    /// `BRUNT_LOCK=off` (or `0`, `false`, `no`): run without waiting for
+    /// anyone, e.g. when the machine is known to be the scenario's alone.
+    Off,
+    /// `BRUNT_LOCK=1` (or `on`, `true`, `yes`): the default lock file,
+    /// `<target dir>/brunt.lock`.
+    Default,
+    /// `BRUNT_LOCK=/path/brunt.lock`: a lock file shared with other
+    /// workspaces or users of the machine.
+    File(PathBuf),
 }
 
 impl EnvSettings {
@@ -131,6 +149,13 @@ impl EnvSettings {
                 expected: "a duration above zero such as 90s or 5m",
             })?);
         }
+        if let Some((_, value)) = get("BRUNT_LOCK") {
+            settings.lock = Some(match value.trim() {
+                "0" | "false" | "no" | "off" => LockSetting::Off,
+                "1" | "true" | "yes" | "on" => LockSetting::Default,
+                path => LockSetting::File(PathBuf::from(path)),
+            });
+        }
         Ok(settings)
     }
 }
@@ -196,6 +221,18 @@ mod tests {
             let text = err.to_string();
             assert!(text.contains(var) && text.contains(value), "{text}");
         }
+    }
+
+    #[test]
+    fn the_lock_is_off_on_or_a_file() {
+        let lock = |v| read(&[("BRUNT_LOCK", v)]).unwrap().lock;
+        assert_eq!(lock("off"), Some(LockSetting::Off));
+        assert_eq!(lock("0"), Some(LockSetting::Off));
+        assert_eq!(lock("on"), Some(LockSetting::Default));
+        assert_eq!(
+            lock("/tmp/shared.lock"),
+            Some(LockSetting::File("/tmp/shared.lock".into()))
+        );
     }
 
     #[test]

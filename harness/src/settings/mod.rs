@@ -5,7 +5,7 @@
 mod env;
 mod resolved;
 
-pub use env::{EnvError, EnvSettings};
+pub use env::{EnvError, EnvSettings, LockSetting};
 #[cfg(test)]
 pub(crate) use resolved::tests_support;
-pub use resolved::{Budget, Resolved, resolve};
+pub use resolved::{Budget, Resolved, default_target_dir, resolve};

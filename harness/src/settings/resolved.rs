@@ -146,11 +146,17 @@ fn escalation_steps(e: &Escalation) -> u32 {
 /// `<target dir>/stress-reports`: `CARGO_TARGET_DIR` if set, else the target
 /// directory the running test binary was built into.
 pub fn default_report_dir() -> PathBuf {
+    default_target_dir().join("stress-reports")
+}
+
+/// The target directory: `CARGO_TARGET_DIR` if set, else the one the running
+/// test binary was built into.
+pub fn default_target_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir).join("stress-reports");
+        return PathBuf::from(dir);
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("."));
-    target_dir_of(&exe).join("stress-reports")
+    target_dir_of(&exe)
 }
 
 /// The target directory of a binary at `target/<profile>/deps/<bin>` or
