@@ -66,6 +66,13 @@ pub enum GrammarError {
         /// The whole input.
         input: String,
     },
+    /// A value Brunt reads once written its way, e.g. a duration in words.
+    Rewrite {
+        /// The whole input.
+        input: String,
+        /// The same value as Brunt writes it.
+        write: String,
+    },
     /// A value that parsed but is out of its allowed range.
     OutOfRange {
         /// The whole input.
@@ -123,6 +130,7 @@ impl fmt::Display for GrammarError {
                 f,
                 "cannot read criterion `{input}`; expected `METRIC OP NUMBER[UNIT]`, e.g. `latency.p99 <= 20ms`"
             ),
+            GrammarError::Rewrite { input, write } => write!(f, "`{input}`: write `{write}`"),
             GrammarError::OutOfRange { input, rule } => write!(f, "`{input}`: {rule}"),
         }
     }

@@ -286,7 +286,10 @@ pub fn check_metric_name(name: &str) -> Result<Option<Dimension>, GrammarError> 
         .iter()
         .map(|m| m.name)
         .filter(|n| n.len() >= MIN_NEAR_MISS_LEN);
-    let suggestions = closest_all(name, builtin_names, 2);
+    let mut suggestions = closest_all(name, builtin_names, 2);
+    if suggestions.is_empty() {
+        suggestions = same_words(name);
+    }
     let reserved = RESERVED_NAMESPACES.iter().any(|p| name.starts_with(p));
     if reserved || !suggestions.is_empty() {
         return Err(GrammarError::UnknownBuiltin {
@@ -295,6 +298,27 @@ pub fn check_metric_name(name: &str) -> Result<Option<Dimension>, GrammarError> 
         });
     }
     Ok(None)
+}
+
+/// Built-in names made of the same words in another order or with other
+/// separators: `p99_latency` and `peak_rss` are `latency.p99` and
+/// `rss.peak` written the way other tools write them, not metrics of the
+/// scenario's own.
+fn same_words(name: &str) -> Vec<&'static str> {
+    let words = |n: &str| {
+        let mut w: Vec<String> = n.split(['_', '.']).map(str::to_string).collect();
+        w.sort_unstable();
+        w
+    };
+    let mine = words(name);
+    if mine.len() < 2 {
+        return Vec::new();
+    }
+    METRICS
+        .iter()
+        .map(|m| m.name)
+        .filter(|builtin| words(builtin) == mine)
+        .collect()
 }
 
 /// The candidate closest to `word` by edit distance, if within `max`.
@@ -416,6 +440,21 @@ mod tests {
             check_metric_name("rss.whatever_else"),
             Err(GrammarError::UnknownBuiltin { suggestions, .. }) if suggestions.is_empty()
         ));
+    }
+
+    #[test]
+    fn builtin_words_in_another_order_are_caught() {
+        assert_eq!(
+            check_metric_name("p99_latency").unwrap_err().to_string(),
+            "unknown metric `p99_latency`; did you mean `latency.p99`?"
+        );
+        assert!(matches!(
+            check_metric_name("peak_rss"),
+            Err(GrammarError::UnknownBuiltin { suggestions, .. }) if suggestions == ["rss.peak"]
+        ));
+        // Words of a built-in among others of the scenario's are its own.
+        assert_eq!(check_metric_name("p99_latency_of_login"), Ok(None));
+        assert_eq!(check_metric_name("limit.throughput.stdio"), Ok(None));
     }
 
     #[test]

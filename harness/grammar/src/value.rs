@@ -42,6 +42,12 @@ pub fn parse_duration(input: &str) -> Result<Duration, GrammarError> {
     if text.is_empty() {
         return Err(GrammarError::Empty { what: "duration" });
     }
+    if let Some(write) = duration_in_words(input) {
+        return Err(GrammarError::Rewrite {
+            input: input.to_string(),
+            write,
+        });
+    }
     let mut rest = text;
     let mut total_ns = 0f64;
     while !rest.is_empty() {
@@ -86,6 +92,48 @@ pub fn parse_duration(input: &str) -> Result<Duration, GrammarError> {
         });
     }
     Ok(Duration::from_nanos(total_ns.round() as u64))
+}
+
+/// The unit a word or abbreviation names, as people write durations
+/// (`seconds`, `sec`, `mins`, `hours`, …).
+fn duration_unit(word: &str) -> Option<&'static str> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "ns" | "nanosecond" | "nanoseconds" | "nsec" | "nsecs" => "ns",
+        "us" | "µs" | "microsecond" | "microseconds" | "usec" | "usecs" => "us",
+        "ms" | "millisecond" | "milliseconds" | "msec" | "msecs" | "millis" => "ms",
+        "s" | "sec" | "secs" | "second" | "seconds" => "s",
+        "m" | "min" | "mins" | "minute" | "minutes" => "m",
+        "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+        _ => return None,
+    })
+}
+
+/// `10 seconds`, `1 min 30 s` or `250 MS` rewritten as Brunt writes them
+/// (`10s`, `1m30s`, `250ms`), when the input is such a duration in other
+/// words; `None` when it is already well written or is something else.
+fn duration_in_words(input: &str) -> Option<String> {
+    let text = input.trim();
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (number, after) = split_number(rest);
+        parse_number(number)?;
+        let after = after.trim_start();
+        let word_len = after
+            .char_indices()
+            .find(|(_, c)| !c.is_alphabetic())
+            .map(|(i, _)| i)
+            .unwrap_or(after.len());
+        let unit = duration_unit(&after[..word_len])?;
+        out.push_str(number);
+        out.push_str(unit);
+        rest = after[word_len..]
+            .trim_start()
+            .trim_start_matches([',', '+'])
+            .trim_start();
+        rest = rest.strip_prefix("and ").unwrap_or(rest);
+    }
+    (out != text).then_some(out)
 }
 
 /// Parses a size such as `"512MiB"` or `"2GiB"` into bytes. Binary units
@@ -330,6 +378,28 @@ mod tests {
         assert!(matches!(
             parse_duration(""),
             Err(GrammarError::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn durations_in_words_say_how_to_write_them() {
+        for (input, write) in [
+            ("10 seconds", "10s"),
+            ("10seconds", "10s"),
+            ("10 s", "10s"),
+            ("1 min 30 s", "1m30s"),
+            ("250 MS", "250ms"),
+            ("2 hours", "2h"),
+        ] {
+            assert_eq!(
+                parse_duration(input).unwrap_err().to_string(),
+                format!("`{input}`: write `{write}`"),
+                "{input}"
+            );
+        }
+        assert!(matches!(
+            parse_duration("10 parsecs"),
+            Err(GrammarError::MissingUnit { .. } | GrammarError::UnknownUnit { .. })
         ));
     }
 
