@@ -23,15 +23,15 @@ fn build(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
             "--bench",
             name,
             "--no-run",
-            "--message-format=json",
+            "--message-format=json-render-diagnostics",
         ])
+        // Cargo's progress and errors on the terminal (a cold release build
+        // takes minutes); its JSON messages on stdout name the executable.
+        .stderr(std::process::Stdio::inherit())
         .output()
         .context("running cargo to build the bench")?;
     if !output.status.success() {
-        bail!(
-            "building the bench failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("building the {name} bench failed; see cargo's output above");
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()

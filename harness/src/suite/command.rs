@@ -310,6 +310,37 @@ fn runner(args: &StressReportArgs) -> Command {
     }
 }
 
+/// Builds the test target first, in the open: `cargo test --no-run` with
+/// cargo's own progress on the terminal, so the minutes a cold build takes
+/// are never a blank screen (listing the scenarios would build it silently).
+fn build_runner(args: &StressReportArgs) -> anyhow::Result<()> {
+    if args.test_binary.is_some() {
+        return Ok(());
+    }
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.args(["test", "--test", &args.test_target, "--no-run"]);
+    eprintln!(
+        "building the test target `{}` (cargo test --test {} --no-run)",
+        args.test_target, args.test_target
+    );
+    let status = c.status().with_context(|| format!("running {c:?}"))?;
+    if !status.success() {
+        bail!(
+            "building the test target `{}` failed ({status}); see cargo's output above",
+            args.test_target
+        );
+    }
+    Ok(())
+}
+
+/// The runner as a person would type it.
+fn runner_text(args: &StressReportArgs) -> String {
+    match &args.test_binary {
+        Some(bin) => bin.display().to_string(),
+        None => format!("cargo test --test {} --", args.test_target),
+    }
+}
+
 /// Every scenario name the runner lists (`--ignored --list`), matching
 /// the filters if any.
 fn list_scenarios(args: &StressReportArgs) -> anyhow::Result<Vec<String>> {
@@ -340,6 +371,7 @@ fn run_suite(
     {
         bail!("--scale {scale}: expected a number > 0");
     }
+    build_runner(args)?;
     let listed = list_scenarios(args)?;
     if listed.is_empty() {
         if args.filters.is_empty() {
@@ -383,11 +415,12 @@ fn run_suite(
         c.env("BRUNT_SEED", seed.to_string());
     }
     eprintln!(
-        "running {} scenario{}{}",
+        "running {} scenario{}{} one at a time: {}",
         selected.len(),
         if selected.len() == 1 { "" } else { "s" },
         args.shard
-            .map_or(String::new(), |s| format!(" (shard {s})"))
+            .map_or(String::new(), |s| format!(" (shard {s})")),
+        runner_text(args)
     );
     let status = c.status().with_context(|| format!("running {c:?}"))?;
     let mut reports = match load_reports(reports_dir) {
@@ -428,10 +461,7 @@ fn run_suite(
             scale: first.run.scale,
             seed,
             test_target: args.test_target.clone(),
-            runner: match &args.test_binary {
-                Some(bin) => bin.display().to_string(),
-                None => format!("cargo test --test {} --", args.test_target),
-            },
+            runner: runner_text(args),
             filters: args.filters.clone(),
             shard: args.shard,
             runner_failed,
