@@ -31,16 +31,20 @@ async fn concurrent_tsunami(s: &mut Stress) -> anyhow::Result<()> {
 
 /// Arrivals on a fixed schedule, doubling from 1,000/s each step, every call
 /// measured from its intended start: the first rate the kernel cannot keep
-/// up with and the highest it sustains. A quiet machine sustains
-/// 16,000–32,000/s, one with a CPU burner on each core 8,000/s; the floor,
-/// 2,000/s, is what a broken kernel misses on any machine.
+/// up with and the highest it sustains. Past its knee the kernel queues,
+/// and p99 climbs from milliseconds to seconds within a step, so a 250 ms
+/// bound finds the same knee as a tighter one on a quiet machine, while a
+/// 50 ms bound also broke at 2,000/s on one that others kept busy
+/// (scheduling delay alone reached 52 ms). A quiet machine sustains
+/// 16,000–32,000/s; the floor, 2,000/s, is what a broken kernel misses on
+/// any machine.
 #[brunt::stress(
     escalate(
         start = "1000/s",
         factor = 2,
         max = "256000/s",
         step = "3s",
-        until(latency.p99 <= 50ms, dropped == 0, success_rate >= 99%),
+        until(latency.p99 <= 250ms, dropped == 0, success_rate >= 99%),
     ),
     max_in_flight = 2048,
     warmup = "500ms",

@@ -137,6 +137,21 @@ pub fn check(root: &Path) -> Vec<String> {
             ));
         }
     }
+    // The units the README lists are the grammar's, each list as one span:
+    // `ns us ms s m h`.
+    for (what, list) in [
+        ("duration", brunt_grammar::DURATION_UNITS),
+        ("size", brunt_grammar::SIZE_UNITS),
+        ("rate", brunt_grammar::RATE_UNITS),
+        ("criterion", brunt_grammar::CRITERION_UNITS),
+    ] {
+        let span = format!("`{}`", list.replace('`', ""));
+        if !readme.contains(&span) {
+            problems.push(format!(
+                "README.md does not list the {what} units as the grammar has them: {span}"
+            ));
+        }
+    }
     for metric in brunt_grammar::METRICS.iter().map(|m| m.name) {
         let documented = readme.contains(&format!("`{metric}`"))
             || metric

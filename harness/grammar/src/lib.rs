@@ -18,8 +18,8 @@ pub use metric::{
     check_metric_name, closest, closest_all, edit_distance, lookup_builtin, metric_info,
     metric_names, split_op_metric, split_period_metric,
 };
-pub use unit::{Dimension, Unit};
+pub use unit::{CRITERION_UNITS, Dimension, Unit};
 pub use value::{
-    ThinkTime, is_op_name, parse_duration, parse_mix_entry, parse_number, parse_rate, parse_size,
-    parse_stage, parse_think,
+    DURATION_UNITS, RATE_UNITS, SIZE_UNITS, ThinkTime, is_op_name, parse_duration, parse_mix_entry,
+    parse_number, parse_rate, parse_size, parse_stage, parse_think,
 };

@@ -106,8 +106,9 @@ const ALL_UNITS: [Unit; 15] = [
     Unit::GiBPerSecond,
 ];
 
-/// Units a criterion may carry, for error messages.
-pub(crate) const CRITERION_UNITS: &str =
+/// Units a criterion may carry, as error messages (and the README) list
+/// them.
+pub const CRITERION_UNITS: &str =
     "`%` `/s` `ns` `us` `ms` `s` `B` `KiB` `MiB` `GiB` `B/s` `KiB/s` `MiB/s` `GiB/s`";
 
 impl Unit {

@@ -5,9 +5,13 @@ use std::time::Duration;
 
 use crate::GrammarError;
 
-const DURATION_UNITS: &str = "`ns` `us` `ms` `s` `m` `h`";
-const SIZE_UNITS: &str = "`B` `KiB` `MiB` `GiB` `TiB` `KB` `MB` `GB`";
-const RATE_UNITS: &str = "`/s` `/m` `/h`";
+/// The units a duration value takes, as error messages (and the README)
+/// list them.
+pub const DURATION_UNITS: &str = "`ns` `us` `ms` `s` `m` `h`";
+/// The units a size value takes.
+pub const SIZE_UNITS: &str = "`B` `KiB` `MiB` `GiB` `TiB` `KB` `MB` `GB`";
+/// The units a rate value takes.
+pub const RATE_UNITS: &str = "`/s` `/m` `/h`";
 
 /// Reads a decimal number; `_` separators are allowed (`10_000`).
 pub fn parse_number(text: &str) -> Option<f64> {
