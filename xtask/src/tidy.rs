@@ -137,6 +137,16 @@ pub fn check(root: &Path) -> Vec<String> {
             ));
         }
     }
+    // The README's example of a bad environment value is the error itself.
+    let scale_error = brunt::settings::EnvSettings::from_lookup(|var| {
+        (var == "BRUNT_SCALE").then(|| "lots".to_string())
+    })
+    .map_or_else(|e| e.to_string(), |_| String::new());
+    if !readme.contains(&format!("`error: {scale_error}`")) {
+        problems.push(format!(
+            "README.md does not quote the error of BRUNT_SCALE=lots as the code has it: `error: {scale_error}`"
+        ));
+    }
     // The units the README lists are the grammar's, each list as one span:
     // `ns us ms s m h`.
     for (what, list) in [
