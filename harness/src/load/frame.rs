@@ -1,6 +1,6 @@
 //! [`RunFrame`]: what every load model's run shares — the threads that drive
 //! it, when it stops, where its op indices start, whether it is recorded,
-//! the clock its per-second series uses, an optional ramp and the abort
+//! the clock its load series uses, an optional ramp and the abort
 //! signal. A load model adds only what is its own (workers for the closed
 //! model; a rate and an in-flight bound for the open one).
 
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{OpResult, OpStatus, Ramp};
-use crate::measure::SliceSink;
+use crate::measure::{SeriesPlan, SliceSink};
 use crate::report::StreamWriter;
 
 /// When a run ends.
@@ -82,7 +82,7 @@ pub(crate) struct RunFrame {
     pub(crate) first_index: u64,
     /// Whether ops are recorded (false during warm-up).
     pub(crate) record: bool,
-    /// The scenario's time origin, for the per-second series.
+    /// The scenario's time origin, for the load series.
     pub(crate) origin: Instant,
     /// Stages: the load follows this profile (workers or arrivals per
     /// second) instead of a fixed level.
@@ -96,7 +96,7 @@ pub(crate) struct RunFrame {
     /// `abort(...)` criteria): then each op is raced against the
     /// cancellation.
     pub(crate) cancellable: bool,
-    /// Where a recorded run's per-second slices are written (kept in memory
+    /// Where a recorded run's load slices are written (kept in memory
     /// without one).
     pub(crate) stream: Option<Arc<StreamWriter>>,
     /// Closed model: each worker's pause between ops.
@@ -106,15 +106,17 @@ pub(crate) struct RunFrame {
 }
 
 impl RunFrame {
-    /// The per-second series a driver thread's recorder cuts, when the run
-    /// is recorded: the run's clock and where the slices go.
-    pub(crate) fn series(&self) -> Option<(Instant, SliceSink)> {
-        self.record.then(|| {
-            let sink = match &self.stream {
+    /// The load series a driver thread's recorder cuts, when the run is
+    /// recorded: the run's clock, how many threads record it, and where the
+    /// slices go.
+    pub(crate) fn series(&self) -> Option<SeriesPlan> {
+        self.record.then(|| SeriesPlan {
+            origin: self.origin,
+            threads: self.threads,
+            sink: match &self.stream {
                 Some(stream) => SliceSink::Stream(Arc::clone(stream)),
                 None => SliceSink::Memory(Vec::new()),
-            };
-            (self.origin, sink)
+            },
         })
     }
 }

@@ -26,7 +26,7 @@ pub(crate) use probe_linux::ProcessProbe;
 pub(crate) use probe_sysinfo::ProcessProbe;
 pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard, SavedTotals, SetupTally};
 pub(crate) use sampler::{LiveCheck, LiveValue, ResourceSampler, SamplerConfig, WatchList};
-pub(crate) use timeline::{SecondSlicer, Slice, SliceSink, Timeline};
+pub(crate) use timeline::{BinSlicer, SeriesPlan, Slice, SliceSink, Timeline};
 pub use trend::{GrowthTrend, Trend, growth_trend, linear_trend};
 
 /// CPU time consumed so far by the calling thread; `None` where the

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::{SecondSlicer, SliceSink, Timeline};
+use super::{BinSlicer, SeriesPlan, SliceSink, Timeline};
 use crate::load::{GeneratorLoad, OpStatus};
 
 /// Highest latency the histograms resolve: one hour, in ns. Longer ops are
@@ -23,7 +23,7 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, SIGFIG).expect("constant histogram bounds are valid")
 }
 
-/// A "never" for recorders without a per-second series: far beyond any run.
+/// A "never" for recorders without a load series: far beyond any run.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Progress is published every this many ops (and on every error): the
@@ -112,8 +112,8 @@ pub(crate) struct OpRecorder {
     /// Per op kind of a mix or flow (empty for a single op).
     kinds: Vec<KindTally>,
     tally: Option<Arc<Tally>>,
-    /// Cuts the recording into seconds for the load series.
-    slicer: Option<SecondSlicer>,
+    /// Cuts the recording into bins for the load series.
+    slicer: Option<BinSlicer>,
     /// When the slicer must cut next (far in the future without one): one
     /// comparison per op on the hot path.
     next_cut: Instant,
@@ -121,19 +121,19 @@ pub(crate) struct OpRecorder {
 
 impl OpRecorder {
     /// A recorder publishing progress to `tally` (or nowhere), cutting a
-    /// per-second series on the clock of the run's start into a sink, if
+    /// load series on the clock of the run's start as `series` plans, if
     /// given, and keeping one histogram per op kind when there are several.
     pub(crate) fn new(
         tally: Option<Arc<Tally>>,
-        series: Option<(Instant, SliceSink)>,
+        series: Option<SeriesPlan>,
         kinds: usize,
     ) -> OpRecorder {
         let now = Instant::now();
-        let slicer = series.map(|(origin, sink)| SecondSlicer::new(origin, now, sink));
+        let slicer = series.map(|plan| BinSlicer::new(plan, now));
         OpRecorder {
             next_cut: slicer
                 .as_ref()
-                .map_or(now + NEVER, SecondSlicer::next_boundary),
+                .map_or(now + NEVER, BinSlicer::next_boundary),
             slicer,
             latency: new_histogram(),
             service: None,
@@ -155,7 +155,7 @@ impl OpRecorder {
     /// A recorder for the open model, which also records service time.
     pub(crate) fn open(
         tally: Option<Arc<Tally>>,
-        series: Option<(Instant, SliceSink)>,
+        series: Option<SeriesPlan>,
         kinds: usize,
     ) -> OpRecorder {
         OpRecorder {
@@ -204,7 +204,7 @@ impl OpRecorder {
     }
 
     /// Records one op: its latency in ns, how it ended, its kind (in a mix
-    /// or flow), and when it finished (for the per-second series).
+    /// or flow), and when it finished (for the load series).
     #[inline]
     pub(crate) fn record(
         &mut self,
@@ -279,7 +279,7 @@ impl OpRecorder {
     /// Counts an op that panicked: an error, with no latency (it never
     /// finished).
     pub(crate) fn record_unfinished(&mut self) {
-        // Not in the latency histogram, so not in the per-second series'
+        // Not in the latency histogram, so not in the load series'
         // percentiles either; its count reaches the series at the next cut.
         self.ops += 1;
         self.errors += 1;
@@ -358,7 +358,7 @@ pub(crate) struct OpTotals {
     pub(crate) issuing: Duration,
     /// Open model: how busy the arrival threads were.
     pub(crate) generator: GeneratorLoad,
-    /// Per-second ops, errors and latency.
+    /// Ops, errors and latency per second and per chart bin.
     pub(crate) timeline: Timeline,
     /// Per op kind of a mix or flow, with the kinds' names.
     pub(crate) kinds: Vec<KindTally>,
@@ -438,8 +438,8 @@ pub(crate) fn histogram_from_bins(bins: &[(u64, u64)]) -> Histogram<u64> {
     h
 }
 
-/// [`OpTotals`] as written to the stream when a drive ends (the per-second
-/// slices travel on their own), so a child that dies afterwards keeps them.
+/// [`OpTotals`] as written to the stream when a drive ends (the load
+/// series' slices travel on their own), so a child that dies afterwards keeps them.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SavedTotals {
     /// The phase the drive ran in, if any (by index).
@@ -524,7 +524,7 @@ impl SavedTotals {
         }
     }
 
-    /// The totals back (without per-second slices).
+    /// The totals back (without the load series' slices).
     pub(crate) fn restore(&self) -> OpTotals {
         let seconds = |s: f64| Duration::from_secs_f64(s.max(0.0));
         let mut timeline = Timeline::default();

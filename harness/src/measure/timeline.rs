@@ -1,13 +1,23 @@
-//! Per-second load series, cut from each driver thread's cumulative latency
-//! histogram. At the first op of a new second the thread hands the
-//! difference between its histogram and the previous cut, as a sparse list
-//! of (bin value, count), to a [`SliceSink`]: the run's stream, where it is
-//! written out at once (one comparison per op on the hot path, a few
-//! microseconds per thread per second, and no memory that grows with the
-//! run's length: a 10-minute soak keeps the recorder as flat as a
-//! 10-second run). When the run is assembled the series is read back and
-//! merges the threads' slices exactly, so every second's percentiles come
-//! from all of its ops (never an average of per-thread percentiles).
+//! The load series, cut from each driver thread's cumulative latency
+//! histogram into bins on the run's clock. At the first op past a bin's
+//! end the thread hands the difference between its histogram and the
+//! previous cut, as a sparse list of (bin value, count), to a
+//! [`SliceSink`]: the run's stream, where it is written out at once (one
+//! comparison per op on the hot path, some microseconds per cut, and no
+//! memory that grows with the run's length: a 10-minute soak keeps the
+//! recorder as flat as a 10-second run). When the run is assembled the
+//! slices are read back and merged exactly — by second for the report's
+//! per-second series (windowed criteria, chaos periods, baselines), and
+//! into uniform bins for charts — so every bin's percentiles come from all
+//! of its ops (never an average of per-thread percentiles).
+//!
+//! Bins are fine where a run is short and coarser as it goes on: a thread
+//! cuts every 10 ms in its drive's first second, every 50 ms up to 5 s,
+//! 100 ms up to 10 s, 500 ms up to 50 s and every second after (coarser
+//! still when a drive has many threads, to bound the cuts). Every width
+//! divides the next and 1 s, and bins are aligned on the run's clock, so a
+//! slice lies inside exactly one second and one bin of any coarser width:
+//! threads that disagree on the width merge exactly all the same.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,14 +27,73 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::{OpTotals, load_metrics};
-use crate::report::{LoadPoint, MetricValue, StreamRecord, StreamWriter};
+use crate::report::{LoadBin, LoadBins, LoadPoint, MetricValue, StreamRecord, StreamWriter};
 
-/// One thread's ops that finished within one second of the run.
+/// The widths a slicer cuts at, ms, finest first. Each divides the next
+/// and 1,000: the nesting that makes every merge of slices exact.
+const WIDTHS_MS: [u64; 5] = [10, 50, 100, 500, 1_000];
+
+/// The bin width for a stretch of load `elapsed_ms` long: a 100 ms run
+/// gets ten bins, a 5 s one a hundred, a soak one per second. It serves the
+/// slicer (time since its drive began) and the chart (the run's length)
+/// alike, so a chart's bins are rarely finer than its slices allow.
+fn ladder_ms(elapsed_ms: u64) -> u64 {
+    match elapsed_ms {
+        ..1_000 => 10,
+        ..5_000 => 50,
+        ..10_000 => 100,
+        ..50_000 => 500,
+        _ => 1_000,
+    }
+}
+
+/// Most cuts per second one drive's threads make together at its finest
+/// width. A cut walks the thread's histogram (tens of microseconds); a
+/// drive of two threads cuts 200 times a second in its first second, one
+/// of 64 blocking workers would cut 6,400 times at 10 ms, so it starts at
+/// 500 ms instead.
+const MOST_CUTS_PER_S: u64 = 400;
+
+/// The finest width a drive of `threads` recording threads cuts at.
+fn finest_ms(threads: usize) -> u64 {
+    let threads = threads.max(1) as u64;
+    WIDTHS_MS
+        .into_iter()
+        .find(|width| threads * (1_000 / width) <= MOST_CUTS_PER_S)
+        .unwrap_or(1_000)
+}
+
+/// Most bins a chart holds before its bins widen past one second: a
+/// 10-minute soak keeps a bin per second, an hour's run gets 6 s bins.
+const MOST_CHART_BINS: u64 = 600;
+
+/// The width of a chart's bins over a run whose measured load spans
+/// `length_ms`, given the widest slice it has: a multiple of every slice's
+/// width, so each slice falls in exactly one bin.
+fn chart_width_ms(length_ms: f64, widest_slice_ms: u64) -> u64 {
+    let length = length_ms.max(0.0).ceil() as u64;
+    let by_length = if length <= MOST_CHART_BINS * 1_000 {
+        ladder_ms(length)
+    } else {
+        length.div_ceil(MOST_CHART_BINS * 1_000) * 1_000
+    };
+    by_length.max(widest_slice_ms)
+}
+
+/// One thread's ops that finished within one bin of the run's clock.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Slice {
-    /// The second, counted from the run's start.
+    /// The second the bin lies in, counted from the run's start.
     pub(crate) second: u64,
-    /// Ops finished in the second.
+    /// Where the bin starts within that second, ms.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) offset_ms: u64,
+    /// The bin's width, ms (one of [`WIDTHS_MS`]; a whole second when
+    /// absent). The thread may have cut the bin's start finer: its ops
+    /// finished inside the bin, not necessarily across all of it.
+    #[serde(default = "one_second", skip_serializing_if = "is_one_second")]
+    pub(crate) width_ms: u64,
+    /// Ops finished in the bin.
     pub(crate) ops: u64,
     /// Of which errors.
     pub(crate) errors: u64,
@@ -32,7 +101,26 @@ pub(crate) struct Slice {
     pub(crate) bins: Vec<(u64, u64)>,
 }
 
-/// Where a slicer hands its finished seconds.
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+fn one_second() -> u64 {
+    1_000
+}
+
+fn is_one_second(value: &u64) -> bool {
+    *value == 1_000
+}
+
+impl Slice {
+    /// Start of the slice's bin, ms since the run started.
+    fn start_ms(&self) -> u64 {
+        self.second * 1_000 + self.offset_ms
+    }
+}
+
+/// Where a slicer hands its finished slices.
 pub(crate) enum SliceSink {
     /// Written to the run's stream as `load_slice` records.
     Stream(Arc<StreamWriter>),
@@ -49,54 +137,87 @@ impl SliceSink {
     }
 }
 
-/// Cuts one thread's recording into seconds since the run's origin.
-pub(crate) struct SecondSlicer {
+/// How a recorded drive's threads cut their series: on the run's clock,
+/// how many threads record (which bounds how fine they cut), and where the
+/// slices go.
+pub(crate) struct SeriesPlan {
+    /// The run's time origin.
+    pub(crate) origin: Instant,
+    /// Threads recording the drive.
+    pub(crate) threads: usize,
+    /// Where the slices go.
+    pub(crate) sink: SliceSink,
+}
+
+/// Cuts one thread's recording into bins of the run's clock.
+pub(crate) struct BinSlicer {
     origin: Instant,
-    second: u64,
+    /// When the thread's drive began: bins widen with the time since.
+    began: Instant,
+    finest_ms: u64,
+    /// The bin being filled: start (ms since the origin) and width.
+    start_ms: u64,
+    width_ms: u64,
     next_boundary: Instant,
+    /// The recording at the last cut (one histogram, updated in place
+    /// rather than cloned at every cut).
     previous: Option<Histogram<u64>>,
     previous_ops: u64,
     previous_errors: u64,
     sink: SliceSink,
 }
 
-impl SecondSlicer {
-    /// A slicer whose first second is the one `now` falls in.
-    pub(crate) fn new(origin: Instant, now: Instant, sink: SliceSink) -> SecondSlicer {
-        let second = now.saturating_duration_since(origin).as_secs();
-        SecondSlicer {
-            origin,
-            second,
-            next_boundary: origin + Duration::from_secs(second + 1),
+impl BinSlicer {
+    /// A slicer for a thread of a drive that begins `now`.
+    pub(crate) fn new(plan: SeriesPlan, now: Instant) -> BinSlicer {
+        let mut slicer = BinSlicer {
+            origin: plan.origin,
+            began: now,
+            finest_ms: finest_ms(plan.threads),
+            start_ms: 0,
+            width_ms: 1_000,
+            next_boundary: now,
             previous: None,
             previous_ops: 0,
             previous_errors: 0,
-            sink,
-        }
+            sink: plan.sink,
+        };
+        slicer.enter(now);
+        slicer
     }
 
-    /// Whether an op finishing at `t` belongs to a later second than the
-    /// one being filled.
+    /// Whether an op finishing at `t` belongs to a later bin than the one
+    /// being filled.
     #[cfg(test)]
     pub(crate) fn due(&self, t: Instant) -> bool {
         t >= self.next_boundary
     }
 
-    /// When the second being filled ends.
+    /// When the bin being filled ends.
     pub(crate) fn next_boundary(&self) -> Instant {
         self.next_boundary
     }
 
-    /// Closes the current second with the recording so far and moves to the
-    /// second `t` falls in.
-    pub(crate) fn cut(&mut self, latency: &Histogram<u64>, ops: u64, errors: u64, t: Instant) {
-        self.close(latency, ops, errors);
-        self.second = t.saturating_duration_since(self.origin).as_secs();
-        self.next_boundary = self.origin + Duration::from_secs(self.second + 1);
+    /// Moves to the bin `t` falls in: as wide as the ladder says for the
+    /// time since the drive began, aligned on the run's clock.
+    fn enter(&mut self, t: Instant) {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let since_origin = ms(t.saturating_duration_since(self.origin));
+        let width = ladder_ms(ms(t.saturating_duration_since(self.began))).max(self.finest_ms);
+        self.width_ms = width;
+        self.start_ms = since_origin / width * width;
+        self.next_boundary = self.origin + Duration::from_millis(self.start_ms + width);
     }
 
-    /// Closes the last second; returns the sink (with the slices, if it
-    /// keeps them).
+    /// Closes the current bin with the recording so far and moves to the
+    /// bin `t` falls in.
+    pub(crate) fn cut(&mut self, latency: &Histogram<u64>, ops: u64, errors: u64, t: Instant) {
+        self.close(latency, ops, errors);
+        self.enter(t);
+    }
+
+    /// Closes the last bin; returns the sink (with the slices, if it keeps
+    /// them).
     pub(crate) fn finish(mut self, latency: &Histogram<u64>, ops: u64, errors: u64) -> SliceSink {
         self.close(latency, ops, errors);
         self.sink
@@ -106,24 +227,60 @@ impl SecondSlicer {
         if ops == self.previous_ops {
             return;
         }
+        let previous = self
+            .previous
+            .get_or_insert_with(|| Histogram::new_from(latency));
         let bins: Vec<(u64, u64)> = latency
             .iter_recorded()
             .filter_map(|bin| {
                 let value = bin.value_iterated_to();
-                let before = self.previous.as_ref().map_or(0, |p| p.count_at(value));
-                let count = bin.count_at_value().saturating_sub(before);
+                let count = bin
+                    .count_at_value()
+                    .saturating_sub(previous.count_at(value));
                 (count > 0).then_some((value, count))
             })
             .collect();
+        // Same bounds as the recording: `previous` becomes equal to it.
+        for &(value, count) in &bins {
+            previous.saturating_record_n(value, count);
+        }
         self.sink.take(Slice {
-            second: self.second,
+            second: self.start_ms / 1_000,
+            offset_ms: self.start_ms % 1_000,
+            width_ms: self.width_ms,
             ops: ops - self.previous_ops,
             errors: errors - self.previous_errors,
             bins,
         });
-        self.previous = Some(latency.clone());
         self.previous_ops = ops;
         self.previous_errors = errors;
+    }
+}
+
+/// Ops, errors and latency bins (highest value in ns → count) of a stretch
+/// of time, summed over threads.
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    ops: u64,
+    errors: u64,
+    latency: BTreeMap<u64, u64>,
+}
+
+impl Counts {
+    fn add(&mut self, ops: u64, errors: u64, bins: impl IntoIterator<Item = (u64, u64)>) {
+        self.ops += ops;
+        self.errors += errors;
+        for (value, count) in bins {
+            *self.latency.entry(value).or_default() += count;
+        }
+    }
+
+    fn quantile(&self, q: f64) -> Option<f64> {
+        quantile_of(&self.latency, q)
+    }
+
+    fn max(&self) -> Option<f64> {
+        self.latency.keys().next_back().map(|v| *v as f64)
     }
 }
 
@@ -131,10 +288,13 @@ impl SecondSlicer {
 /// its span for that second to count as whole in windowed criteria.
 const WHOLE_SECOND_SLACK_MS: f64 = 10.0;
 
-/// Every thread's slices, merged by second.
+/// Every thread's slices, merged by second and by bin.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Timeline {
-    seconds: BTreeMap<u64, (u64, u64, BTreeMap<u64, u64>)>,
+    seconds: BTreeMap<u64, Counts>,
+    /// Keyed by (start, width) in ms: slices of different widths that
+    /// start together are kept apart until a chart picks its width.
+    bins: BTreeMap<(u64, u64), Counts>,
     /// When measured load ran: (start, end) in ms since the run started.
     spans: Vec<(f64, f64)>,
 }
@@ -143,12 +303,16 @@ impl Timeline {
     /// Adds slices (of any thread, in any order).
     pub(crate) fn absorb(&mut self, slices: impl IntoIterator<Item = Slice>) {
         for slice in slices {
-            let (ops, errors, bins) = self.seconds.entry(slice.second).or_default();
-            *ops += slice.ops;
-            *errors += slice.errors;
-            for (value, count) in slice.bins {
-                *bins.entry(value).or_default() += count;
-            }
+            let key = (slice.start_ms(), slice.width_ms);
+            self.bins.entry(key).or_default().add(
+                slice.ops,
+                slice.errors,
+                slice.bins.iter().copied(),
+            );
+            self.seconds
+                .entry(slice.second)
+                .or_default()
+                .add(slice.ops, slice.errors, slice.bins);
         }
     }
 
@@ -165,13 +329,17 @@ impl Timeline {
     /// Adds another timeline (a later drive's).
     pub(crate) fn merge(&mut self, other: Timeline) {
         self.spans.extend(other.spans);
-        for (second, (ops, errors, bins)) in other.seconds {
-            let entry = self.seconds.entry(second).or_default();
-            entry.0 += ops;
-            entry.1 += errors;
-            for (value, count) in bins {
-                *entry.2.entry(value).or_default() += count;
-            }
+        for (second, tally) in other.seconds {
+            self.seconds
+                .entry(second)
+                .or_default()
+                .add(tally.ops, tally.errors, tally.latency);
+        }
+        for (key, tally) in other.bins {
+            self.bins
+                .entry(key)
+                .or_default()
+                .add(tally.ops, tally.errors, tally.latency);
         }
     }
 
@@ -248,10 +416,10 @@ impl Timeline {
             ..OpTotals::default()
         };
         for second in seconds {
-            if let Some((ops, errors, bins)) = self.seconds.get(second) {
-                totals.ops += ops;
-                totals.errors += errors;
-                for (value, count) in bins {
+            if let Some(tally) = self.seconds.get(second) {
+                totals.ops += tally.ops;
+                totals.errors += tally.errors;
+                for (value, count) in &tally.latency {
                     totals.latency.saturating_record_n(*value, *count);
                 }
             }
@@ -264,8 +432,7 @@ impl Timeline {
     /// The 99th-percentile latency of one second, ns (`None` when no op
     /// finished in it).
     pub(crate) fn p99_of(&self, second: u64) -> Option<f64> {
-        let (_, _, bins) = self.seconds.get(&second)?;
-        quantile_of(bins, 0.99)
+        self.seconds.get(&second)?.quantile(0.99)
     }
 
     /// One point per second that saw a finished op, with percentiles from
@@ -273,19 +440,81 @@ impl Timeline {
     pub(crate) fn points(&self) -> Vec<LoadPoint> {
         self.seconds
             .iter()
-            .map(|(second, (ops, errors, bins))| {
-                let quantile = |q: f64| quantile_of(bins, q);
-                LoadPoint {
-                    t_ms: *second as f64 * 1e3,
-                    ops: *ops,
-                    errors: *errors,
-                    latency_p50_ns: quantile(0.50),
-                    latency_p90_ns: quantile(0.90),
-                    latency_p99_ns: quantile(0.99),
-                    latency_max_ns: bins.keys().next_back().map(|v| *v as f64),
-                }
+            .map(|(second, tally)| LoadPoint {
+                t_ms: *second as f64 * 1e3,
+                ops: tally.ops,
+                errors: tally.errors,
+                latency_p50_ns: tally.quantile(0.50),
+                latency_p90_ns: tally.quantile(0.90),
+                latency_p99_ns: tally.quantile(0.99),
+                latency_max_ns: tally.max(),
             })
             .collect()
+    }
+
+    /// The load in uniform bins for charts (`None` when no op finished):
+    /// as fine as the measured load's length calls for (see
+    /// [`chart_width_ms`]) and never finer than a slice, every bin the load
+    /// covered listed — one in which no op finished with zero ops — with
+    /// how much of it the load covered.
+    pub(crate) fn chart_bins(&self) -> Option<LoadBins> {
+        let widest = self.bins.keys().map(|&(_, width)| width).max()?;
+        let mut stretches = self.stretches();
+        if stretches.is_empty() {
+            // A run that died inside its drive streamed slices but no
+            // span: take the slices' own extent as covered.
+            let first = self.bins.keys().map(|&(start, _)| start).min()?;
+            let last = self.bins.keys().map(|&(s, w)| s + w).max()?;
+            stretches.push((first as f64, last as f64));
+        }
+        let first_ms = stretches.first()?.0.max(0.0);
+        let last_ms = stretches.iter().map(|s| s.1).fold(first_ms, f64::max);
+        let width = chart_width_ms(last_ms - first_ms, widest);
+        let mut tallies: BTreeMap<u64, Counts> = BTreeMap::new();
+        for (&(start, _), tally) in &self.bins {
+            tallies.entry(start / width).or_default().add(
+                tally.ops,
+                tally.errors,
+                tally.latency.iter().map(|(v, c)| (*v, *c)),
+            );
+        }
+        let covered = |index: u64| -> f64 {
+            let (from, to) = ((index * width) as f64, ((index + 1) * width) as f64);
+            stretches
+                .iter()
+                .map(|&(start, end)| (end.min(to) - start.max(from)).max(0.0))
+                .sum()
+        };
+        let first = first_ms as u64 / width;
+        let last = (last_ms.ceil() as u64)
+            .saturating_sub(1)
+            .max(first_ms as u64)
+            / width;
+        let mut indices: Vec<u64> = (first..=last).filter(|i| covered(*i) > 0.0).collect();
+        indices.extend(tallies.keys().copied());
+        indices.sort_unstable();
+        indices.dedup();
+        let empty = Counts::default();
+        let points = indices
+            .into_iter()
+            .map(|index| {
+                let tally = tallies.get(&index).unwrap_or(&empty);
+                LoadBin {
+                    t_ms: (index * width) as f64,
+                    covered_ms: covered(index),
+                    ops: tally.ops,
+                    errors: tally.errors,
+                    latency_p50_ns: tally.quantile(0.50),
+                    latency_p90_ns: tally.quantile(0.90),
+                    latency_p99_ns: tally.quantile(0.99),
+                    latency_max_ns: tally.max(),
+                }
+            })
+            .collect();
+        Some(LoadBins {
+            width_ms: width as f64,
+            points,
+        })
     }
 }
 
@@ -299,8 +528,8 @@ fn whole_seconds_within(start_ms: f64, end_ms: f64) -> std::ops::Range<u64> {
     first..end.max(first)
 }
 
-/// The `q` quantile of a second's latency bins (highest value of the bin
-/// holding that rank), ns.
+/// The `q` quantile of latency bins (highest value of the bin holding that
+/// rank), ns.
 fn quantile_of(bins: &BTreeMap<u64, u64>, q: f64) -> Option<f64> {
     let total: u64 = bins.values().sum();
     let rank = ((q * total as f64).ceil() as u64).max(1);
@@ -319,11 +548,208 @@ mod tests {
         Histogram::new_with_bounds(1, 3_600_000_000_000, 3).unwrap()
     }
 
+    fn memory(origin: Instant, threads: usize) -> SeriesPlan {
+        SeriesPlan {
+            origin,
+            threads,
+            sink: SliceSink::Memory(Vec::new()),
+        }
+    }
+
+    /// One driver thread recording `ops` — (ms since the origin it
+    /// finished, latency in ns, error) in time order — as the recorder
+    /// does: a cut before the first op past the bin's end.
+    fn thread_slices(
+        origin: Instant,
+        began_ms: u64,
+        threads: usize,
+        ops: &[(u64, u64, bool)],
+    ) -> Vec<Slice> {
+        let at = |ms: u64| origin + Duration::from_millis(ms);
+        let mut h = histogram();
+        let mut slicer = BinSlicer::new(memory(origin, threads), at(began_ms));
+        let (mut count, mut errors) = (0, 0);
+        for &(t, latency, error) in ops {
+            if slicer.due(at(t)) {
+                slicer.cut(&h, count, errors, at(t));
+            }
+            h.record(latency).unwrap();
+            count += 1;
+            errors += u64::from(error);
+        }
+        let SliceSink::Memory(slices) = slicer.finish(&h, count, errors) else {
+            unreachable!("a memory sink")
+        };
+        slices
+    }
+
+    /// Ops finishing every `step_ms` from `from_ms` to `to_ms`, latency
+    /// varying with time so every bin has its own percentiles, every 7th
+    /// an error.
+    fn ops(from_ms: u64, to_ms: u64, step_ms: u64) -> Vec<(u64, u64, bool)> {
+        (from_ms..to_ms)
+            .step_by(step_ms as usize)
+            .enumerate()
+            .map(|(i, t)| {
+                (
+                    t,
+                    1_000 + (t % 997) * 1_000 + (i as u64 % 13) * 10_000,
+                    i % 7 == 0,
+                )
+            })
+            .collect()
+    }
+
+    /// What a bin of `[from, to)` ms holds, computed from the ops
+    /// themselves: (ops, errors, p50, p99).
+    fn direct(
+        ops: &[(u64, u64, bool)],
+        from: u64,
+        to: u64,
+    ) -> (u64, u64, Option<f64>, Option<f64>) {
+        let mut h = histogram();
+        let mut errors = 0;
+        for &(_, latency, error) in ops.iter().filter(|o| (from..to).contains(&o.0)) {
+            h.record(latency).unwrap();
+            errors += u64::from(error);
+        }
+        let q =
+            |q: f64| (!h.is_empty()).then(|| h.highest_equivalent(h.value_at_quantile(q)) as f64);
+        (h.len(), errors, q(0.5), q(0.99))
+    }
+
+    #[test]
+    fn widths_nest_and_many_threads_cut_coarser() {
+        for pair in WIDTHS_MS.windows(2) {
+            assert_eq!(pair[1] % pair[0], 0, "{pair:?}");
+        }
+        for elapsed in [
+            0, 999, 1_000, 4_999, 5_000, 9_999, 10_000, 49_999, 50_000, 10_000_000,
+        ] {
+            assert!(WIDTHS_MS.contains(&ladder_ms(elapsed)), "{elapsed}");
+        }
+        assert_eq!(
+            [1, 2, 4, 8, 64, 1024].map(finest_ms),
+            [10, 10, 10, 50, 500, 1_000]
+        );
+        // A chart's bins: about a hundred for a short run, one a second
+        // for a soak, never finer than a slice.
+        assert_eq!(chart_width_ms(100.0, 10), 10);
+        assert_eq!(chart_width_ms(3_000.0, 50), 50);
+        assert_eq!(chart_width_ms(100.0, 500), 500);
+        assert_eq!(chart_width_ms(60_000.0, 1_000), 1_000);
+        assert_eq!(chart_width_ms(600_000.0, 1_000), 1_000);
+        assert_eq!(chart_width_ms(3_600_000.0, 1_000), 6_000);
+    }
+
+    #[test]
+    fn fine_slices_merge_exactly_into_seconds_and_chart_bins() {
+        let origin = Instant::now();
+        // Two threads of one drive that disagree on when it began (0.95 s
+        // and 1.02 s), so their widths change at different times; ops
+        // every 3 ms (one thread) and 7 ms (the other) until 3.4 s.
+        let a = ops(950, 3_400, 3);
+        let b = ops(1_020, 3_400, 7);
+        let mut timeline = Timeline::default();
+        let slices_a = thread_slices(origin, 950, 2, &a);
+        let slices_b = thread_slices(origin, 1_020, 2, &b);
+        // Fine while the drive is young, coarser later.
+        assert_eq!(slices_a.first().map(|s| s.width_ms), Some(10));
+        assert_eq!(slices_a.last().map(|s| s.width_ms), Some(50));
+        timeline.absorb(slices_a);
+        timeline.absorb(slices_b);
+        timeline.add_span(950.0, 3_400.0);
+        let mut all: Vec<(u64, u64, bool)> = a.iter().chain(&b).copied().collect();
+        all.sort_unstable();
+
+        // The report's seconds: exactly each second's ops.
+        let points = timeline.points();
+        assert_eq!(
+            points.iter().map(|p| p.t_ms).collect::<Vec<_>>(),
+            [0.0, 1_000.0, 2_000.0, 3_000.0]
+        );
+        for p in &points {
+            let second = p.t_ms as u64;
+            let (ops, errors, p50, p99) = direct(&all, second, second + 1_000);
+            assert_eq!(
+                (p.ops, p.errors, p.latency_p50_ns, p.latency_p99_ns),
+                (ops, errors, p50, p99),
+                "second {second}"
+            );
+        }
+
+        // The chart's bins: 50 ms for a 2.45 s run, each exactly its ops.
+        let bins = timeline.chart_bins().expect("ops were measured");
+        assert_eq!(bins.width_ms, 50.0);
+        assert_eq!(bins.points.first().map(|b| b.t_ms), Some(950.0));
+        assert_eq!(bins.points.last().map(|b| b.t_ms), Some(3_350.0));
+        assert_eq!(bins.points.len(), 49, "every bin from 950 ms to 3.4 s");
+        for bin in &bins.points {
+            let from = bin.t_ms as u64;
+            let (ops, errors, p50, p99) = direct(&all, from, from + 50);
+            assert_eq!(
+                (bin.ops, bin.errors, bin.latency_p50_ns, bin.latency_p99_ns),
+                (ops, errors, p50, p99),
+                "bin at {from} ms"
+            );
+            assert_eq!(bin.covered_ms, 50.0, "bin at {from} ms");
+        }
+        let total: u64 = bins.points.iter().map(|b| b.ops).sum();
+        assert_eq!(total, all.len() as u64);
+    }
+
+    #[test]
+    fn partial_bins_say_how_much_of_them_the_load_covered() {
+        let origin = Instant::now();
+        // A 124 ms drive from 3 ms to 127 ms (10 ms bins) that stalls
+        // between 50 and 70 ms.
+        let ops: Vec<(u64, u64, bool)> = ops(3, 127, 1)
+            .into_iter()
+            .filter(|o| !(50..70).contains(&o.0))
+            .collect();
+        let mut timeline = Timeline::default();
+        timeline.absorb(thread_slices(origin, 3, 2, &ops));
+        timeline.add_span(3.0, 127.0);
+        let bins = timeline.chart_bins().expect("ops were measured");
+        assert_eq!(bins.width_ms, 10.0);
+        let starts: Vec<f64> = bins.points.iter().map(|b| b.t_ms).collect();
+        let expected: Vec<f64> = (0..13).map(|i| f64::from(i) * 10.0).collect();
+        assert_eq!(starts, expected, "every bin the load covered, stalls too");
+        let covered: Vec<f64> = bins.points.iter().map(|b| b.covered_ms).collect();
+        assert_eq!(covered[0], 7.0, "the drive began 3 ms into the first bin");
+        assert_eq!(covered[12], 7.0, "and ended 7 ms into the last");
+        assert!(covered[1..12].iter().all(|c| *c == 10.0), "{covered:?}");
+        // The first bin holds 7 ops in 7 ms: the same rate as a whole one.
+        assert_eq!((bins.points[0].ops, bins.points[1].ops), (7, 10));
+        // The stall: bins with no op, not missing ones.
+        assert_eq!((bins.points[5].ops, bins.points[6].ops), (0, 0));
+        assert_eq!(bins.points[5].latency_p99_ns, None);
+    }
+
+    #[test]
+    fn a_pause_between_drives_is_not_covered() {
+        let origin = Instant::now();
+        let mut timeline = Timeline::default();
+        timeline.absorb(thread_slices(origin, 0, 1, &ops(0, 200, 2)));
+        timeline.absorb(thread_slices(origin, 500, 1, &ops(500, 700, 2)));
+        timeline.add_span(0.0, 200.0);
+        timeline.add_span(500.0, 700.0);
+        let bins = timeline.chart_bins().expect("ops were measured");
+        assert_eq!(bins.width_ms, 10.0);
+        assert!(
+            bins.points
+                .iter()
+                .all(|b| b.t_ms < 200.0 || b.t_ms >= 500.0),
+            "no bin in the pause"
+        );
+        assert_eq!(bins.points.len(), 40);
+    }
+
     #[test]
     fn seconds_hold_their_own_ops_and_percentiles() {
         let origin = Instant::now();
         let mut h = histogram();
-        let mut slicer = SecondSlicer::new(origin, origin, SliceSink::Memory(Vec::new()));
+        let mut slicer = BinSlicer::new(memory(origin, 1), origin);
         // Second 0: 100 fast ops, one error.
         for _ in 0..100 {
             h.record(1_000).unwrap();
@@ -362,6 +788,8 @@ mod tests {
         timeline.add_span(10_000.0, 13_000.0);
         timeline.absorb((0..3).chain(10..13).map(|second| Slice {
             second,
+            offset_ms: 0,
+            width_ms: 1_000,
             ops: 100,
             errors: 0,
             bins: vec![(1_000, 100)],

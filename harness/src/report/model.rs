@@ -499,6 +499,14 @@ pub struct Samples {
     /// One point per second of the run that saw a measured op finish.
     #[serde(default)]
     pub load: Vec<LoadPoint>,
+    /// The same ops in uniform bins as fine as the run's length calls for
+    /// (10 ms for a run under a second … 1 s from 50 s on), for charts: a
+    /// short run draws a line, not one dot. Each bin says how much of it
+    /// the measured load covered, so a bin the load ran only part of is not
+    /// mistaken for a drop in throughput. Absent from reports written
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_bins: Option<LoadBins>,
     /// Series the scenario recorded itself (`Stress::record_point`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomSeries>,
@@ -556,6 +564,40 @@ pub struct LoadPoint {
     /// Start of the second, ms since the run started.
     pub t_ms: f64,
     /// Ops finished in it (so also the throughput, per second).
+    pub ops: u64,
+    /// Of which errors.
+    pub errors: u64,
+    /// Median latency of those ops, ns.
+    pub latency_p50_ns: Option<f64>,
+    /// 90th percentile, ns.
+    pub latency_p90_ns: Option<f64>,
+    /// 99th percentile, ns.
+    pub latency_p99_ns: Option<f64>,
+    /// Slowest, ns.
+    pub latency_max_ns: Option<f64>,
+}
+
+/// The measured load in uniform bins of one width, for charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadBins {
+    /// Width of every bin, ms: 10, 50, 100, 500, or a whole number of
+    /// seconds.
+    pub width_ms: f64,
+    /// The bins the measured load covered, in time order, those in which no
+    /// op finished (a stall) included.
+    pub points: Vec<LoadBin>,
+}
+
+/// The measured ops that finished within one bin of [`LoadBins`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoadBin {
+    /// Start of the bin, ms since the run started.
+    pub t_ms: f64,
+    /// How much of the bin the measured load covered, ms (less than the
+    /// width where a drive started or ended inside it): the throughput of
+    /// the bin is `ops / covered_ms`.
+    pub covered_ms: f64,
+    /// Ops finished in it.
     pub ops: u64,
     /// Of which errors.
     pub errors: u64,

@@ -456,6 +456,7 @@ pub(crate) fn assemble(
                 .as_ref()
                 .map(|t| t.timeline.points())
                 .unwrap_or_default(),
+            load_bins: record.totals.as_ref().and_then(|t| t.timeline.chart_bins()),
             custom: record.custom_series,
             histograms: record
                 .totals
