@@ -89,6 +89,135 @@ pub fn load_seconds(report: &Report) -> Vec<(f64, u64, u64)> {
     out
 }
 
+/// A bin the measured load covered less than this share of is left out of
+/// the throughput chart: its rate would be extrapolated from a sliver of
+/// time (a drive that ended 2 ms into a bin).
+pub const MIN_COVERED_SHARE: f64 = 0.5;
+
+/// One bin of a scenario's load charts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChartBin {
+    /// Start of the bin, ms since the run started.
+    pub t_ms: f64,
+    /// Ops finished per second of the part of the bin the measured load
+    /// covered; `None` when it covered less than [`MIN_COVERED_SHARE`].
+    pub throughput: Option<f64>,
+    /// Latency percentiles of the ops finished in the bin, ns (`None` when
+    /// none finished).
+    pub latency_p50_ns: Option<f64>,
+    /// 90th percentile, ns.
+    pub latency_p90_ns: Option<f64>,
+    /// 99th percentile, ns.
+    pub latency_p99_ns: Option<f64>,
+}
+
+/// A scenario's load as its throughput and latency charts draw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartLoad {
+    /// Width of every bin, ms.
+    pub width_ms: f64,
+    /// The bins, in time order.
+    pub bins: Vec<ChartBin>,
+    /// Bins left out of the throughput line because the load covered less
+    /// than [`MIN_COVERED_SHARE`] of them.
+    pub partial_left_out: usize,
+}
+
+/// The load of `report` for its charts: the report's uniform bins
+/// (`samples.load_bins`), throughput as ops per second of the part of each
+/// bin the load covered, so a run that ends 100 ms into its last second
+/// does not draw a collapse. A report written before those bins existed
+/// falls back to its seconds, taken as whole. `None` without measured ops.
+pub fn chart_load(report: &Report) -> Option<ChartLoad> {
+    if let Some(bins) = &report.samples.load_bins {
+        let width = bins.width_ms;
+        let mut partial_left_out = 0;
+        let bins = bins
+            .points
+            .iter()
+            .map(|b| {
+                let whole_enough = b.covered_ms >= MIN_COVERED_SHARE * width;
+                partial_left_out += usize::from(!whole_enough);
+                ChartBin {
+                    t_ms: b.t_ms,
+                    throughput: whole_enough.then(|| b.ops as f64 * 1e3 / b.covered_ms),
+                    latency_p50_ns: b.latency_p50_ns,
+                    latency_p90_ns: b.latency_p90_ns,
+                    latency_p99_ns: b.latency_p99_ns,
+                }
+            })
+            .collect::<Vec<_>>();
+        return (!bins.is_empty()).then_some(ChartLoad {
+            width_ms: width,
+            bins,
+            partial_left_out,
+        });
+    }
+    let seconds = load_seconds(report);
+    if seconds.is_empty() {
+        return None;
+    }
+    let bins = seconds
+        .iter()
+        .map(|&(t_ms, ops, _)| {
+            let point = report.samples.load.iter().find(|p| p.t_ms == t_ms);
+            ChartBin {
+                t_ms,
+                throughput: Some(ops as f64),
+                latency_p50_ns: point.and_then(|p| p.latency_p50_ns),
+                latency_p90_ns: point.and_then(|p| p.latency_p90_ns),
+                latency_p99_ns: point.and_then(|p| p.latency_p99_ns),
+            }
+        })
+        .collect();
+    Some(ChartLoad {
+        width_ms: 1e3,
+        bins,
+        partial_left_out: 0,
+    })
+}
+
+/// A bin width for people: `10 ms`, `1 s`.
+pub fn width_text(width_ms: f64) -> String {
+    if width_ms >= 1e3 {
+        format!("{} s", trimmed(width_ms / 1e3))
+    } else {
+        format!("{} ms", trimmed(width_ms))
+    }
+}
+
+/// A number without trailing zeros, at most three decimals: `1.5`, `120`.
+pub fn trimmed(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// An escalation step's level with its unit: `16 workers` for a closed
+/// model, `2,000/s` for an open one (an escalation of rates reports
+/// `breaking_rate`; its steps an offered rate).
+pub fn step_level(report: &Report, step: &crate::report::Step) -> String {
+    let open = report.metrics.contains_key("breaking_rate")
+        || report.metrics.contains_key("max_sustainable_rate")
+        || report.steps.iter().any(|s| s.offered_rate_per_s.is_some());
+    let count = if step.level.fract() == 0.0 {
+        format_value(step.level, crate::criteria::Dimension::Count)
+    } else {
+        trimmed(step.level)
+    };
+    if open {
+        format!("{count}/s")
+    } else if step.level == 1.0 {
+        "1 worker".to_string()
+    } else {
+        format!("{count} workers")
+    }
+}
+
 /// A failed criterion with its scenario.
 #[derive(Debug, Clone)]
 pub struct FailedCriterion<'a> {
@@ -268,4 +397,141 @@ pub fn is_error(outcome: Outcome) -> bool {
         outcome,
         Outcome::Error | Outcome::Crashed | Outcome::TimedOut
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{LoadBin, LoadBins, LoadPoint, Step};
+
+    fn report() -> Report {
+        serde_json::from_str(include_str!("../../tests/data/report.json")).unwrap()
+    }
+
+    fn bin(t_ms: f64, covered_ms: f64, ops: u64) -> LoadBin {
+        LoadBin {
+            t_ms,
+            covered_ms,
+            ops,
+            errors: 0,
+            latency_p50_ns: (ops > 0).then_some(1e6),
+            latency_p90_ns: (ops > 0).then_some(2e6),
+            latency_p99_ns: (ops > 0).then_some(3e6),
+            latency_max_ns: (ops > 0).then_some(4e6),
+        }
+    }
+
+    #[test]
+    fn throughput_is_per_second_of_the_load_a_bin_covered() {
+        let mut r = report();
+        // A drive from 3 ms to 43 ms at 1,000 ops/s, stalled in [20, 30).
+        r.samples.load_bins = Some(LoadBins {
+            width_ms: 10.0,
+            points: vec![
+                bin(0.0, 7.0, 7),
+                bin(10.0, 10.0, 10),
+                bin(20.0, 10.0, 0),
+                bin(30.0, 10.0, 10),
+                bin(40.0, 3.0, 3),
+            ],
+        });
+        let load = chart_load(&r).unwrap();
+        assert_eq!(load.width_ms, 10.0);
+        let throughput: Vec<Option<f64>> = load.bins.iter().map(|b| b.throughput).collect();
+        // The first bin, 7 ops in 7 ms, is no drop; the stall is a zero;
+        // the last bin, covered 3 ms of 10, is left out rather than drawn
+        // from a sliver.
+        assert_eq!(
+            throughput,
+            [Some(1000.0), Some(1000.0), Some(0.0), Some(1000.0), None]
+        );
+        assert_eq!(load.partial_left_out, 1);
+        // Its latency is still drawn: the ops in it are measured.
+        assert_eq!(load.bins[4].latency_p99_ns, Some(3e6));
+        assert_eq!(load.bins[2].latency_p99_ns, None);
+    }
+
+    #[test]
+    fn a_report_without_bins_charts_its_seconds() {
+        let mut r = report();
+        r.samples.load_bins = None;
+        let second = |t_ms: f64, ops: u64| LoadPoint {
+            t_ms,
+            ops,
+            errors: 0,
+            latency_p50_ns: Some(1e6),
+            latency_p90_ns: Some(2e6),
+            latency_p99_ns: Some(3e6),
+            latency_max_ns: Some(4e6),
+        };
+        r.samples.load = vec![second(0.0, 500), second(2000.0, 400)];
+        let load = chart_load(&r).unwrap();
+        assert_eq!(load.width_ms, 1000.0);
+        let bins: Vec<(f64, Option<f64>, Option<f64>)> = load
+            .bins
+            .iter()
+            .map(|b| (b.t_ms, b.throughput, b.latency_p50_ns))
+            .collect();
+        assert_eq!(
+            bins,
+            [
+                (0.0, Some(500.0), Some(1e6)),
+                (1000.0, Some(0.0), None),
+                (2000.0, Some(400.0), Some(1e6))
+            ]
+        );
+        r.samples.load.clear();
+        assert_eq!(chart_load(&r), None);
+    }
+
+    #[test]
+    fn escalation_levels_carry_their_unit() {
+        let step = |level: f64| Step {
+            level,
+            start_ms: 0.0,
+            duration_ms: 1000.0,
+            ops: 10,
+            errors: 0,
+            throughput_per_s: 10.0,
+            offered_rate_per_s: None,
+            latency_p50_ns: None,
+            latency_p99_ns: None,
+            held: true,
+            tainted: false,
+            aborted: false,
+            broken: Vec::new(),
+        };
+        let mut closed = report();
+        closed.steps = vec![step(1.0), step(16.0), step(1024.0)];
+        let levels: Vec<String> = closed
+            .steps
+            .iter()
+            .map(|s| step_level(&closed, s))
+            .collect();
+        assert_eq!(levels, ["1 worker", "16 workers", "1,024 workers"]);
+        let mut open = closed.clone();
+        open.metrics.insert(
+            "breaking_rate".to_string(),
+            MetricValue {
+                value: None,
+                unit: crate::criteria::Unit::PerSecond,
+                scope: "observed".to_string(),
+                note: None,
+            },
+        );
+        open.steps = vec![step(2000.0), step(2.5)];
+        let levels: Vec<String> = open.steps.iter().map(|s| step_level(&open, s)).collect();
+        assert_eq!(levels, ["2,000/s", "2.5/s"]);
+    }
+
+    #[test]
+    fn numbers_for_people_have_no_trailing_zeros() {
+        let texts: Vec<String> = [1.5, 120.0, 0.30000000000000004, -0.0001, 2.125]
+            .map(trimmed)
+            .into();
+        assert_eq!(texts, ["1.5", "120", "0.3", "0", "2.125"]);
+        assert_eq!(width_text(10.0), "10 ms");
+        assert_eq!(width_text(1000.0), "1 s");
+        assert_eq!(width_text(6000.0), "6 s");
+    }
 }

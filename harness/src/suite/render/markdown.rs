@@ -8,7 +8,7 @@ use crate::suite::baseline::{ChangeVerdict, Comparison};
 use crate::suite::model::Suite;
 use crate::suite::view::{
     criterion_actual, criterion_target, failed_criteria, limits, metric_text, ns_text,
-    report_metric, reproduce_command, step_held, throughput_consistency, verdict_line,
+    report_metric, reproduce_command, step_held, step_level, throughput_consistency, verdict_line,
 };
 
 /// Escapes a table cell.
@@ -396,7 +396,7 @@ fn render_scenario(out: &mut String, suite: &Suite, r: &Report) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.1}/s | {} | {} | {} | {} |",
-                s.level,
+                step_level(r, s),
                 s.ops,
                 s.throughput_per_s,
                 ns_text(s.latency_p50_ns),
