@@ -67,17 +67,41 @@ fn finest_ms(threads: usize) -> u64 {
 /// 10-minute soak keeps a bin per second, an hour's run gets 6 s bins.
 const MOST_CHART_BINS: u64 = 600;
 
+/// Fewest ops a chart's bin should hold on average: with fewer, one op
+/// more or less moves a bin's throughput by over 5 % and its p99 is its
+/// slowest op, so bins widen (down to [`FEWEST_CHART_BINS`]).
+const FEWEST_OPS_PER_BIN: f64 = 20.0;
+
+/// Fewest bins a chart is widened to: a line, not a few dots.
+const FEWEST_CHART_BINS: f64 = 10.0;
+
 /// The width of a chart's bins over a run whose measured load spans
-/// `length_ms`, given the widest slice it has: a multiple of every slice's
-/// width, so each slice falls in exactly one bin.
-fn chart_width_ms(length_ms: f64, widest_slice_ms: u64) -> u64 {
-    let length = length_ms.max(0.0).ceil() as u64;
-    let by_length = if length <= MOST_CHART_BINS * 1_000 {
-        ladder_ms(length)
+/// `length_ms` from its first start to its last end, and ran `ops` ops in
+/// `busy_ms` of it (pauses between drives left out), given the widest
+/// slice it has: from the ladder for the run's length (about a hundred
+/// bins for a short run, one a second for a soak), widened while bins
+/// would average fewer than [`FEWEST_OPS_PER_BIN`] and at least
+/// [`FEWEST_CHART_BINS`] remain. Always a multiple of every slice's width,
+/// so each slice falls in exactly one bin.
+fn chart_width_ms(length_ms: f64, busy_ms: f64, ops: u64, widest_slice_ms: u64) -> u64 {
+    let length = length_ms.max(1.0);
+    let busy = busy_ms.clamp(1.0, length);
+    let whole = length.ceil() as u64;
+    let mut width = if whole <= MOST_CHART_BINS * 1_000 {
+        ladder_ms(whole)
     } else {
-        length.div_ceil(MOST_CHART_BINS * 1_000) * 1_000
-    };
-    by_length.max(widest_slice_ms)
+        whole.div_ceil(MOST_CHART_BINS * 1_000) * 1_000
+    }
+    .max(widest_slice_ms);
+    let finest = width;
+    for wider in WIDTHS_MS.into_iter().filter(|w| *w > finest) {
+        let sparse = (ops as f64) * (width as f64) / busy < FEWEST_OPS_PER_BIN;
+        if !sparse || length / (wider as f64) < FEWEST_CHART_BINS {
+            break;
+        }
+        width = wider;
+    }
+    width
 }
 
 /// One thread's ops that finished within one bin of the run's clock.
@@ -469,7 +493,9 @@ impl Timeline {
         }
         let first_ms = stretches.first()?.0.max(0.0);
         let last_ms = stretches.iter().map(|s| s.1).fold(first_ms, f64::max);
-        let width = chart_width_ms(last_ms - first_ms, widest);
+        let ops = self.bins.values().map(|c| c.ops).sum();
+        let busy: f64 = stretches.iter().map(|s| s.1 - s.0).sum();
+        let width = chart_width_ms(last_ms - first_ms, busy, ops, widest);
         let mut tallies: BTreeMap<u64, Counts> = BTreeMap::new();
         for (&(start, _), tally) in &self.bins {
             tallies.entry(start / width).or_default().add(
@@ -634,12 +660,19 @@ mod tests {
         );
         // A chart's bins: about a hundred for a short run, one a second
         // for a soak, never finer than a slice.
-        assert_eq!(chart_width_ms(100.0, 10), 10);
-        assert_eq!(chart_width_ms(3_000.0, 50), 50);
-        assert_eq!(chart_width_ms(100.0, 500), 500);
-        assert_eq!(chart_width_ms(60_000.0, 1_000), 1_000);
-        assert_eq!(chart_width_ms(600_000.0, 1_000), 1_000);
-        assert_eq!(chart_width_ms(3_600_000.0, 1_000), 6_000);
+        let busy = 1_000_000;
+        assert_eq!(chart_width_ms(100.0, 100.0, busy, 10), 10);
+        assert_eq!(chart_width_ms(3_000.0, 3_000.0, busy, 50), 50);
+        assert_eq!(chart_width_ms(100.0, 100.0, busy, 500), 500);
+        assert_eq!(chart_width_ms(60_000.0, 60_000.0, busy, 1_000), 1_000);
+        assert_eq!(chart_width_ms(600_000.0, 600_000.0, busy, 1_000), 1_000);
+        assert_eq!(chart_width_ms(3_600_000.0, 3_600_000.0, busy, 1_000), 6_000);
+        // Wider where bins would hold few ops (900 ms of 1,341 ops: 15 a
+        // 10 ms bin, 74 a 50 ms one), but not down to fewer than ten bins.
+        assert_eq!(chart_width_ms(900.0, 900.0, 1_341, 10), 50);
+        assert_eq!(chart_width_ms(100.0, 100.0, 20, 10), 10);
+        assert_eq!(chart_width_ms(3_000.0, 3_000.0, 60, 50), 100);
+        assert_eq!(chart_width_ms(3_000.0, 3_000.0, 60_000, 50), 50);
     }
 
     #[test]
@@ -730,19 +763,24 @@ mod tests {
     fn a_pause_between_drives_is_not_covered() {
         let origin = Instant::now();
         let mut timeline = Timeline::default();
-        timeline.absorb(thread_slices(origin, 0, 1, &ops(0, 200, 2)));
-        timeline.absorb(thread_slices(origin, 500, 1, &ops(500, 700, 2)));
+        timeline.absorb(thread_slices(origin, 0, 1, &ops(0, 200, 1)));
+        timeline.absorb(thread_slices(origin, 500, 1, &ops(500, 700, 1)));
         timeline.add_span(0.0, 200.0);
         timeline.add_span(500.0, 700.0);
         let bins = timeline.chart_bins().expect("ops were measured");
-        assert_eq!(bins.width_ms, 10.0);
+        // 400 ops in 400 ms of load: 10 ms bins would hold 10 each.
+        assert_eq!(bins.width_ms, 50.0);
+        let starts: Vec<f64> = bins.points.iter().map(|b| b.t_ms).collect();
+        assert_eq!(
+            starts,
+            [0.0, 50.0, 100.0, 150.0, 500.0, 550.0, 600.0, 650.0],
+            "no bin in the pause"
+        );
         assert!(
             bins.points
                 .iter()
-                .all(|b| b.t_ms < 200.0 || b.t_ms >= 500.0),
-            "no bin in the pause"
+                .all(|b| b.ops == 50 && b.covered_ms == 50.0)
         );
-        assert_eq!(bins.points.len(), 40);
     }
 
     #[test]
