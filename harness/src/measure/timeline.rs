@@ -12,9 +12,9 @@
 //! of its ops (never an average of per-thread percentiles).
 //!
 //! Bins are fine where a run is short and coarser as it goes on: a thread
-//! cuts every 10 ms in its drive's first second, every 50 ms up to 5 s,
+//! cuts every 10 ms in its drive's first 250 ms, every 50 ms up to 2.5 s,
 //! 100 ms up to 10 s, 500 ms up to 50 s and every second after (coarser
-//! still when a drive has many threads, to bound the cuts). Every width
+//! from the start when a drive has many threads, to bound the cuts). Every width
 //! divides the next and 1 s, and bins are aligned on the run's clock, so a
 //! slice lies inside exactly one second and one bin of any coarser width:
 //! threads that disagree on the width merge exactly all the same.
@@ -34,13 +34,17 @@ use crate::report::{LoadBin, LoadBins, LoadPoint, MetricValue, StreamRecord, Str
 const WIDTHS_MS: [u64; 5] = [10, 50, 100, 500, 1_000];
 
 /// The bin width for a stretch of load `elapsed_ms` long: a 100 ms run
-/// gets ten bins, a 5 s one a hundred, a soak one per second. It serves the
-/// slicer (time since its drive began) and the chart (the run's length)
-/// alike, so a chart's bins are rarely finer than its slices allow.
+/// gets ten bins, a 2 s one forty, a 9 s one ninety, a soak one per second.
+/// It serves the slicer (time since its drive began) and the chart (the
+/// run's length) alike, so a chart's bins are rarely finer than its slices
+/// allow. The finest widths last a short while: a cut walks the thread's
+/// histogram, tens of microseconds (below 100 µs for ops spread over
+/// 20 µs – 2 ms), so a 10 s drive cuts 145 times per thread (about 0.1 %
+/// of its time) and a soak about once a second.
 fn ladder_ms(elapsed_ms: u64) -> u64 {
     match elapsed_ms {
-        ..1_000 => 10,
-        ..5_000 => 50,
+        ..250 => 10,
+        ..2_500 => 50,
         ..10_000 => 100,
         ..50_000 => 500,
         _ => 1_000,
@@ -48,9 +52,8 @@ fn ladder_ms(elapsed_ms: u64) -> u64 {
 }
 
 /// Most cuts per second one drive's threads make together at its finest
-/// width. A cut walks the thread's histogram (tens of microseconds); a
-/// drive of two threads cuts 200 times a second in its first second, one
-/// of 64 blocking workers would cut 6,400 times at 10 ms, so it starts at
+/// width: a drive of two threads cuts 200 times a second at first, one of
+/// 64 blocking workers would cut 6,400 times at 10 ms, so it starts at
 /// 500 ms instead.
 const MOST_CUTS_PER_S: u64 = 400;
 
@@ -662,17 +665,18 @@ mod tests {
         // for a soak, never finer than a slice.
         let busy = 1_000_000;
         assert_eq!(chart_width_ms(100.0, 100.0, busy, 10), 10);
-        assert_eq!(chart_width_ms(3_000.0, 3_000.0, busy, 50), 50);
+        assert_eq!(chart_width_ms(2_000.0, 2_000.0, busy, 50), 50);
+        assert_eq!(chart_width_ms(9_000.0, 9_000.0, busy, 100), 100);
         assert_eq!(chart_width_ms(100.0, 100.0, busy, 500), 500);
         assert_eq!(chart_width_ms(60_000.0, 60_000.0, busy, 1_000), 1_000);
         assert_eq!(chart_width_ms(600_000.0, 600_000.0, busy, 1_000), 1_000);
         assert_eq!(chart_width_ms(3_600_000.0, 3_600_000.0, busy, 1_000), 6_000);
-        // Wider where bins would hold few ops (900 ms of 1,341 ops: 15 a
-        // 10 ms bin, 74 a 50 ms one), but not down to fewer than ten bins.
-        assert_eq!(chart_width_ms(900.0, 900.0, 1_341, 10), 50);
+        // Wider where bins would hold few ops (200 ops in 9 s: 2 a 100 ms
+        // bin, 11 a 500 ms one), but not down to fewer than ten bins.
+        assert_eq!(chart_width_ms(9_000.0, 9_000.0, 200, 100), 500);
         assert_eq!(chart_width_ms(100.0, 100.0, 20, 10), 10);
-        assert_eq!(chart_width_ms(3_000.0, 3_000.0, 60, 50), 100);
-        assert_eq!(chart_width_ms(3_000.0, 3_000.0, 60_000, 50), 50);
+        // Only the time the load ran counts: 200 ops in 1 s of a 9 s span.
+        assert_eq!(chart_width_ms(9_000.0, 1_000.0, 200, 100), 100);
     }
 
     #[test]
@@ -768,8 +772,7 @@ mod tests {
         timeline.add_span(0.0, 200.0);
         timeline.add_span(500.0, 700.0);
         let bins = timeline.chart_bins().expect("ops were measured");
-        // 400 ops in 400 ms of load: 10 ms bins would hold 10 each.
-        assert_eq!(bins.width_ms, 50.0);
+        assert_eq!(bins.width_ms, 50.0, "a 700 ms span");
         let starts: Vec<f64> = bins.points.iter().map(|b| b.t_ms).collect();
         assert_eq!(
             starts,

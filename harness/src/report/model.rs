@@ -500,7 +500,7 @@ pub struct Samples {
     #[serde(default)]
     pub load: Vec<LoadPoint>,
     /// The same ops in uniform bins as fine as the run's length calls for
-    /// (10 ms for a run under a second … 1 s from 50 s on; wider where bins
+    /// (10 ms for a run under 250 ms … 1 s from 50 s on; wider where bins
     /// would hold fewer than 20 ops, down to ten bins), for charts: a short
     /// run draws a line, not one dot. Each bin says how much of it the
     /// measured load covered, so a bin the load ran only part of is not

@@ -121,6 +121,8 @@ pub struct ChartLoad {
     /// Bins left out of the throughput line because the load covered less
     /// than [`MIN_COVERED_SHARE`] of them.
     pub partial_left_out: usize,
+    /// How long the measured load ran, ms.
+    pub load_ms: f64,
 }
 
 /// The load of `report` for its charts: the report's uniform bins
@@ -129,10 +131,10 @@ pub struct ChartLoad {
 /// does not draw a collapse. A report written before those bins existed
 /// falls back to its seconds, taken as whole. `None` without measured ops.
 pub fn chart_load(report: &Report) -> Option<ChartLoad> {
-    if let Some(bins) = &report.samples.load_bins {
-        let width = bins.width_ms;
+    if let Some(bins_of) = &report.samples.load_bins {
+        let width = bins_of.width_ms;
         let mut partial_left_out = 0;
-        let bins = bins
+        let bins = bins_of
             .points
             .iter()
             .map(|b| {
@@ -147,10 +149,12 @@ pub fn chart_load(report: &Report) -> Option<ChartLoad> {
                 }
             })
             .collect::<Vec<_>>();
+        let load_ms = bins_of.points.iter().map(|b| b.covered_ms).sum();
         return (!bins.is_empty()).then_some(ChartLoad {
             width_ms: width,
             bins,
             partial_left_out,
+            load_ms,
         });
     }
     let seconds = load_seconds(report);
@@ -172,6 +176,7 @@ pub fn chart_load(report: &Report) -> Option<ChartLoad> {
         .collect();
     Some(ChartLoad {
         width_ms: 1e3,
+        load_ms: 1e3 * seconds.len() as f64,
         bins,
         partial_left_out: 0,
     })

@@ -433,8 +433,16 @@ fn charts(report: &Report) -> Vec<String> {
             1 => "; the one bin the load ran less than half of is left out".to_string(),
             n => format!("; the {n} bins the load ran less than half of are left out"),
         };
+        let too_short = if throughput.points().count() < 2 {
+            format!(
+                " The load ran {} ms: too short for a line.",
+                trimmed(load.load_ms.round())
+            )
+        } else {
+            String::new()
+        };
         let caption = format!(
-            "Ops finished per second in each {} bin, over the part of the bin the load ran (a bin where a drive started or ended is not a drop){left_out}.",
+            "Ops finished per second in each {} bin, over the part of the bin the load ran (a bin where a drive started or ended is not a drop){left_out}.{too_short}",
             width_text(width)
         );
         let chart = Chart {
