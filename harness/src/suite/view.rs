@@ -128,21 +128,31 @@ pub struct ChartLoad {
 /// The load of `report` for its charts: the report's uniform bins
 /// (`samples.load_bins`), throughput as ops per second of the part of each
 /// bin the load covered, so a run that ends 100 ms into its last second
-/// does not draw a collapse. A report written before those bins existed
+/// does not draw a collapse; bins the load covered less than half of are
+/// left out unless fewer than two would remain. A report written before those bins existed
 /// falls back to its seconds, taken as whole. `None` without measured ops.
 pub fn chart_load(report: &Report) -> Option<ChartLoad> {
     if let Some(bins_of) = &report.samples.load_bins {
         let width = bins_of.width_ms;
+        let whole_enough = |covered_ms: f64| covered_ms >= MIN_COVERED_SHARE * width;
+        // A load too short for two bins it covered half of: every bin it
+        // ran in at all, rather than no line.
+        let keep_partial = bins_of
+            .points
+            .iter()
+            .filter(|b| whole_enough(b.covered_ms))
+            .count()
+            < 2;
         let mut partial_left_out = 0;
         let bins = bins_of
             .points
             .iter()
             .map(|b| {
-                let whole_enough = b.covered_ms >= MIN_COVERED_SHARE * width;
-                partial_left_out += usize::from(!whole_enough);
+                let drawn = b.covered_ms > 0.0 && (keep_partial || whole_enough(b.covered_ms));
+                partial_left_out += usize::from(!drawn);
                 ChartBin {
                     t_ms: b.t_ms,
-                    throughput: whole_enough.then(|| b.ops as f64 * 1e3 / b.covered_ms),
+                    throughput: drawn.then(|| b.ops as f64 * 1e3 / b.covered_ms),
                     latency_p50_ns: b.latency_p50_ns,
                     latency_p90_ns: b.latency_p90_ns,
                     latency_p99_ns: b.latency_p99_ns,
@@ -451,9 +461,24 @@ mod tests {
             [Some(1000.0), Some(1000.0), Some(0.0), Some(1000.0), None]
         );
         assert_eq!(load.partial_left_out, 1);
+        assert_eq!(load.load_ms, 40.0);
         // Its latency is still drawn: the ops in it are measured.
         assert_eq!(load.bins[4].latency_p99_ns, Some(3e6));
         assert_eq!(load.bins[2].latency_p99_ns, None);
+    }
+
+    #[test]
+    fn a_load_too_short_for_two_half_covered_bins_keeps_its_partial_ones() {
+        let mut r = report();
+        // 6 ms of load over two 10 ms bins: 4 ms and 2 ms of them.
+        r.samples.load_bins = Some(LoadBins {
+            width_ms: 10.0,
+            points: vec![bin(0.0, 4.0, 8), bin(10.0, 2.0, 4)],
+        });
+        let load = chart_load(&r).unwrap();
+        let throughput: Vec<Option<f64>> = load.bins.iter().map(|b| b.throughput).collect();
+        assert_eq!(throughput, [Some(2000.0), Some(2000.0)]);
+        assert_eq!(load.partial_left_out, 0);
     }
 
     #[test]

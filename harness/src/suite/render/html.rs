@@ -433,9 +433,9 @@ fn charts(report: &Report) -> Vec<String> {
             1 => "; the one bin the load ran less than half of is left out".to_string(),
             n => format!("; the {n} bins the load ran less than half of are left out"),
         };
-        let too_short = if throughput.points().count() < 2 {
+        let too_short = if throughput.points().count() < 3 {
             format!(
-                " The load ran {} ms: too short for a line.",
+                " The load ran only {} ms.",
                 trimmed(load.load_ms.round())
             )
         } else {
