@@ -434,10 +434,7 @@ fn charts(report: &Report) -> Vec<String> {
             n => format!("; the {n} bins the load ran less than half of are left out"),
         };
         let too_short = if throughput.points().count() < 3 {
-            format!(
-                " The load ran only {} ms.",
-                trimmed(load.load_ms.round())
-            )
+            format!(" The load ran only {} ms.", trimmed(load.load_ms.round()))
         } else {
             String::new()
         };
