@@ -114,6 +114,19 @@ const PALETTE: [RGBColor; 6] = [
 /// The colour of chaos faults' marks.
 const FAULT: RGBColor = RGBColor(211, 47, 47);
 
+/// Most chaos faults drawn as lines across a chart; more are ticks along
+/// its top, off the data.
+const MOST_FAULT_LINES: usize = 40;
+
+/// How a chart's caption names its fault marks.
+fn fault_marks(faults: usize) -> String {
+    if faults > MOST_FAULT_LINES {
+        format!("the {faults} red ticks along the top are chaos faults")
+    } else {
+        format!("the {faults} red lines are chaos faults")
+    }
+}
+
 /// What a chart's y axis shows, which sets its unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Quantity {
@@ -312,9 +325,17 @@ fn plot(chart: &Chart, lines: &[&Line]) -> Option<String> {
             .light_line_style(RGBColor(240, 240, 240))
             .draw()
             .ok()?;
+        // Few faults: a line each across the plot. Many (a storm's
+        // hundreds would paint the data over): a tick each in the headroom
+        // above the highest point, which the y axis leaves free.
+        let from = if chart.marks.len() > MOST_FAULT_LINES {
+            y_top * 0.95
+        } else {
+            0.0
+        };
         for &m in chart.marks {
             let x = m / x_scale.divisor;
-            plot.draw_series(LineSeries::new(vec![(x, 0.0), (x, y_top)], FAULT.mix(0.5)))
+            plot.draw_series(LineSeries::new(vec![(x, from), (x, y_top)], FAULT.mix(0.5)))
                 .ok()?;
         }
         for line in lines {
@@ -438,8 +459,13 @@ fn charts(report: &Report) -> Vec<String> {
         } else {
             String::new()
         };
+        let marks = if faults.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", fault_marks(faults.len()))
+        };
         let caption = format!(
-            "Ops finished per second in each {} bin, over the part of the bin the load ran (a bin where a drive started or ended is not a drop){left_out}.{too_short}",
+            "Ops finished per second in each {} bin, over the part of the bin the load ran (a bin where a drive started or ended is not a drop){left_out}{marks}.{too_short}",
             width_text(width)
         );
         let chart = Chart {
@@ -480,9 +506,9 @@ fn charts(report: &Report) -> Vec<String> {
             )
         } else {
             format!(
-                "Latency percentiles of the ops finished in each {} bin; the {} red lines are chaos faults.",
+                "Latency percentiles of the ops finished in each {} bin; {}.",
                 width_text(width),
-                faults.len()
+                fault_marks(faults.len())
             )
         };
         out.extend(figure(&chart, &caption));
@@ -936,6 +962,56 @@ mod tests {
         );
         assert!(html.contains("\n1 ms\n</text>"), "{html}");
         assert!(html.contains("\n100 ms\n</text>"), "{html}");
+    }
+
+    /// The heights, px, of a chart's fault marks.
+    fn fault_heights(html: &str) -> Vec<i64> {
+        html.split(&format!("stroke=\"{}\"", hex(FAULT)))
+            .skip(1)
+            .filter_map(|rest| {
+                let points = rest.split("points=\"").nth(1)?;
+                let ys: Vec<i64> = points[..points.find('"')?]
+                    .split_whitespace()
+                    .filter_map(|p| p.split(',').nth(1)?.parse().ok())
+                    .collect();
+                Some(ys.iter().max()? - ys.iter().min()?)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_storm_of_faults_is_ticks_off_the_data_not_a_red_wall() {
+        let chart = |marks: &[f64]| {
+            let line = Line::new(
+                "p99",
+                PALETTE[3],
+                (0..60).map(|i| (f64::from(i) * 1e3, 1e6)).collect(),
+            );
+            let chart = Chart {
+                title: "Latency percentiles",
+                quantity: Quantity::Latency,
+                y_desc: "latency",
+                lines: vec![line],
+                marks,
+                x_range: (0.0, 60e3),
+            };
+            figure(&chart, "caption").unwrap()
+        };
+        let few: Vec<f64> = (0..5).map(|i| f64::from(i) * 10e3).collect();
+        let heights = fault_heights(&chart(&few));
+        assert_eq!(heights.len(), 5);
+        assert!(
+            heights.iter().all(|h| *h > 200),
+            "lines across: {heights:?}"
+        );
+        let storm: Vec<f64> = (0..700).map(|i| f64::from(i) * 80.0).collect();
+        let heights = fault_heights(&chart(&storm));
+        assert_eq!(heights.len(), 700);
+        assert!(heights.iter().all(|h| *h < 20), "ticks: {heights:?}");
+        assert_eq!(
+            fault_marks(700),
+            "the 700 red ticks along the top are chaos faults"
+        );
     }
 
     #[test]
