@@ -107,6 +107,9 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
         .out
         .clone()
         .unwrap_or_else(|| target().join("stress-report"));
+    // Absolute: cargo runs the test binary in its package's directory, so a
+    // relative `--out` handed on as BRUNT_REPORT_DIR would land there.
+    let out = std::path::absolute(&out).with_context(|| format!("--out {}", out.display()))?;
     let reports_dir = out.join("reports");
     let store = BaselineStore::new(
         args.baseline_dir
