@@ -119,10 +119,11 @@ async fn error_recovery(s: &mut Stress) -> anyhow::Result<()> {
 /// workers, the kernel process's memory, CPU, threads and descriptors
 /// sampled by pid; any growth of them is a leak finding, and a warning
 /// fails the run (seed target: > 40/s, > 95 %). Ours: 10 × the seed's
-/// 88/s, which a machine others keep busy still allows (3,300/s with a CPU
-/// burner on each core, 20,000/s idle), and the CPU time each call costs
-/// the kernel and the client, which a busy machine does not change: a
-/// slower kernel fails these, a busier machine does not.
+/// 88/s, which a machine others keep busy still allows (3,000–5,000/s with a
+/// CPU burner on each core, 10,000/s idle), and the CPU time each call costs
+/// the kernel and the client, which a busy machine does not change (the
+/// kernel's: 92 µs idle, 90 µs busy): a slower kernel fails these, a busier
+/// machine does not.
 #[brunt::stress(
     iterations = 10_000,
     concurrency = 16,
@@ -147,11 +148,12 @@ async fn sustained_load_stdio(s: &mut Stress) -> anyhow::Result<()> {
 
 /// Test 6 in process: `tools/list` calls over in-memory connections to a
 /// kernel in the scenario's own process (its heap counted exactly); 100 ×
-/// the seed's 88/s on any machine (44,000/s with a CPU burner on each core),
-/// and the process's CPU time per call (kernel, clients and Brunt), which a
-/// busy machine does not change. 100,000 calls, not the seed's 10,000: at
-/// this rate 10,000 take 0.1 s, too short for figures that hold from run to
-/// run.
+/// the seed's 88/s on any machine (44,000–67,000/s with a CPU burner on each
+/// core, 170,000/s idle), and the process's CPU time per call (kernel,
+/// clients and Brunt: 11 µs idle, up to 27 µs with the burners, whose
+/// sibling threads slow every instruction), bounded at 100 µs. 100,000
+/// calls, not the seed's 10,000: at this rate 10,000 take 0.1 s, too short
+/// for figures that hold from run to run.
 #[brunt::stress(
     iterations = 100_000,
     concurrency = 16,

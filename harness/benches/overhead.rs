@@ -367,8 +367,10 @@ async fn recorder_memory_10m(s: &mut Stress) -> anyhow::Result<()> {
 }
 
 /// Heap used by the recorder over a long run whose ops spread over
-/// thousands of latency bins a second: the per-second series is written out
-/// as it is cut, so 60 s must use what 6 s uses.
+/// thousands of latency bins a second: the load series is written out as it
+/// is cut, so 120 s must use what 60 s uses. (Both past the 50 s after which
+/// the series' bins are a second wide: a shorter run cuts narrower bins,
+/// whose sparse lists are smaller.)
 async fn recorder_memory_spread(s: &mut Stress) -> anyhow::Result<()> {
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
@@ -384,13 +386,13 @@ async fn recorder_memory_spread(s: &mut Stress) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[brunt::stress(duration = "6s", concurrency = 2, tags = ["bench", "long"])]
-async fn recorder_memory_6s(s: &mut Stress) -> anyhow::Result<()> {
+#[brunt::stress(duration = "60s", concurrency = 2, tags = ["bench", "long"])]
+async fn recorder_memory_60s(s: &mut Stress) -> anyhow::Result<()> {
     recorder_memory_spread(s).await
 }
 
-#[brunt::stress(duration = "60s", concurrency = 2, tags = ["bench", "long"])]
-async fn recorder_memory_60s(s: &mut Stress) -> anyhow::Result<()> {
+#[brunt::stress(duration = "120s", concurrency = 2, tags = ["bench", "long"])]
+async fn recorder_memory_120s(s: &mut Stress) -> anyhow::Result<()> {
     recorder_memory_spread(s).await
 }
 
