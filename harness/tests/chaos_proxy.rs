@@ -102,7 +102,12 @@ async fn a_bandwidth_toxic_caps_the_measured_rate() {
     let start = Instant::now();
     let mut got = Vec::new();
     conn.read_to_end(&mut got).await.unwrap();
-    assert!(got.len() as f64 / start.elapsed().as_secs_f64() > rate as f64 * 5.0);
+    assert!(
+        got.len() as f64 / start.elapsed().as_secs_f64() > rate as f64 * 5.0,
+        "{} > {}",
+        got.len() as f64 / start.elapsed().as_secs_f64(),
+        rate as f64 * 5.0
+    );
 }
 
 #[tokio::test]

@@ -18,7 +18,10 @@ fn counting_is_exact() {
 
 fn a_held_block_is_live_and_a_freed_one_is_not() {
     let before = stats();
-    assert!(is_counting());
+    assert!(
+        is_counting(),
+        "this test binary installs brunt::heap::CountingAllocator"
+    );
     let block = vec![1u8; 10 << 20];
     let held = stats();
     assert!(
@@ -27,8 +30,18 @@ fn a_held_block_is_live_and_a_freed_one_is_not() {
     );
     drop(std::hint::black_box(block));
     let after = stats();
-    assert!(after.allocated_bytes - before.allocated_bytes >= 10 << 20);
-    assert!(after.freed_bytes - before.freed_bytes >= 10 << 20);
+    assert!(
+        after.allocated_bytes - before.allocated_bytes >= 10 << 20,
+        "{} >= {}",
+        after.allocated_bytes - before.allocated_bytes,
+        10 << 20
+    );
+    assert!(
+        after.freed_bytes - before.freed_bytes >= 10 << 20,
+        "{} >= {}",
+        after.freed_bytes - before.freed_bytes,
+        10 << 20
+    );
     // Only this test allocates now: what is live returned to where it was,
     // give or take the test harness's own small allocations.
     let drift = after.live_bytes as i64 - before.live_bytes as i64;
@@ -62,7 +75,12 @@ fn counts_from_threads_that_exit_are_kept() {
         (400 * 4096..400 * 4096 + (256 << 10)).contains(&leaked),
         "live grew by {leaked} bytes for 400 threads leaking 4 KiB each"
     );
-    assert!(after.allocations - before.allocations >= 400 * 11);
+    assert!(
+        after.allocations - before.allocations >= 400 * 11,
+        "{} >= {}",
+        after.allocations - before.allocations,
+        400 * 11
+    );
 }
 
 fn realloc_counts_an_allocation_and_a_free() {

@@ -136,7 +136,9 @@ fn a_run_with_other_load_settings_is_refused_not_compared() {
     assert!(
         c.changes
             .iter()
-            .all(|m| m.scenario == suite.reports[3].scenario.name)
+            .all(|m| m.scenario == suite.reports[3].scenario.name),
+        "{:?}",
+        c.changes.iter().map(|m| &m.scenario).collect::<Vec<_>>()
     );
 }
 
@@ -205,13 +207,19 @@ fn json_structure() {
 #[test]
 fn the_html_is_one_file_with_a_chart_per_series() {
     let html = render_html(&suite(), None);
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(!html.contains("src=") && !html.contains("<script"));
+    assert!(html.starts_with("<!DOCTYPE html>"), "{:.200}", html);
+    assert!(
+        !html.contains("src=") && !html.contains("<script"),
+        "the page fetches or runs something"
+    );
     // steady, misses_its_latency_goal, escalates and periods each have
     // load and resource samples: four charts each.
     assert_eq!(html.matches("<figure class=\"chart\">").count(), 16);
     // periods is a chaos run: its faults are marked on its charts.
-    assert!(html.contains("red lines are chaos faults"));
+    assert!(
+        html.contains("red lines are chaos faults"),
+        "no chaos caption"
+    );
     let mut crashed = suite();
     crashed.reports[0].outcome = brunt::report::Outcome::Crashed;
     crashed.reports[0].reason = Some("killed by signal 9 (SIGKILL)".to_string());
@@ -240,7 +248,7 @@ fn shards_merge_exactly_through_the_histograms() {
         .iter()
         .cloned()
         .partition(|r| r.scenario.name.len() % 2 == 0);
-    assert!(!a.is_empty() && !b.is_empty());
+    assert!(!a.is_empty() && !b.is_empty(), "a: {a:?}, b: {b:?}");
     let shard = |reports, index| {
         let mut s = suite();
         s.reports = reports;
