@@ -58,6 +58,7 @@ pub use stress::{Scope, Stress};
 /// | `concurrency` | `8` | closed model: this many workers (default 1) |
 /// | `rate` | `"500/s"` | open model: arrivals per second (never scaled) |
 /// | `max_in_flight` | `1000` | open model: most ops in flight; arrivals beyond it are dropped and counted |
+/// | `connections` | `16` | open model: most worker states held at once; arrivals finding none idle queue for one |
 /// | `warmup` | `"1s"` | load before measuring, excluded from metrics (scaled) |
 /// | `sample` | `"100ms"` | resource sampling interval (default 100 ms) |
 /// | `timeout` | `"2m"` | hard deadline of the child (default 2 × (warmup + duration) + 30 s, or 5 min) |

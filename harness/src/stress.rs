@@ -663,6 +663,7 @@ impl Stress {
                     frame,
                     rate,
                     max_in_flight,
+                    connections: self.settings.connections,
                 },
                 &self.runtime,
                 op,
@@ -689,6 +690,7 @@ impl Stress {
             totals.declared_rate = Some(rate);
             totals.issuing = run.issuing;
             totals.generator = run.generator;
+            totals.pool = run.pool;
         }
         totals
     }

@@ -88,6 +88,7 @@ pub const METRICS: &[MetricInfo] = &[
         ..m("timeouts", Dimension::Count)
     },
     load("throughput", Dimension::Rate),
+    load("attempted_rate", Dimension::Rate),
     MetricInfo {
         per_step: PerStep::Both,
         ..m("duration", Dimension::Time)
@@ -113,6 +114,16 @@ pub const METRICS: &[MetricInfo] = &[
     open("dropped", Dimension::Count),
     open("generator.busy", Dimension::Percent),
     open("generator.cpu", Dimension::Percent),
+    open("arrival.lag.min", Dimension::Time),
+    open("arrival.lag.mean", Dimension::Time),
+    open("arrival.lag.p50", Dimension::Time),
+    open("arrival.lag.p90", Dimension::Time),
+    open("arrival.lag.p95", Dimension::Time),
+    open("arrival.lag.p99", Dimension::Time),
+    open("arrival.lag.p999", Dimension::Time),
+    open("arrival.lag.max", Dimension::Time),
+    open("queued", Dimension::Count),
+    open("connections.peak", Dimension::Count),
     m("breaking_point", Dimension::Count),
     m("max_sustainable_concurrency", Dimension::Count),
     m("max_sustainable_throughput", Dimension::Rate),
@@ -179,6 +190,7 @@ pub const PER_OP_METRICS: &[&str] = &[
     "expected_errors",
     "success_rate",
     "throughput",
+    "attempted_rate",
     "latency.min",
     "latency.mean",
     "latency.p50",

@@ -103,6 +103,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     let concurrency = opt_u64(options.concurrency.map(u64::from));
     let rate = opt_f64(options.rate);
     let max_in_flight = opt_u64(options.max_in_flight.map(u64::from));
+    let connections = opt_u64(options.connections.map(u64::from));
     let seed = opt_u64(options.seed);
     let memory_limit = opt_u64(options.memory_limit);
     let tags = options.tags.iter();
@@ -182,6 +183,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         concurrency: #concurrency,
                         rate: #rate,
                         max_in_flight: #max_in_flight,
+                        connections: #connections,
                         warmup: #warmup,
                         min_duration: #min_duration,
                         sample: #sample,

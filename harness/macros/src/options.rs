@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "concurrency",
     "rate",
     "max_in_flight",
+    "connections",
     "warmup",
     "sample",
     "timeout",
@@ -54,6 +55,8 @@ pub struct Options {
     pub rate: Option<f64>,
     /// Open model: most ops in flight at once.
     pub max_in_flight: Option<u32>,
+    /// Open model: most worker states (connections) held at once.
+    pub connections: Option<u32>,
     pub warmup: Option<Duration>,
     pub sample: Option<Duration>,
     pub timeout: Option<Duration>,
@@ -266,6 +269,24 @@ impl Options {
                 "`max_in_flight` bounds the open model; it needs `rate = \"…/s\"` (or an escalation of rates)",
             ));
         }
+        if let Some((_, span)) = seen.iter().find(|(k, _)| k == "connections") {
+            if self.rate.is_none() && !self.escalate.as_ref().is_some_and(|e| e.open) {
+                return Err(syn::Error::new(
+                    *span,
+                    "`connections` bounds the open model's worker states; it needs `rate = \"…/s\"` (or an escalation of rates) — the closed model holds one state per worker (`concurrency`)",
+                ));
+            }
+            if let (Some(connections), Some(max)) = (self.connections, self.max_in_flight)
+                && connections > max
+            {
+                return Err(syn::Error::new(
+                    *span,
+                    format!(
+                        "`connections = {connections}` exceeds `max_in_flight = {max}`: at most {max} ops run at once, so no more than {max} states could ever be used"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -458,6 +479,16 @@ impl Options {
                     ));
                 }
                 self.max_in_flight = Some(value);
+            }
+            "connections" => {
+                let (value, span) = int_value::<u32>(input, key, "16")?;
+                if value == 0 {
+                    return Err(syn::Error::new(
+                        span,
+                        "`connections` must be at least 1: no op could ever get a state to run with",
+                    ));
+                }
+                self.connections = Some(value);
             }
             "rate" => {
                 let lit = string_value(input, key, "500/s")?;

@@ -13,10 +13,13 @@ pub(crate) const RATE_TOLERANCE: f64 = 0.03;
 /// in seconds: `(start in ms since the run started, metrics)`.
 pub(crate) type Windows = BTreeMap<u64, Vec<(f64, BTreeMap<String, MetricValue>)>>;
 
-/// One verdict per criterion, in declaration order; under the open model,
-/// implicit last ones: that the declared rate was actually offered, and —
+/// One verdict per criterion, in declaration order; then implicit ones.
+/// Under the open model: that the declared rate was actually offered, and —
 /// unless a criterion on `dropped` was declared — that no arrival was
-/// dropped (a system that sheds load must not pass by default).
+/// dropped (a system that sheds load must not pass by default). Wherever ops
+/// were measured: that none failed, unless a criterion on `errors` or
+/// `success_rate` says how many may (a run with 20,000 failed requests and
+/// no criterion must not pass).
 pub(crate) fn evaluate(
     criteria: &[Criterion],
     declared_rate: Option<f64>,
@@ -60,6 +63,23 @@ pub(crate) fn evaluate(
             "an open-model run drops no arrival unless a criterion on `dropped` says how many may be",
         ));
     }
+    if metrics.contains_key("errors") && !criteria.iter().any(|c| judges_failed_ops(c.metric)) {
+        let implicit = Criterion {
+            expr: "errors == 0",
+            metric: "errors",
+            op: crate::criteria::CmpOp::Eq,
+            target: 0.0,
+            unit: None,
+            window: None,
+            abort: false,
+        };
+        let mut verdict = evaluate_one(&implicit, metrics);
+        verdict.reason = format!(
+            "implicit: no op may fail unless a criterion on `errors` or `success_rate` (or `op.<name>.errors`, `op.<name>.success_rate`) says how many may; {}",
+            verdict.reason
+        );
+        verdicts.push(verdict);
+    }
     if chaos_ran {
         verdicts.extend(implicit_zero(
             criteria,
@@ -69,6 +89,16 @@ pub(crate) fn evaluate(
         ));
     }
     verdicts
+}
+
+/// Whether a criterion on `metric` says how many ops may fail, so that no
+/// implicit `errors == 0` is added: `errors`, `success_rate`, or either of
+/// one op kind (`op.<name>.errors`); a chaos period's (`chaos.during.errors`)
+/// too, since faults are meant to fail some ops.
+fn judges_failed_ops(metric: &str) -> bool {
+    let base = brunt_grammar::split_period_metric(metric).map_or(metric, |(_, base)| base);
+    let base = brunt_grammar::split_op_metric(base).map_or(base, |(_, base)| base);
+    matches!(base, "errors" | "success_rate")
 }
 
 /// The implicit `(expr, metric)`, `metric == 0`, unless a declared
@@ -402,6 +432,54 @@ mod tests {
         let v = evaluate(&[allowed], Some(500.0), false, &shed, &Windows::new());
         assert_eq!(v.len(), 2, "no implicit criterion beside a declared one");
         assert!(v.iter().all(|v| v.passed));
+    }
+
+    #[test]
+    fn failed_ops_fail_a_run_unless_a_criterion_says_how_many_may() {
+        let failing = metrics(&[
+            ("ops", Some(40_000.0), "count"),
+            ("errors", Some(20_000.0), "count"),
+        ]);
+        let v = evaluate(&[], None, false, &failing, &Windows::new());
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].expr, "errors == 0");
+        assert!(!v[0].passed, "20,000 failed ops passed: {}", v[0].reason);
+        assert!(v[0].reason.contains("implicit"), "{}", v[0].reason);
+        let clean = metrics(&[("errors", Some(0.0), "count")]);
+        assert!(evaluate(&[], None, false, &clean, &Windows::new())[0].passed);
+        // No load measured (no `errors` metric): nothing to judge.
+        assert!(evaluate(&[], None, false, &BTreeMap::new(), &Windows::new()).is_empty());
+        for metric in [
+            "errors",
+            "success_rate",
+            "op.get.errors",
+            "op.get.success_rate",
+            "chaos.during.success_rate",
+        ] {
+            let declared = Criterion {
+                expr: "declared",
+                metric,
+                op: CmpOp::Ge,
+                target: 0.0,
+                unit: None,
+                window: None,
+                abort: false,
+            };
+            let v = evaluate(&[declared], None, false, &failing, &Windows::new());
+            assert!(
+                v.iter().all(|v| v.expr != "errors == 0"),
+                "a criterion on `{metric}` still got the implicit one: {v:?}"
+            );
+        }
+        let unrelated = Criterion {
+            expr: "latency.p99 <= 20ms",
+            ..P99
+        };
+        let v = evaluate(&[unrelated], None, false, &failing, &Windows::new());
+        assert!(
+            v.iter().any(|v| v.expr == "errors == 0" && !v.passed),
+            "{v:?}"
+        );
     }
 
     #[test]

@@ -306,6 +306,7 @@ pub(crate) fn run_closed<W: Workload>(
         issuing: elapsed,
         next_index: limit.map_or(issued, |l| issued.min(l)),
         generator: GeneratorLoad::default(),
+        pool: Default::default(),
     }
 }
 

@@ -18,6 +18,7 @@ mod escalation;
 mod frame;
 mod open;
 mod pacer;
+mod pool;
 mod stages;
 mod workload;
 
@@ -28,6 +29,7 @@ pub(crate) use escalation::next_level;
 pub(crate) use frame::{Cancel, OpEnd, RunFrame, Stop, guarded};
 pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
 pub(crate) use pacer::Pacer;
+pub(crate) use pool::PoolUse;
 pub(crate) use stages::Ramp;
 pub use stages::Stage;
 pub(crate) use workload::{Driven, MixOp, OpTable, PlainOp, Workload, split_mix};
@@ -50,6 +52,8 @@ pub(crate) struct LoadRun {
     pub(crate) next_index: u64,
     /// How busy the open model's arrival threads were (closed: unmeasured).
     pub(crate) generator: GeneratorLoad,
+    /// How the open model pooled the workers' states (closed: unused).
+    pub(crate) pool: PoolUse,
 }
 
 #[cfg(test)]

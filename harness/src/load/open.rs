@@ -6,10 +6,12 @@
 //! actual start, is recorded beside it.
 //!
 //! Arrivals are dealt round-robin to the driver threads (thread `j` of `T`
-//! takes arrivals `j, j+T, …`), each keeping its own schedule, in-flight set
-//! and recorder. An arrival that finds `max_in_flight` ops running — over
-//! all threads, one shared count touched once per admitted op and once per
-//! completion — is dropped and counted, never silently skipped.
+//! takes arrivals `j, j+T, …`), each keeping its own schedule, in-flight set,
+//! share of the worker states (see `pool`) and recorder. An arrival that
+//! finds no idle state and no room to build one queues for one; an arrival
+//! that finds `max_in_flight` ops running or queued — over all threads, one
+//! shared count touched once per admitted op and once per completion — is
+//! dropped and counted, never silently skipped.
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -22,6 +24,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::runtime::Handle;
 
+use super::pool::{LanePool, Pending, PoolUse, Start, default_connections, share};
 use super::workload::{Op, OpStatus, Workload};
 use super::{LoadRun, OpEnd, Pacer, RunFrame, Stop, guarded};
 use crate::measure::{OpRecorder, ProgressBoard, thread_cpu_time};
@@ -38,8 +41,13 @@ pub(crate) struct OpenPlan {
     /// Arrivals per second (with a ramp: its average, for the late
     /// threshold).
     pub(crate) rate: f64,
-    /// Most ops in flight at once, over all threads.
+    /// Most ops in flight at once (running or queued for a state), over
+    /// all threads.
     pub(crate) max_in_flight: u32,
+    /// Most worker states held at once (`connections`); `None`: the
+    /// default bound for a workload holding states, none for one that
+    /// holds none.
+    pub(crate) connections: Option<u32>,
 }
 
 /// How the arrival threads spent their time, summed over threads. A
@@ -112,6 +120,8 @@ struct LaneResult {
     recorder: OpRecorder,
     last_issue: Instant,
     load: GeneratorLoad,
+    /// Arrivals queued for a state, states built.
+    pool: (u64, u64),
 }
 
 /// Runs `workload` under the open model; blocks until every issued op
@@ -134,6 +144,18 @@ pub(crate) fn run_open<W: Workload>(
         (None, Stop::After(d)) => (d.as_secs_f64() * plan.rate).ceil() as u64,
     };
     let in_flight = AtomicUsize::new(0);
+    // The pool's bound: declared, else the default for states that cost
+    // something to hold; a plain op's `()` states are unbounded (the
+    // in-flight bound limits them).
+    let bound = match plan.connections {
+        Some(n) => Some(n.min(plan.max_in_flight).max(1) as usize),
+        None => workload
+            .holds_states()
+            .then(|| default_connections(plan.rate, plan.max_in_flight) as usize),
+    };
+    // Never more arrival threads than states: each holds at least one.
+    let threads = bound.map_or(threads, |b| threads.min(b));
+    let (held, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
     // One interval: with no whole arrival to issue (a staged profile shrunk
     // by a small BRUNT_SCALE) the rate is 0 and the interval endless.
     let interval = Duration::try_from_secs_f64(1.0 / plan.rate).unwrap_or(Duration::MAX);
@@ -144,6 +166,8 @@ pub(crate) fn run_open<W: Workload>(
             .map(|j| {
                 let plan = &plan;
                 let in_flight = &in_flight;
+                let (held, peak) = (&held, &peak);
+                let lane_share = bound.map_or(usize::MAX, |b| share(b, threads, j));
                 let tally = frame.record.then(|| progress.register());
                 std::thread::Builder::new()
                     .name(format!("brunt-arrivals-{j}"))
@@ -168,8 +192,9 @@ pub(crate) fn run_open<W: Workload>(
                             recorder: &recorder,
                             pacer: &pacer,
                         };
-                        let (last_issue, waiting) =
-                            pacer.block_on(handle, arrivals(workload, lane));
+                        let pool = LanePool::new(lane_share, held, peak);
+                        let (last_issue, waiting, pool) =
+                            pacer.block_on(handle, arrivals(workload, lane, pool));
                         let issuing = last_issue.saturating_duration_since(wall_before);
                         let load = GeneratorLoad {
                             cpu: thread_cpu_time()
@@ -183,6 +208,7 @@ pub(crate) fn run_open<W: Workload>(
                             recorder: recorder.into_inner(),
                             last_issue,
                             load,
+                            pool,
                         }
                     })
                     .expect("spawning an arrival thread")
@@ -200,6 +226,13 @@ pub(crate) fn run_open<W: Workload>(
     } else {
         (last_issue - start).saturating_add(interval)
     };
+    let pool = PoolUse {
+        bound: bound.map_or(0, |b| b as u64),
+        declared: plan.connections.is_some(),
+        peak: peak.load(Ordering::Relaxed) as u64,
+        queued: results.iter().map(|r| r.pool.0).sum(),
+        built: results.iter().map(|r| r.pool.1).sum(),
+    };
     let mut generator = GeneratorLoad::default();
     for r in &results {
         generator.cpu = match (generator.cpu, r.load.cpu) {
@@ -212,6 +245,7 @@ pub(crate) fn run_open<W: Workload>(
     }
     LoadRun {
         generator,
+        pool,
         recorders: results.into_iter().map(|r| r.recorder).collect(),
         elapsed,
         issuing,
@@ -235,19 +269,22 @@ struct Lane<'a> {
 }
 
 /// Issues one lane's arrivals on schedule and completes them; returns when
-/// its last arrival was issued and how long it waited for its schedule.
-async fn arrivals<W: Workload>(workload: &W, lane: Lane<'_>) -> (Instant, Duration) {
+/// its last arrival was issued, how long it waited for its schedule, and
+/// how many arrivals queued for a state and states it built.
+async fn arrivals<W: Workload>(
+    workload: &W,
+    lane: Lane<'_>,
+    mut pool: LanePool<'_, W::State>,
+) -> (Instant, Duration, (u64, u64)) {
     let frame = &lane.plan.frame;
     let mut last_issue = lane.start;
     let max_in_flight = lane.plan.max_in_flight as usize;
-    let idle: RefCell<Vec<W::State>> = RefCell::new(Vec::new());
-    let record = |done: Completed<W::State>| {
+    let record = |done: &Completed<W::State>| {
         lane.in_flight.fetch_sub(1, Ordering::Relaxed);
-        let Some(state) = done.state else {
+        if done.state.is_none() {
             // No state could be built: the op never ran (`setup.errors`).
             return;
-        };
-        idle.borrow_mut().push(state);
+        }
         let kind = done.op.index();
         if !frame.record {
             match done.end {
@@ -272,7 +309,49 @@ async fn arrivals<W: Workload>(workload: &W, lane: Lane<'_>) -> (Instant, Durati
             None => recorder.record_unfinished(),
         }
     };
+    // Runs an admitted arrival with an idle state, or builds one first. A
+    // queued arrival starts when a state comes back: its service time
+    // starts then, its latency counts from its intended start (the wait for
+    // a state included, as a client's would).
+    let run = |pending: Pending, start: Start<W::State>| {
+        let issued = Instant::now();
+        async move {
+            let (mut state, started) = match start {
+                Start::Idle(state) => (Some(state), issued),
+                _ => (workload.acquire().await, Instant::now()),
+            };
+            let end = match state.as_mut() {
+                Some(state) => AssertUnwindSafe(guarded(
+                    workload.call(state, pending.op, pending.index),
+                    frame,
+                ))
+                .catch_unwind()
+                .await
+                .ok(),
+                None => Some(OpEnd::Abandoned),
+            };
+            Completed {
+                intended: pending.intended,
+                started,
+                ended: Instant::now(),
+                end,
+                op: pending.op,
+                state,
+            }
+        }
+    };
     let mut running = FuturesUnordered::new();
+    // Records an op that ended and hands its state to the next queued
+    // arrival, if any.
+    macro_rules! complete {
+        ($done:expr) => {{
+            let done = $done;
+            record(&done);
+            if let Some((next, start)) = pool.release(done.state) {
+                running.push(run(next, start));
+            }
+        }};
+    }
     let mut arrival = lane.index;
     let mut waiting = Duration::ZERO;
     while arrival < lane.total_arrivals && !frame.cancel.is_tripped() {
@@ -286,10 +365,14 @@ async fn arrivals<W: Workload>(workload: &W, lane: Lane<'_>) -> (Instant, Durati
         let now = Instant::now();
         if now < intended {
             loop {
-                tokio::select! {
+                let done = tokio::select! {
                     biased;
-                    Some(done) = running.next(), if !running.is_empty() => record(done),
-                    () = lane.pacer.until(intended) => break,
+                    Some(done) = running.next(), if !running.is_empty() => Some(done),
+                    () = lane.pacer.until(intended) => None,
+                };
+                match done {
+                    Some(done) => complete!(done),
+                    None => break,
                 }
                 if Instant::now() >= intended {
                     break;
@@ -298,11 +381,16 @@ async fn arrivals<W: Workload>(workload: &W, lane: Lane<'_>) -> (Instant, Durati
             waiting += now.elapsed();
         }
         last_issue = Instant::now();
+        if frame.record {
+            lane.recorder
+                .borrow_mut()
+                .record_lag(nanos(last_issue.saturating_duration_since(intended)));
+        }
         // Behind schedule the wait above is skipped: still complete what
         // is ready, or in-flight ops would never finish and every later
         // arrival would be dropped for the generator's own lag.
         while let Some(Some(done)) = running.next().now_or_never() {
-            record(done);
+            complete!(done);
         }
         if lane.in_flight.fetch_add(1, Ordering::Relaxed) >= max_in_flight {
             lane.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -313,45 +401,31 @@ async fn arrivals<W: Workload>(workload: &W, lane: Lane<'_>) -> (Instant, Durati
             let index = frame.first_index + arrival;
             // Open-model arrivals belong to no worker: a flow's position is
             // the arrival's.
-            let op = workload.pick(index, arrival);
-            let state = idle.borrow_mut().pop();
-            let issued = Instant::now();
-            running.push(async move {
-                // A state is built when none is idle; the op's service time
-                // starts once it has one (its latency, from the intended
-                // start, includes the wait, as a client's would).
-                let (mut state, started) = match state {
-                    Some(state) => (Some(state), issued),
-                    None => (workload.acquire().await, Instant::now()),
-                };
-                let end = match state.as_mut() {
-                    Some(state) => {
-                        AssertUnwindSafe(guarded(workload.call(state, op, index), frame))
-                            .catch_unwind()
-                            .await
-                            .ok()
-                    }
-                    None => Some(OpEnd::Abandoned),
-                };
-                Completed {
-                    intended,
-                    started,
-                    ended: Instant::now(),
-                    end,
-                    op,
-                    state,
-                }
-            });
+            let pending = Pending {
+                intended,
+                op: workload.pick(index, arrival),
+                index,
+            };
+            match pool.admit(pending) {
+                Start::Queued => {}
+                start => running.push(run(pending, start)),
+            }
         }
         arrival += lane.lanes;
     }
-    while let Some(done) = running.next().await {
-        record(done);
+    if frame.cancel.is_tripped() {
+        // Cut short: arrivals still waiting for a state never start.
+        let abandoned = pool.abandon_queue();
+        lane.in_flight.fetch_sub(abandoned, Ordering::Relaxed);
     }
-    for state in idle.into_inner() {
+    while let Some(done) = running.next().await {
+        complete!(done);
+    }
+    let counts = pool.counts();
+    for state in pool.into_idle() {
         workload.put_idle(state);
     }
-    (last_issue, waiting)
+    (last_issue, waiting, counts)
 }
 
 #[cfg(test)]
@@ -398,6 +472,7 @@ mod tests {
             frame: frame(Stop::After(Duration::from_secs(1))),
             rate: 500.0,
             max_in_flight: 1000,
+            connections: None,
         };
         let mut run = run_open(
             plan,
@@ -432,6 +507,7 @@ mod tests {
             frame: frame(Stop::Count(200)),
             rate: 1000.0,
             max_in_flight: 10,
+            connections: None,
         };
         let mut run = run_open(
             plan,
@@ -467,6 +543,7 @@ mod tests {
             frame: frame(Stop::Count(20)),
             rate: 100.0,
             max_in_flight: 100,
+            connections: None,
         };
         let run = run_open(
             plan,
@@ -500,6 +577,7 @@ mod tests {
             frame: frame(Stop::Count(50)),
             rate: 5000.0,
             max_in_flight: 100,
+            connections: None,
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
@@ -538,6 +616,7 @@ mod tests {
             },
             rate: 0.0,
             max_in_flight: 10,
+            connections: None,
         };
         let run = run_open(
             plan,
@@ -572,6 +651,7 @@ mod tests {
             frame: frame(Stop::Count(100)),
             rate: 1000.0,
             max_in_flight: 1,
+            connections: None,
         };
         let mut run = run_open(
             plan,

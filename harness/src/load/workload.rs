@@ -235,6 +235,13 @@ pub(crate) trait Workload: Sync {
     /// Takes a state back when its worker stops, for the next run.
     fn put_idle(&self, state: Self::State);
 
+    /// Whether its states are the user's (a connection each, built by a
+    /// setup): the open model bounds how many it holds. A plain op's `()`
+    /// costs nothing to hold.
+    fn holds_states(&self) -> bool {
+        true
+    }
+
     /// How many kinds of op there are (1 without a mix or flow).
     fn kinds(&self) -> usize;
 
@@ -286,6 +293,10 @@ where
 
     fn put_idle(&self, (): ()) {}
 
+    fn holds_states(&self) -> bool {
+        false
+    }
+
     fn kinds(&self) -> usize {
         1
     }
@@ -326,6 +337,10 @@ where
     }
 
     fn put_idle(&self, (): ()) {}
+
+    fn holds_states(&self) -> bool {
+        false
+    }
 
     fn kinds(&self) -> usize {
         self.table.names().len()
@@ -394,7 +409,7 @@ impl<'a, S, Setup, Call> Driven<'a, S, Setup, Call> {
 }
 
 /// The op a plain `drive` gives every call.
-const ONLY: Op = Op {
+pub(crate) const ONLY: Op = Op {
     index: 0,
     name: "op",
 };
@@ -430,6 +445,10 @@ where
             }
         }
         built.ok()
+    }
+
+    fn holds_states(&self) -> bool {
+        self.counted
     }
 
     fn put_idle(&self, state: S) {

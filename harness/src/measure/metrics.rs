@@ -14,6 +14,14 @@ use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, Step, f
 /// Fewest post-warm-up samples from which a growth trend is claimed.
 pub(crate) const MIN_TREND_SAMPLES: usize = 3;
 
+/// Shortest stretch of post-warm-up samples a leak is judged on: over less,
+/// a connection pool filling or a buffer growing once reads as a leak (a
+/// 0.1 s run once flagged "fd leak: grew by 21.61").
+pub(crate) const MIN_LEAK_SPAN_S: f64 = 2.0;
+
+/// Fewest post-warm-up samples a leak is judged on.
+pub(crate) const MIN_LEAK_SAMPLES: usize = 10;
+
 fn put(
     out: &mut BTreeMap<String, MetricValue>,
     name: String,
@@ -85,8 +93,8 @@ pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricV
     }
 }
 
-/// `ops`, `errors`, `expected_errors`, `success_rate`, `throughput` and
-/// `latency.*` under `prefix` (`""` or `op.<name>.`). Expected errors are
+/// `ops`, `errors`, `expected_errors`, `success_rate`, `throughput`,
+/// `attempted_rate` and `latency.*` under `prefix` (`""` or `op.<name>.`). Expected errors are
 /// ops that failed as they were meant to: not errors, and not in the
 /// success rate, which is over the ops meant to succeed.
 fn counted_metrics(
@@ -137,13 +145,34 @@ fn counted_metrics(
             Some("no op meant to succeed was measured".to_string())
         },
     );
+    // A failed op is not served load: counting it would let a system that
+    // answers every request with an error report the rate it was offered.
+    let succeeded = ops - errors.min(ops);
     put(
         out,
         name("throughput"),
+        (seconds > 0.0).then(|| succeeded as f64 / seconds),
+        Unit::PerSecond,
+        "overall_avg",
+        if seconds <= 0.0 {
+            Some("no measured time".to_string())
+        } else {
+            (errors > 0).then(|| {
+                format!("ops that succeeded per second (expected errors included); {errors} failed ops left out")
+            })
+        },
+    );
+    put(
+        out,
+        name("attempted_rate"),
         (seconds > 0.0).then(|| ops as f64 / seconds),
         Unit::PerSecond,
         "overall_avg",
-        (seconds <= 0.0).then(|| "no measured time".to_string()),
+        Some(if seconds <= 0.0 {
+            "no measured time".to_string()
+        } else {
+            "every measured op per second, failed ones included".to_string()
+        }),
     );
     histogram_metrics(&name("latency"), latency, out);
 }
@@ -261,6 +290,49 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         } else {
             "thread CPU time cannot be read on this platform".to_string()
         }),
+    );
+    if let Some(lag) = &totals.lag {
+        histogram_metrics("arrival.lag", lag, out);
+        for name in ["min", "mean", "p50", "p90", "p95", "p99", "p999", "max"] {
+            if let Some(m) = out.get_mut(&format!("arrival.lag.{name}"))
+                && m.value.is_some()
+            {
+                m.note = Some(
+                    "how late the generator sent each arrival after its intended time (latency counts from the intended time whatever this is)"
+                        .to_string(),
+                );
+            }
+        }
+    }
+    let pool = &totals.pool;
+    if pool.bound > 0 {
+        let bound = if pool.declared {
+            format!("`connections = {}`", pool.bound)
+        } else {
+            format!(
+                "the default bound of {} (rate × 16 ms, 16–1,024)",
+                pool.bound
+            )
+        };
+        put(
+            out,
+            "connections.peak".into(),
+            Some(pool.peak as f64),
+            Unit::Count,
+            "max",
+            Some(format!("most worker states held at once, under {bound}")),
+        );
+    }
+    put(
+        out,
+        "queued".into(),
+        Some(pool.queued as f64),
+        Unit::Count,
+        "total",
+        Some(
+            "arrivals that waited for an idle worker state (their wait is in `latency`)"
+                .to_string(),
+        ),
     );
 }
 
@@ -386,6 +458,28 @@ pub(crate) fn generator_bottleneck(
     })
 }
 
+/// An Info finding when arrivals queued for one of the default bound's
+/// worker states: their latency holds the wait, and the user may want a
+/// larger pool (`connections`). A declared bound queues by choice: no
+/// finding.
+pub(crate) fn pool_finding(totals: &OpTotals) -> Option<Finding> {
+    let pool = &totals.pool;
+    if pool.declared || pool.queued == 0 || pool.bound == 0 {
+        return None;
+    }
+    Some(Finding {
+        severity: Severity::Info,
+        title: "arrivals queued for a worker state".to_string(),
+        detail: format!(
+            "{} of {} arrivals found all {} worker states in use (the default bound: rate × 16 ms, 16–1,024) \
+             and waited for one; that wait is in their latency. Declare `connections = N` to choose the pool.",
+            pool.queued,
+            totals.ops + totals.dropped,
+            pool.bound,
+        ),
+    })
+}
+
 /// Points of several processes summed per sampler tick (they are sampled
 /// together, once per tick). Points without a tick (reports written before
 /// ticks were recorded) are keyed by their time rounded to the interval.
@@ -480,6 +574,33 @@ const WATCHED: [Watched; 4] = [
     },
 ];
 
+/// What the load did that makes a process grow without leaking.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LoadShape {
+    /// The load rose step by step (an escalation).
+    pub(crate) rising: bool,
+    /// Worker states (a connection each) the open model's pool built during
+    /// the measured load, in this process: each holds a descriptor or two
+    /// (the client's, and an in-process server's) and some memory.
+    pub(crate) states_built: u64,
+}
+
+/// Most memory one worker state may explain (a connection with its
+/// buffers: hyper's are 8–400 KiB).
+const STATE_BYTES: f64 = 1024.0 * 1024.0;
+
+/// Whether `growth` of `family` is no more than `states` worker states
+/// hold: two descriptors each (both ends of a loopback connection may be
+/// in this process), [`STATE_BYTES`] of memory each.
+fn explained_by_states(family: &str, growth: f64, states: u64) -> bool {
+    let states = states as f64;
+    match family {
+        "fds" => growth <= 2.0 * states + 2.0,
+        "rss" | "heap" => growth <= states * STATE_BYTES,
+        _ => false,
+    }
+}
+
 /// One process's growth trend of one resource after warm-up.
 struct PidTrend {
     pid: u32,
@@ -511,16 +632,18 @@ struct PidTrend {
 /// states the load needs — connections, sessions, buffers — rise with it,
 /// and no trend can tell that from a leak: growth that would be a leak
 /// finding is reported as information instead (a soak at a steady load
-/// judges leaks).
+/// judges leaks). So is the scenario's own growth that the generator's pool
+/// of worker states explains (see [`LoadShape::states_built`]).
 pub(crate) fn resource_metrics(
     prefix: &str,
     series: &[&Series],
     interval_ms: f64,
     baseline_ms: f64,
     cores: usize,
-    rising_load: bool,
+    load: LoadShape,
     out: &mut BTreeMap<String, MetricValue>,
 ) -> Vec<Finding> {
+    let rising_load = load.rising;
     let cores = cores.max(1) as f64;
     let points = combine(series, interval_ms, cores);
     let mut findings = Vec::new();
@@ -591,8 +714,16 @@ pub(crate) fn resource_metrics(
             let n: usize = trends.iter().map(|t| t.trend.n).sum();
             let low: f64 = trends.iter().map(|t| t.trend.slope_low).sum();
             let high: f64 = trends.iter().map(|t| t.trend.slope_high).sum();
+            let span = trends.iter().map(|t| t.span_s).fold(0.0, f64::max);
+            let judged = if span < MIN_LEAK_SPAN_S || n < MIN_LEAK_SAMPLES {
+                format!(
+                    "; too short to judge a leak ({span:.1}s; a leak is judged on at least {MIN_LEAK_SPAN_S}s and {MIN_LEAK_SAMPLES} samples after warm-up)"
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "Theil–Sen over {n} samples after warm-up{}; slope {} per second (95% CI {} to {}); Mann–Kendall z {}",
+                "growth: the end level less the start level (medians of a tenth of the samples at each end); Theil–Sen over {n} samples after warm-up{}; slope {} per second (95% CI {} to {}); Mann–Kendall z {}{judged}",
                 if trends.len() > 1 {
                     format!(", per process ({}), summed", trends.len())
                 } else {
@@ -632,6 +763,10 @@ pub(crate) fn resource_metrics(
             continue;
         }
         for t in &trends {
+            if t.span_s < MIN_LEAK_SPAN_S || t.trend.n < MIN_LEAK_SAMPLES {
+                // Too short to tell a leak from a pool filling once.
+                continue;
+            }
             let material = t.trend.growth
                 >= watched
                     .material_floor
@@ -639,13 +774,25 @@ pub(crate) fn resource_metrics(
             if !(t.trend.keeps_rising() && material) {
                 continue;
             }
+            let own_states = if prefix.is_empty() {
+                load.states_built
+            } else {
+                0
+            };
             let (severity, verdict) = if rising_load {
                 (
                     Severity::Info,
-                    "grew with the rising load (not judged a leak)",
+                    "grew with the rising load (not judged a leak)".to_string(),
+                )
+            } else if own_states > 0 && explained_by_states(family, t.trend.growth, own_states) {
+                (
+                    Severity::Info,
+                    format!(
+                        "grew with the generator's pool of worker states ({own_states} built during the measured load; not judged a leak)"
+                    ),
                 )
             } else {
-                (Severity::Warning, "leak suspected")
+                (Severity::Warning, "leak suspected".to_string())
             };
             findings.push(Finding {
                 severity,
@@ -811,7 +958,8 @@ mod tests {
         points.extend((0..=10).map(|i| (1000.0 + 100.0 * i as f64, 100_000_000 + 104_858 * i)));
         let s = series(&points);
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("", &[&s], 100.0, 1000.0, 2, false, &mut out);
+        let findings =
+            resource_metrics("", &[&s], 100.0, 1000.0, 2, LoadShape::default(), &mut out);
         assert!(findings.is_empty(), "1 MiB is not material: {findings:?}");
         let slope = out["rss.slope"].value.unwrap();
         assert!((slope - 1_048_580.0).abs() < 100.0, "{slope}");
@@ -828,12 +976,31 @@ mod tests {
             .map(|i| (100.0 * i as f64, 50_000_000 + 3_355_443 * i))
             .collect();
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, 2, false, &mut out);
+        let findings = resource_metrics(
+            "",
+            &[&series(&leak)],
+            100.0,
+            0.0,
+            2,
+            LoadShape::default(),
+            &mut out,
+        );
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert!(findings[0].title.contains("memory leak suspected"));
         assert_eq!(findings[0].severity, Severity::Warning);
         // The same rise under an escalation: reported, not judged a leak.
-        let findings = resource_metrics("", &[&series(&leak)], 100.0, 0.0, 2, true, &mut out);
+        let findings = resource_metrics(
+            "",
+            &[&series(&leak)],
+            100.0,
+            0.0,
+            2,
+            LoadShape {
+                rising: true,
+                states_built: 0,
+            },
+            &mut out,
+        );
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].severity, Severity::Info);
         assert!(
@@ -854,7 +1021,15 @@ mod tests {
                 )
             })
             .collect();
-        let findings = resource_metrics("", &[&series(&plateau)], 100.0, 300.0, 2, false, &mut out);
+        let findings = resource_metrics(
+            "",
+            &[&series(&plateau)],
+            100.0,
+            300.0,
+            2,
+            LoadShape::default(),
+            &mut out,
+        );
         assert!(findings.is_empty(), "{findings:?}");
         assert!(out["rss.growth"].value.unwrap().abs() < 1_000_000.0);
     }
@@ -875,7 +1050,15 @@ mod tests {
             p.tick = Some(k as u64 + 2);
         }
         let mut out = BTreeMap::new();
-        let findings = resource_metrics("target.", &[&a, &b], 100.0, 0.0, 2, false, &mut out);
+        let findings = resource_metrics(
+            "target.",
+            &[&a, &b],
+            100.0,
+            0.0,
+            2,
+            LoadShape::default(),
+            &mut out,
+        );
         assert_eq!(
             out["target.rss.peak"].value,
             Some(600.0),
@@ -893,7 +1076,15 @@ mod tests {
     fn too_few_samples_leave_growth_unmeasured() {
         let s = series(&[(0.0, 1), (100.0, 2)]);
         let mut out = BTreeMap::new();
-        resource_metrics("target.", &[&s], 100.0, 0.0, 2, false, &mut out);
+        resource_metrics(
+            "target.",
+            &[&s],
+            100.0,
+            0.0,
+            2,
+            LoadShape::default(),
+            &mut out,
+        );
         assert_eq!(out["target.rss.growth"].value, None);
         assert!(
             out["target.rss.growth"]
@@ -916,7 +1107,9 @@ mod tests {
         let mut out = BTreeMap::new();
         load_metrics(&totals, &mut out);
         assert_eq!(out["success_rate"].value, Some(95.0));
-        assert_eq!(out["throughput"].value, Some(50.0));
+        // Throughput counts the 95 that succeeded; every attempt has its own.
+        assert_eq!(out["throughput"].value, Some(47.5));
+        assert_eq!(out["attempted_rate"].value, Some(50.0));
         assert_eq!(out["duration"].value, Some(2.0));
         assert_eq!(out["latency.max"].unit, Unit::Nanoseconds);
         let p50 = out["latency.p50"].value.unwrap();

@@ -18,7 +18,8 @@ mod timeline;
 mod trend;
 
 pub(crate) use metrics::{
-    escalation_metrics, generator_bottleneck, load_metrics, resource_metrics,
+    LoadShape, escalation_metrics, generator_bottleneck, load_metrics, pool_finding,
+    resource_metrics,
 };
 #[cfg(target_os = "linux")]
 pub(crate) use probe_linux::ProcessProbe;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::{BinSlicer, SeriesPlan, SliceSink, Timeline};
-use crate::load::{GeneratorLoad, OpStatus};
+use crate::load::{GeneratorLoad, OpStatus, PoolUse};
 
 /// Highest latency the histograms resolve: one hour, in ns. Longer ops are
 /// recorded as one hour (and show as such in `latency.max`).
@@ -103,6 +103,8 @@ pub(crate) struct OpRecorder {
     latency: Histogram<u64>,
     /// Open model only: time from the op's actual start (service time).
     service: Option<Histogram<u64>>,
+    /// Open model only: how late each arrival was sent, ns.
+    lag: Option<Histogram<u64>>,
     ops: u64,
     errors: u64,
     expected: u64,
@@ -137,6 +139,7 @@ impl OpRecorder {
             slicer,
             latency: new_histogram(),
             service: None,
+            lag: None,
             ops: 0,
             errors: 0,
             expected: 0,
@@ -160,6 +163,7 @@ impl OpRecorder {
     ) -> OpRecorder {
         OpRecorder {
             service: Some(new_histogram()),
+            lag: Some(new_histogram()),
             ..OpRecorder::new(tally, series, kinds)
         }
     }
@@ -196,6 +200,15 @@ impl OpRecorder {
     ) {
         self.timeouts += 1;
         self.record_open(latency_ns, service_ns, OpStatus::Error, kind, late, ended);
+    }
+
+    /// Records how late an arrival was sent after its intended time, ns
+    /// (the pacer's lateness, whatever then happened to the arrival).
+    #[inline]
+    pub(crate) fn record_lag(&mut self, lag_ns: u64) {
+        if let Some(lag) = &mut self.lag {
+            lag.saturating_record(lag_ns.max(1));
+        }
     }
 
     /// Counts an arrival dropped because too many ops were in flight.
@@ -344,6 +357,10 @@ pub(crate) struct OpTotals {
     pub(crate) measured: Duration,
     /// Open model: service time of every measured op, ns.
     pub(crate) service: Option<Histogram<u64>>,
+    /// Open model: how late each arrival was sent, ns.
+    pub(crate) lag: Option<Histogram<u64>>,
+    /// Open model: how the workers' states were pooled.
+    pub(crate) pool: PoolUse,
     /// Open model: ops that started later than their schedule allowed.
     pub(crate) late: u64,
     /// Open model: arrivals dropped at the in-flight bound.
@@ -376,6 +393,8 @@ impl Default for OpTotals {
             expected: 0,
             measured: Duration::ZERO,
             service: None,
+            lag: None,
+            pool: PoolUse::default(),
             late: 0,
             dropped: 0,
             timeouts: 0,
@@ -410,6 +429,7 @@ impl From<OpRecorder> for OpTotals {
             errors: recorder.errors,
             expected: recorder.expected,
             service: recorder.service,
+            lag: recorder.lag,
             late: recorder.late,
             dropped: recorder.dropped,
             timeouts: recorder.timeouts,
@@ -468,6 +488,12 @@ pub(crate) struct SavedTotals {
     /// Setup time bins and failed setups.
     #[serde(default)]
     setup: Option<(Vec<(u64, u64)>, u64)>,
+    /// Open model: the arrivals' sending lateness bins.
+    #[serde(default)]
+    lag: Option<Vec<(u64, u64)>>,
+    /// Open model: how the states were pooled.
+    #[serde(default)]
+    pool: PoolUse,
 }
 
 /// One op kind's totals as streamed.
@@ -487,6 +513,8 @@ impl SavedTotals {
             phase,
             latency: histogram_bins(&totals.latency),
             service: totals.service.as_ref().map(histogram_bins),
+            lag: totals.lag.as_ref().map(histogram_bins),
+            pool: totals.pool,
             ops: totals.ops,
             errors: totals.errors,
             measured_s: totals.measured.as_secs_f64(),
@@ -537,6 +565,8 @@ impl SavedTotals {
             errors: self.errors,
             measured: seconds(self.measured_s),
             service: self.service.as_deref().map(histogram_from_bins),
+            lag: self.lag.as_deref().map(histogram_from_bins),
+            pool: self.pool,
             late: self.late,
             dropped: self.dropped,
             timeouts: self.timeouts,
@@ -606,6 +636,11 @@ impl OpTotals {
             let total = self.service.get_or_insert_with(new_histogram);
             let _ = total.add(&service);
         }
+        if let Some(lag) = other.lag {
+            let total = self.lag.get_or_insert_with(new_histogram);
+            let _ = total.add(&lag);
+        }
+        self.pool.add(other.pool);
     }
 
     /// Adds one thread's recorder.

@@ -40,6 +40,10 @@ pub struct Declared {
     /// Open model: most ops in flight at once; arrivals beyond it are
     /// dropped (and counted).
     pub max_in_flight: Option<u32>,
+    /// Open model: most worker states (a connection each) held at once; an
+    /// arrival that finds none idle queues for one, its latency counted
+    /// from its intended start.
+    pub connections: Option<u32>,
     /// Load before measuring, excluded from every metric.
     pub warmup: Option<Duration>,
     /// The shortest `duration` may become under `BRUNT_SCALE`: for a

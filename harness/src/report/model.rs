@@ -314,6 +314,9 @@ pub struct Settings {
     /// Open-model bound on ops in flight.
     #[serde(default)]
     pub max_in_flight: Option<u32>,
+    /// Open-model bound on worker states held (`connections`), if declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
     /// Warm-up, ms.
     pub warmup_ms: Option<f64>,
     /// Sampling interval, ms.

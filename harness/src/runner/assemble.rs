@@ -7,8 +7,8 @@ use std::time::SystemTime;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, Windows, evaluate};
 use crate::measure::{
-    OpTotals, Slice, escalation_metrics, generator_bottleneck, load_metrics, machine_memory,
-    resource_metrics,
+    LoadShape, OpTotals, Slice, escalation_metrics, generator_bottleneck, load_metrics,
+    machine_memory, pool_finding, resource_metrics,
 };
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
@@ -60,6 +60,7 @@ fn declared_settings(d: &Declared) -> Settings {
         concurrency: d.concurrency,
         rate_per_s: d.rate,
         max_in_flight: d.max_in_flight,
+        connections: d.connections,
         warmup_ms: d.warmup.map(ms),
         sample_ms: d.sample.map(ms),
         timeout_ms: d.timeout.map(ms),
@@ -83,6 +84,7 @@ fn effective_settings(r: &Resolved) -> Settings {
         concurrency: Some(r.concurrency),
         rate_per_s: r.rate,
         max_in_flight: r.rate.map(|_| r.max_in_flight),
+        connections: r.rate.and(r.connections),
         warmup_ms: Some(ms(r.warmup)),
         sample_ms: Some(ms(r.sample)),
         timeout_ms: Some(ms(r.timeout)),
@@ -291,8 +293,10 @@ pub(crate) fn assemble(
         }
     }
     let measured_ops = record.totals.as_ref().map_or(0, |t| t.ops);
+    let mut findings_of_load = Vec::new();
     if let Some(totals) = &record.totals {
         load_metrics(totals, &mut metrics);
+        findings_of_load.extend(pool_finding(totals));
     }
     // A child that died inside a drive counted ops the finished drives'
     // totals do not hold: the counts win, the histograms cover what they can.
@@ -329,6 +333,7 @@ pub(crate) fn assemble(
         .filter(|s| s.process == "target")
         .collect();
     let mut findings = record.findings;
+    findings.extend(findings_of_load);
     let build = build_info(entry);
     record.run.build = Some(build);
     findings.extend(unoptimised_build(&build));
@@ -340,7 +345,10 @@ pub(crate) fn assemble(
                 sample_interval_ms,
                 baseline,
                 record.run.host.cpus,
-                entry.declared.escalate.is_some(),
+                LoadShape {
+                    rising: entry.declared.escalate.is_some(),
+                    states_built: record.totals.as_ref().map_or(0, |t| t.pool.built),
+                },
                 &mut metrics,
             ));
         }

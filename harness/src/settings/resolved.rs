@@ -42,6 +42,8 @@ pub struct Resolved {
     pub rate: Option<f64>,
     /// Open model: most ops in flight at once.
     pub max_in_flight: u32,
+    /// Open model: most worker states held at once, if declared.
+    pub connections: Option<u32>,
     /// Warm-up, scaled.
     pub warmup: Duration,
     /// Resource sampling interval (not scaled: it is a resolution, not load).
@@ -116,6 +118,7 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         concurrency: declared.concurrency.unwrap_or(1),
         rate: declared.rate,
         max_in_flight: declared.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        connections: declared.connections,
         warmup,
         sample: declared.sample.unwrap_or(DEFAULT_SAMPLE),
         timeout,
@@ -180,6 +183,7 @@ pub(crate) mod tests_support {
         concurrency: Some(8),
         rate: None,
         max_in_flight: None,
+        connections: None,
         warmup: Some(Duration::from_secs(1)),
         min_duration: None,
         sample: None,

@@ -405,7 +405,10 @@ fn samples(report: &Report, metric: &str) -> Option<Vec<f64>> {
         &seconds[..]
     };
     let values: Vec<f64> = match metric {
-        "throughput" => whole.iter().map(|&(_, ops, _)| ops as f64).collect(),
+        "throughput" => whole
+            .iter()
+            .map(|&(_, ops, errors)| (ops - errors.min(ops)) as f64)
+            .collect(),
         "success_rate" => whole
             .iter()
             .filter(|(_, ops, _)| *ops > 0)

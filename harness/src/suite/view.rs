@@ -126,7 +126,7 @@ pub struct ChartLoad {
 }
 
 /// The load of `report` for its charts: the report's uniform bins
-/// (`samples.load_bins`), throughput as ops per second of the part of each
+/// (`samples.load_bins`), throughput as ops that succeeded per second of the part of each
 /// bin the load covered, so a run that ends 100 ms into its last second
 /// does not draw a collapse; bins the load covered less than half of are
 /// left out unless fewer than two would remain. A report written before those bins existed
@@ -152,7 +152,8 @@ pub fn chart_load(report: &Report) -> Option<ChartLoad> {
                 partial_left_out += usize::from(!drawn);
                 ChartBin {
                     t_ms: b.t_ms,
-                    throughput: drawn.then(|| b.ops as f64 * 1e3 / b.covered_ms),
+                    throughput: drawn
+                        .then(|| (b.ops - b.errors.min(b.ops)) as f64 * 1e3 / b.covered_ms),
                     latency_p50_ns: b.latency_p50_ns,
                     latency_p90_ns: b.latency_p90_ns,
                     latency_p99_ns: b.latency_p99_ns,
@@ -173,11 +174,11 @@ pub fn chart_load(report: &Report) -> Option<ChartLoad> {
     }
     let bins = seconds
         .iter()
-        .map(|&(t_ms, ops, _)| {
+        .map(|&(t_ms, ops, errors)| {
             let point = report.samples.load.iter().find(|p| p.t_ms == t_ms);
             ChartBin {
                 t_ms,
-                throughput: Some(ops as f64),
+                throughput: Some((ops - errors.min(ops)) as f64),
                 latency_p50_ns: point.and_then(|p| p.latency_p50_ns),
                 latency_p90_ns: point.and_then(|p| p.latency_p90_ns),
                 latency_p99_ns: point.and_then(|p| p.latency_p99_ns),
