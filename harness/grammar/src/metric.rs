@@ -130,6 +130,7 @@ pub const METRICS: &[MetricInfo] = &[
     m("breaking_rate", Dimension::Rate),
     m("max_sustainable_rate", Dimension::Rate),
     m("sampler.cpu", Dimension::Percent),
+    m("host.cpu.others", Dimension::Percent),
     m("rss.start", Dimension::Size),
     live(m("rss.peak", Dimension::Size)),
     m("rss.end", Dimension::Size),

@@ -7,6 +7,7 @@
 //! The sampler is a plain OS thread, off the tokio runtime, so a saturated
 //! runtime cannot delay the samples that would show it.
 
+pub(crate) mod host;
 mod metrics;
 #[cfg(target_os = "linux")]
 mod probe_linux;

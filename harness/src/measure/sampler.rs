@@ -222,6 +222,46 @@ impl Tracked {
     }
 }
 
+/// The machine's busy CPU at each tick, streamed as the `host` process
+/// (pid 0) so a run that dies keeps it (see `host`).
+struct HostTrack {
+    points: Vec<SamplePoint>,
+    keep: bool,
+    readable: bool,
+}
+
+impl HostTrack {
+    fn sample(&mut self, now: Instant, tick: u64, config: &SamplerConfig) {
+        if !self.readable {
+            return;
+        }
+        let Some(busy) = super::host::busy_seconds() else {
+            self.readable = false;
+            return;
+        };
+        let point = SamplePoint {
+            t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
+            tick: Some(tick),
+            rss_bytes: 0,
+            cpu_percent: None,
+            cpu_time_s: Some(busy),
+            threads: 0,
+            fds: 0,
+            heap_live_bytes: None,
+            heap_allocated_bytes: None,
+            heap_allocations: None,
+        };
+        if self.keep {
+            self.points.push(point);
+        }
+        config.stream.append(&StreamRecord::Sample {
+            process: super::host::HOST_PROCESS.to_string(),
+            pid: 0,
+            point,
+        });
+    }
+}
+
 /// Running peaks of the own process and (summed) watched ones, for the
 /// live values of `abort(...)` criteria.
 #[derive(Default)]
@@ -351,6 +391,11 @@ fn sample_loop(
     let wall_start = Instant::now();
     let keep = !config.stream.is_enabled();
     let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own, keep)];
+    let mut host = HostTrack {
+        points: Vec::new(),
+        keep,
+        readable: true,
+    };
     let mut known: BTreeSet<u32> = BTreeSet::new();
     let mut peaks = LivePeaks::default();
     let mut next = Instant::now();
@@ -361,6 +406,7 @@ fn sample_loop(
         for t in &mut tracked {
             t.sample(now, tick, &config);
         }
+        host.sample(now, tick, &config);
         config.watched.mark_sampled(seen);
         tick += 1;
         let (ops, errors) = config.progress.totals();
@@ -415,13 +461,14 @@ fn sample_loop(
     for t in &mut tracked {
         t.sample(now, tick, &config);
     }
+    host.sample(now, tick, &config);
     let (ops, errors) = config.progress.totals();
     config.stream.append(&StreamRecord::Progress {
         t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
         ops,
         errors,
     });
-    let series = tracked
+    let mut series: Vec<Series> = tracked
         .into_iter()
         .map(|t| Series {
             process: t.process.to_string(),
@@ -429,6 +476,13 @@ fn sample_loop(
             points: t.points,
         })
         .collect();
+    if !host.points.is_empty() {
+        series.push(Series {
+            process: super::host::HOST_PROCESS.to_string(),
+            pid: 0,
+            points: host.points,
+        });
+    }
     let wall = wall_start.elapsed().as_secs_f64();
     let own_cpu_percent = thread_cpu_time()
         .zip(cpu_start)

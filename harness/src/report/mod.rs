@@ -16,10 +16,10 @@ pub(crate) use histogram::encode_histogram;
 pub use histogram::{HistogramError, decode_histogram, merge_histograms};
 pub(crate) use model::push_point;
 pub use model::{
-    BuildInfo, ChaosLogEntry, ChaosSection, CustomPoint, CustomSeries, DeterminismCheck, Event,
-    FaultShare, FaultTiming, FaultWeight, Finding, Host, LoadBin, LoadBins, LoadPoint, MetricValue,
-    Outcome, Phase, Report, RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo, Series, Settings,
-    SettledCheck, Severity, ShrinkSummary, Step,
+    Attempt, BuildInfo, ChaosLogEntry, ChaosSection, CustomPoint, CustomSeries, DeterminismCheck,
+    Event, FaultShare, FaultTiming, FaultWeight, Finding, Host, LoadBin, LoadBins, LoadPoint,
+    MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo,
+    Series, Settings, SettledCheck, Severity, ShrinkSummary, Step,
 };
 pub(crate) use snapshot::{SnapshotCheck, check_snapshot, unreferenced_snapshots};
 pub(crate) use stream::{StreamRecord, StreamTail, StreamWriter, read_stream};

@@ -84,6 +84,13 @@ pub struct Report {
     /// minimal failing schedule when one was found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chaos: Option<ChaosSection>,
+    /// The earlier runs of a scenario rerun under `BRUNT_RETRIES`, in
+    /// order (this report is the last run). Empty without reruns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// It failed, then passed on a rerun: it passes the run, marked flaky.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flaky: bool,
 }
 
 /// A chaos run (`Stress::chaos`).
@@ -489,6 +496,38 @@ pub struct Finding {
     pub title: String,
     /// The evidence.
     pub detail: String,
+}
+
+/// One earlier run of a rerun scenario, with its figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Why, when it did not pass.
+    pub reason: Option<String>,
+    /// Its wall time, ms.
+    pub wall_ms: f64,
+    /// Its verdicts.
+    pub criteria: Vec<Verdict>,
+    /// Its metrics' values.
+    pub metrics: BTreeMap<String, Option<f64>>,
+}
+
+impl Attempt {
+    /// The figures of `report`'s run.
+    pub fn of(report: &Report) -> Attempt {
+        Attempt {
+            outcome: report.outcome,
+            reason: report.reason.clone(),
+            wall_ms: report.run.wall_ms,
+            criteria: report.criteria.clone(),
+            metrics: report
+                .metrics
+                .iter()
+                .map(|(name, m)| (name.clone(), m.value))
+                .collect(),
+        }
+    }
 }
 
 /// Resource samples of every sampled process, and the per-second load

@@ -58,8 +58,9 @@ pub(crate) fn render_verdict(
     let mut out = String::new();
     let _ = write!(
         out,
-        "  {}{} {}",
+        "  {}{}{} {}",
         report.outcome.as_str().to_uppercase(),
+        if report.flaky { " (FLAKY)" } else { "" },
         if report.tainted { " (TAINTED)" } else { "" },
         report.scenario.name
     );
@@ -77,6 +78,36 @@ pub(crate) fn render_verdict(
         let _ = write!(out, "  ({})", headline.join(", "));
     }
     out.push('\n');
+    // Earlier runs of a rerun scenario, each with why it did not pass.
+    for (k, attempt) in report.attempts.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "    run {} of {}: {}{}",
+            k + 1,
+            report.attempts.len() + 1,
+            attempt.outcome.as_str(),
+            attempt
+                .reason
+                .as_deref()
+                .and_then(|r| r.lines().next())
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
+    if !report.attempts.is_empty() {
+        let _ = writeln!(
+            out,
+            "    run {} of {}: {}{}",
+            report.attempts.len() + 1,
+            report.attempts.len() + 1,
+            report.outcome.as_str(),
+            if report.flaky {
+                " — flaky: it failed, then passed on a rerun"
+            } else {
+                ""
+            }
+        );
+    }
     // A failed run's failed criteria are in the table below; anything else
     // in its reason (an abort, the memory guard) is shown here.
     if let Some(reason) = &report.reason {

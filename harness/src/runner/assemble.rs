@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, Windows, evaluate};
 use crate::measure::{
-    LoadShape, OpTotals, Slice, escalation_metrics, generator_bottleneck, load_metrics,
+    LoadShape, OpTotals, Slice, escalation_metrics, generator_bottleneck, host, load_metrics,
     machine_memory, pool_finding, resource_metrics,
 };
 use crate::registry::{Declared, ScenarioEntry};
@@ -271,6 +271,48 @@ pub(crate) fn record_from_stream(
     record
 }
 
+/// Puts what the rest of the machine used beside every verdict on a time
+/// or a rate, and, on a contended machine, says so in each one that failed
+/// and in an `Info` finding: a red throughput floor on a shared machine is
+/// not a broken system until a quiet run says so.
+fn mark_contention(
+    verdicts: &mut [crate::criteria::Verdict],
+    others: f64,
+    metrics: &BTreeMap<String, MetricValue>,
+) -> Option<Finding> {
+    let contended = others >= host::CONTENDED_PERCENT;
+    let mut failed_contended = Vec::new();
+    for v in verdicts.iter_mut() {
+        if !host::time_sensitive(&v.metric, metrics.get(&v.metric).map(|m| m.unit)) {
+            continue;
+        }
+        if contended && !v.passed {
+            v.reason = format!("{}; {}", v.reason, host::contention_note(others));
+            failed_contended.push(format!("`{}`", v.expr));
+        } else {
+            v.reason = format!(
+                "{} (the rest of the machine used {} CPU)",
+                v.reason,
+                crate::report::format_value(others, crate::criteria::Dimension::Percent)
+            );
+        }
+    }
+    contended.then(|| Finding {
+        severity: Severity::Info,
+        title: "the machine was contended during the run".to_string(),
+        detail: format!(
+            "the rest of the machine used {} CPU (host.cpu.others, at least {} counts as contended){}; rerun on a quiet machine before calling a time or rate criterion's failure the system's",
+            crate::report::format_value(others, crate::criteria::Dimension::Percent),
+            crate::report::format_value(host::CONTENDED_PERCENT, crate::criteria::Dimension::Percent),
+            if failed_contended.is_empty() {
+                String::new()
+            } else {
+                format!("; failed on it: {}", failed_contended.join(", "))
+            }
+        ),
+    })
+}
+
 /// Builds the report: metrics, criteria verdicts, outcome. `ended` is the
 /// outcome decided outside the criteria (error, crash, timeout) with its
 /// reason; without it the criteria decide between passed and failed.
@@ -385,6 +427,12 @@ pub(crate) fn assemble(
         events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
     }
     let declared_rate = record.totals.as_ref().and_then(|t| t.declared_rate);
+    let scenario_series: Vec<&Series> = own.iter().chain(&targets).copied().collect();
+    let others = record
+        .series
+        .iter()
+        .find(|s| s.process == host::HOST_PROCESS)
+        .and_then(|h| host::others_metric(h, &scenario_series, record.run.host.cpus, &mut metrics));
     let mut windows = Windows::new();
     if let Some(totals) = &record.totals {
         for c in entry.declared.criteria {
@@ -395,13 +443,16 @@ pub(crate) fn assemble(
             }
         }
     }
-    let criteria = evaluate(
+    let mut criteria = evaluate(
         entry.declared.criteria,
         declared_rate,
         record.chaos.is_some(),
         &metrics,
         &windows,
     );
+    if let Some(others) = others {
+        findings.extend(mark_contention(&mut criteria, others, &metrics));
+    }
     let taint = declared_rate.and_then(|rate| generator_bottleneck(rate, RATE_TOLERANCE, &metrics));
     let tainted = taint.is_some();
     if let Some(finding) = taint {
@@ -458,7 +509,11 @@ pub(crate) fn assemble(
         findings,
         samples: Samples {
             interval_ms: sample_interval_ms,
-            series: record.series,
+            series: record
+                .series
+                .into_iter()
+                .filter(|s| s.process != host::HOST_PROCESS)
+                .collect(),
             load: record
                 .totals
                 .as_ref()
@@ -474,6 +529,8 @@ pub(crate) fn assemble(
         },
         steps: record.steps,
         chaos: record.chaos,
+        attempts: Vec::new(),
+        flaky: false,
     }
 }
 

@@ -122,11 +122,44 @@ pub(crate) fn run_trial(
             ))
         })?;
     let mut report = if settings.inline {
-        execute(entry, settings.clone(), &paths, waited)
+        execute(entry, settings.clone(), &paths, waited.clone())
             .map_err(|e| Failed::from(format!("cannot write report: {e}")))?
     } else {
         isolate(entry, &settings, &paths, options, waited.as_deref())?
     };
+    // Reruns of a failed scenario (`BRUNT_RETRIES`): one that passes on a
+    // rerun passes the run, marked flaky, with every run's figures kept.
+    let retries = if settings.inline {
+        0
+    } else {
+        env.retries.unwrap_or(0) as usize
+    };
+    let mut attempts = Vec::new();
+    while report.outcome != Outcome::Passed
+        && attempts.len() < retries
+        && processes::interrupted().is_none()
+    {
+        attempts.push(crate::report::Attempt::of(&report));
+        eprintln!(
+            "brunt: `{}` {}; rerun {} of {retries} (BRUNT_RETRIES)",
+            entry.trial_name(),
+            report.outcome.as_str(),
+            attempts.len()
+        );
+        paths.clear().map_err(|e| {
+            Failed::from(format!(
+                "cannot prepare report directory {}: {e}",
+                settings.report_dir.display()
+            ))
+        })?;
+        report = isolate(entry, &settings, &paths, options, waited.as_deref())?;
+    }
+    if !attempts.is_empty() {
+        report.flaky = report.outcome == Outcome::Passed;
+        report.attempts = attempts;
+        write_report(&paths.report, &report)
+            .map_err(|e| Failed::from(format!("cannot write report: {e}")))?;
+    }
     if report.outcome != Outcome::Passed && !settings.inline {
         shrink_failure(entry, &settings, env, &paths, &mut report);
     }

@@ -55,7 +55,14 @@ pub struct EnvSettings {
     /// `BRUNT_LOCK`: how scenarios of different processes take turns
     /// (`off`, or the path of the lock file to share).
     pub lock: Option<LockSetting>,
+    /// `BRUNT_RETRIES`: reruns of a failed scenario, up to this many; one
+    /// that fails then passes is flaky.
+    pub retries: Option<u32>,
 }
+
+/// The most reruns `BRUNT_RETRIES` may ask for: a scenario that needs more
+/// is broken, not flaky.
+pub const MAX_RETRIES: u32 = 10;
 
 /// `BRUNT_LOCK`: scenarios measure the machine, so by default one runs at a
 /// time across every process that uses the same lock file.
@@ -149,6 +156,18 @@ impl EnvSettings {
                 expected: "a duration above zero such as 90s or 5m",
             })?);
         }
+        if let Some((var, value)) = get("BRUNT_RETRIES") {
+            let retries = value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= MAX_RETRIES);
+            settings.retries = Some(retries.ok_or(EnvError {
+                var,
+                value,
+                expected: "a whole number of reruns from 0 to 10",
+            })?);
+        }
         if let Some((_, value)) = get("BRUNT_LOCK") {
             settings.lock = Some(match value.trim() {
                 "0" | "false" | "no" | "off" => LockSetting::Off,
@@ -196,8 +215,10 @@ mod tests {
             ("BRUNT_SEED", "7"),
             ("BRUNT_INLINE", "1"),
             ("BRUNT_MEMORY_LIMIT", "1GiB"),
+            ("BRUNT_RETRIES", "2"),
         ])
         .unwrap();
+        assert_eq!(s.retries, Some(2));
         assert_eq!(s.scale, Some(0.25));
         assert_eq!(s.seed, Some(7));
         assert_eq!(s.inline, Some(true));
@@ -216,6 +237,9 @@ mod tests {
             ("BRUNT_INLINE", "maybe"),
             ("BRUNT_SNAPSHOTS", "sometimes"),
             ("BRUNT_MEMORY_LIMIT", "lots"),
+            ("BRUNT_RETRIES", "-1"),
+            ("BRUNT_RETRIES", "11"),
+            ("BRUNT_RETRIES", "twice"),
         ] {
             let err = read(&[(var, value)]).unwrap_err();
             let text = err.to_string();

@@ -35,11 +35,15 @@ pub struct StressReportArgs {
     /// Where the artifacts go [default: <target dir>/stress-report].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Rerun a failed scenario up to N times (BRUNT_RETRIES); one that
+    /// fails then passes passes the run, marked flaky in every artifact.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: Option<u32>,
     /// Run the I-th of N deterministic partitions of the scenarios.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
     /// Merge the output directories of shard runs instead of running.
-    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["shard", "filters", "scale", "seed"])]
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["shard", "filters", "scale", "seed", "retries"])]
     pub merge: Vec<PathBuf>,
     /// Save this run as baseline NAME (under <target dir>/stress-baselines).
     #[arg(long, value_name = "NAME")]
@@ -416,6 +420,9 @@ fn run_suite(
     }
     if let Some(seed) = args.seed {
         c.env("BRUNT_SEED", seed.to_string());
+    }
+    if let Some(retries) = args.retries {
+        c.env("BRUNT_RETRIES", retries.to_string());
     }
     eprintln!(
         "running {} scenario{}{} one at a time: {}",

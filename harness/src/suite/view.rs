@@ -385,6 +385,14 @@ pub fn verdict_line(suite: &Suite, comparison: Option<&Comparison>) -> String {
         .map(|(o, n)| format!("{n} {}", o.as_str()))
         .collect();
     let regressions = comparison.map_or(0, |c| c.regressions().count());
+    let flaky = suite.reports.iter().filter(|r| r.flaky).count();
+    let counts = if flaky > 0 {
+        let mut counts = counts;
+        counts.push(format!("{flaky} flaky (passed on a rerun)"));
+        counts
+    } else {
+        counts
+    };
     let mut line = format!(
         "{}: {} scenario{} — {}",
         if suite.passed() && regressions == 0 {

@@ -629,7 +629,11 @@ pub fn render_html(suite: &Suite, comparison: Option<&Comparison>) -> String {
             if r.tainted { " (tainted)" } else { "" },
             report_metric(r, "success_rate"),
             report_metric(r, "latency.p99"),
-            r.outcome.as_str()
+            if r.flaky {
+                format!("passed, flaky ({} failed run(s) before)", r.attempts.len())
+            } else {
+                r.outcome.as_str().to_string()
+            }
         );
     }
     h.push_str("</table>\n");

@@ -42,6 +42,8 @@ pub fn render_json(suite: &Suite, comparison: Option<&Comparison>) -> Value {
                 "outcome": r.outcome.as_str(),
                 "reason": r.reason,
                 "tainted": r.tainted,
+                "flaky": r.flaky,
+                "attempts": r.attempts,
                 "seed": r.run.seed,
                 "scale": r.run.scale,
                 "started_at": r.run.started_at,

@@ -1,13 +1,17 @@
 //! `junit.xml`: one test case per scenario, for CI systems' test views.
 //! A missed criterion is a `<failure>` whose message lists the criteria
 //! that failed; a scenario that errored, crashed or timed out is an
-//! `<error>`. A baseline comparison adds a suite with one case per
+//! `<error>`. A scenario rerun under `--retries` keeps its earlier runs as
+//! nextest writes them: `<flakyFailure>`/`<flakyError>` inside a case that
+//! passed on a rerun (flaky), `<rerunFailure>`/`<rerunError>` inside one
+//! that failed every time. A baseline comparison adds a suite with one case per
 //! compared scenario, failed when one of its metrics regressed.
 
 use std::time::Duration;
 
 use quick_junit::{
-    NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestSuite, XmlString,
+    NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestRerun,
+    TestSuite, XmlString,
 };
 
 use crate::report::{Outcome, Report};
@@ -86,6 +90,36 @@ fn scenario_case(suite: &Suite, report: &Report, time: Duration) -> TestCase {
             status
         }
     };
+    let mut status = status;
+    status.add_reruns(report.attempts.iter().map(|attempt| {
+        let kind = if is_error(attempt.outcome) {
+            NonSuccessKind::Error
+        } else {
+            NonSuccessKind::Failure
+        };
+        let mut rerun = TestRerun::new(kind);
+        rerun.set_type(attempt.outcome.as_str());
+        rerun.set_time(Duration::from_secs_f64((attempt.wall_ms / 1000.0).max(0.0)));
+        rerun.set_message(format!(
+            "{}: {}",
+            attempt.outcome.as_str(),
+            attempt.reason.as_deref().unwrap_or("no reason recorded")
+        ));
+        let figures: Vec<String> = attempt
+            .criteria
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {} (actual {})",
+                    if v.passed { "ok  " } else { "FAIL" },
+                    v.expr,
+                    criterion_actual(v)
+                )
+            })
+            .collect();
+        rerun.set_system_out(figures.join("\n"));
+        rerun
+    }));
     let mut case = TestCase::new(report.scenario.name.as_str(), status);
     case.set_classname(report.scenario.module.as_str());
     case.set_time(time);

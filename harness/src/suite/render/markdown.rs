@@ -207,6 +207,16 @@ pub fn render_markdown(suite: &Suite, comparison: Option<&Comparison>) -> String
 
 fn outcome_text(r: &Report) -> String {
     match r.outcome {
+        crate::report::Outcome::Passed if r.flaky => format!(
+            "⚠️ passed, **flaky** (failed {} of {} runs: {})",
+            r.attempts.len(),
+            r.attempts.len() + 1,
+            r.attempts
+                .iter()
+                .map(|a| a.outcome.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         crate::report::Outcome::Passed => "✅ passed".to_string(),
         o => format!("❌ **{}**", o.as_str()),
     }
