@@ -774,10 +774,7 @@ impl Stress {
                 warmup_ramp,
             );
             let run = self.run_model(model, frame, op);
-            warmup = run.recorders.iter().fold((0, 0), |(o, e), r| {
-                let (ops, errors) = r.counts();
-                (o + ops, e + errors)
-            });
+            warmup = self.add_warmup(&run);
             self.end_warmup();
         }
         let began_ms = self.now_ms();
@@ -806,6 +803,51 @@ impl Stress {
     }
 
     /// Marks the end of warm-up: leak baselines start here.
+    /// Counts a warm-up's ops into the report's `warmup.ops`,
+    /// `warmup.errors` and, for a mix or flow, `op.<name>.warmup.ops` (added
+    /// to those of earlier drives); returns its ops and errors.
+    fn add_warmup(&mut self, run: &LoadRun) -> (u64, u64) {
+        let mut total = (0, 0);
+        let mut kinds: Vec<(u64, u64)> = Vec::new();
+        for r in &run.recorders {
+            let (ops, errors) = r.counts();
+            total = (total.0 + ops, total.1 + errors);
+            for (k, (ops, errors)) in r.kind_counts().into_iter().enumerate() {
+                if kinds.len() <= k {
+                    kinds.resize(k + 1, (0, 0));
+                }
+                kinds[k] = (kinds[k].0 + ops, kinds[k].1 + errors);
+            }
+        }
+        let mut counts = vec![
+            ("warmup.ops".to_string(), total.0),
+            ("warmup.errors".to_string(), total.1),
+        ];
+        for (name, (ops, _)) in self.op_names().into_iter().zip(kinds) {
+            counts.push((format!("op.{name}.warmup.ops"), ops));
+        }
+        for (name, count) in counts {
+            let before = self
+                .collected
+                .custom
+                .get(&name)
+                .and_then(|m| m.value)
+                .unwrap_or(0.0);
+            let metric = MetricValue {
+                value: Some(before + count as f64),
+                unit: Unit::Count,
+                scope: Scope::Total.as_str().to_string(),
+                note: Some("ops of the warm-up (excluded from every other metric)".to_string()),
+            };
+            self.stream.append(&StreamRecord::Metric {
+                name: name.clone(),
+                value: metric.clone(),
+            });
+            self.collected.custom.insert(name, metric);
+        }
+        total
+    }
+
     fn end_warmup(&mut self) {
         let now = self.now_ms();
         self.collected.warmup_end_ms.get_or_insert(now);
@@ -866,10 +908,7 @@ impl Stress {
         if !self.settings.warmup.is_zero() {
             let frame = self.frame(threads, Stop::After(self.settings.warmup), false, None);
             let run = self.run_model(model_at(escalation.start), frame, op);
-            warmup = run.recorders.iter().fold((0, 0), |(o, e), r| {
-                let (ops, errors) = r.counts();
-                (o + ops, e + errors)
-            });
+            warmup = self.add_warmup(&run);
             self.end_warmup();
         }
         let mut level = escalation.start;

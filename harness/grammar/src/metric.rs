@@ -78,6 +78,8 @@ pub const METRICS: &[MetricInfo] = &[
         ..m("expected_errors", Dimension::Count)
     },
     m("setup.errors", Dimension::Count),
+    m("warmup.ops", Dimension::Count),
+    m("warmup.errors", Dimension::Count),
     m("setup.time.min", Dimension::Time),
     m("setup.time.mean", Dimension::Time),
     m("setup.time.p50", Dimension::Time),
@@ -192,6 +194,7 @@ pub const PER_OP_METRICS: &[&str] = &[
     "success_rate",
     "throughput",
     "attempted_rate",
+    "warmup.ops",
     "latency.min",
     "latency.mean",
     "latency.p50",

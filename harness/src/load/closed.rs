@@ -164,8 +164,10 @@ impl<W: Workload> Worker<'_, W> {
                 let mut recorder = self.recorder.borrow_mut();
                 match end {
                     OpEnd::Abandoned => return,
-                    OpEnd::Finished(status) if !record => recorder.count(status),
-                    OpEnd::TimedOut if !record => recorder.count(super::OpStatus::Error),
+                    OpEnd::Finished(status) if !record => recorder.count(status, op.index()),
+                    OpEnd::TimedOut if !record => {
+                        recorder.count(super::OpStatus::Error, op.index())
+                    }
                     OpEnd::Finished(status) => recorder.record(nanos, status, op.index(), ended),
                     OpEnd::TimedOut => recorder.record_timed_out(nanos, op.index(), ended),
                 }
@@ -178,7 +180,7 @@ impl<W: Workload> Worker<'_, W> {
                         .borrow_mut()
                         .record(nanos, status, op.index(), ended);
                 } else {
-                    self.recorder.borrow_mut().count(status);
+                    self.recorder.borrow_mut().count(status, op.index());
                 }
             }
             if let Some(thinker) = thinker.as_mut() {
@@ -213,7 +215,7 @@ impl<W: Workload> Worker<'_, W> {
                     if self.frame.record {
                         recorder.record_unfinished();
                     } else {
-                        recorder.count(super::OpStatus::Error);
+                        recorder.count(super::OpStatus::Error, 0);
                     }
                 }
             }

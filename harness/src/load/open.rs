@@ -288,9 +288,9 @@ async fn arrivals<W: Workload>(
         let kind = done.op.index();
         if !frame.record {
             match done.end {
-                Some(OpEnd::Finished(status)) => lane.recorder.borrow_mut().count(status),
+                Some(OpEnd::Finished(status)) => lane.recorder.borrow_mut().count(status, kind),
                 Some(OpEnd::Abandoned) => {}
-                _ => lane.recorder.borrow_mut().count(OpStatus::Error),
+                _ => lane.recorder.borrow_mut().count(OpStatus::Error, kind),
             }
             return;
         }

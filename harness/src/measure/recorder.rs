@@ -279,9 +279,21 @@ impl OpRecorder {
 
     /// Counts an unrecorded op (a warm-up's): no latency, no series.
     #[inline]
-    pub(crate) fn count(&mut self, status: OpStatus) {
+    pub(crate) fn count(&mut self, status: OpStatus, kind: usize) {
         self.ops += 1;
-        self.errors += u64::from(status == OpStatus::Error);
+        let error = u64::from(status == OpStatus::Error);
+        self.errors += error;
+        // A count-only run (a warm-up) keeps each kind's counts too, for
+        // the report's `op.<name>.warmup.ops`.
+        if let Some(k) = self.kinds.get_mut(kind) {
+            k.ops += 1;
+            k.errors += error;
+        }
+    }
+
+    /// Ops and errors counted per op kind (empty for a single op).
+    pub(crate) fn kind_counts(&self) -> Vec<(u64, u64)> {
+        self.kinds.iter().map(|k| (k.ops, k.errors)).collect()
     }
 
     /// Ops and errors counted so far.
