@@ -72,7 +72,8 @@ pub use stress::{Scope, Stress};
 /// | `escalate(...)` | `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(latency.p99 <= 50ms))` | steps of rising workers (or, with `start = "100/s"`, arrival rates) until a condition breaks |
 ///
 /// `duration` and `iterations` exclude each other, as do `concurrency` and
-/// `rate`. A criterion is `METRIC OP NUMBER[UNIT]`, `OP` one of
+/// `rate`. A criterion is `METRIC OP NUMBER[UNIT]` (or `METRIC OP [FACTOR *]
+/// METRIC`, against another metric of the run), `OP` one of
 /// `>= > <= < == !=`, `UNIT` one of `% /s ns us ms s B KiB MiB GiB` (and
 /// `B/s KiB/s MiB/s GiB/s` for slopes). The unit must fit the metric: a
 /// latency needs a time, `success_rate` needs `%`, a count takes none.

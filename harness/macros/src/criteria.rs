@@ -1,5 +1,7 @@
-//! `criteria(...)`: each `METRIC OP NUMBER[UNIT]` read from tokens, checked
-//! with the shared grammar, and kept with its target for the emitter.
+//! `criteria(...)`: each `METRIC OP NUMBER[UNIT]` — or `METRIC OP
+//! [FACTOR *] METRIC`, a metric against another of the same run — read from
+//! tokens, checked with the shared grammar, and kept with its target for the
+//! emitter.
 
 use brunt_grammar::{
     CmpOp, Unit, check_criterion_unit, check_metric_name, metric_info, metric_names,
@@ -25,6 +27,9 @@ pub struct CriterionSpec {
     pub abort: bool,
     /// The metric's tokens (with a wrapper's keyword), for errors about it.
     pub tokens: proc_macro2::TokenStream,
+    /// `METRIC OP [FACTOR *] OTHER`: the other metric (`value` is then the
+    /// factor, 1 when none is written).
+    pub versus: Option<String>,
 }
 
 fn metric_path(input: ParseStream) -> syn::Result<(String, proc_macro2::TokenStream)> {
@@ -147,13 +152,88 @@ fn target(input: ParseStream) -> syn::Result<(f64, String, Option<Unit>, Span)> 
     Ok((value, written, unit, span))
 }
 
-/// One `METRIC OP NUMBER[UNIT]`.
+/// The other side of `METRIC OP [FACTOR *] OTHER`, after the operator: the
+/// factor (1 when none is written) and the other metric, checked against
+/// the first (a name the grammar accepts; the same dimension when both are
+/// built-in — a custom metric's unit is checked when the run recorded it).
+fn versus(
+    input: ParseStream,
+    metric: &str,
+    dimension: Option<brunt_grammar::Dimension>,
+) -> syn::Result<(f64, String, String)> {
+    let factor = if input.peek(syn::Ident) {
+        None
+    } else {
+        let (value, written, unit, span) = target(input)?;
+        if unit.is_some() {
+            return Err(syn::Error::new(
+                span,
+                "a factor of another metric is a plain number: `rss.growth <= 0.1 * heap.allocated`",
+            ));
+        }
+        input.parse::<Token![*]>()?;
+        Some((value, written))
+    };
+    let (other, other_tokens) = metric_path(input)?;
+    let other_dimension = check_metric_name(&other)
+        .map_err(|e| syn::Error::new_spanned(&other_tokens, e.to_string()))?;
+    if let (Some(a), Some(b)) = (dimension, other_dimension)
+        && a != b
+    {
+        return Err(syn::Error::new_spanned(
+            &other_tokens,
+            format!(
+                "`{metric}` measures {} but `{other}` measures {}: a metric compares only with one of the same dimension",
+                a.describe(),
+                b.describe()
+            ),
+        ));
+    }
+    if other == metric {
+        return Err(syn::Error::new_spanned(
+            &other_tokens,
+            format!("`{metric}` compared with itself always gives the same answer"),
+        ));
+    }
+    let written = match &factor {
+        Some((_, written)) => format!("{written} * {other}"),
+        None => other.clone(),
+    };
+    Ok((factor.map_or(1.0, |(v, _)| v), other, written))
+}
+
+/// One `METRIC OP NUMBER[UNIT]` or `METRIC OP [FACTOR *] OTHER`.
 fn simple_criterion(input: ParseStream) -> syn::Result<(CriterionSpec, proc_macro2::TokenStream)> {
     let (metric, metric_tokens) = metric_path(input)?;
     let dimension = check_metric_name(&metric)
         .map_err(|e| syn::Error::new_spanned(&metric_tokens, e.to_string()))?;
     let (op, op_text) = operator(input)?;
+    // Another metric after the operator, alone or after `FACTOR *`.
+    let fork = input.fork();
+    let is_versus = input.peek(syn::Ident)
+        || (target(&fork).is_ok_and(|(_, _, unit, _)| unit.is_none()) && fork.peek(Token![*]));
+    if is_versus {
+        let (factor, other, written) = versus(input, &metric, dimension)?;
+        let spec = CriterionSpec {
+            expr: format!("{metric} {op_text} {written}"),
+            metric,
+            op,
+            value: factor,
+            unit: None,
+            window: None,
+            abort: false,
+            tokens: metric_tokens.clone(),
+            versus: Some(other),
+        };
+        return Ok((spec, metric_tokens));
+    }
     let (value, written, unit, target_span) = target(input)?;
+    if input.peek(Token![*]) {
+        return Err(syn::Error::new(
+            target_span,
+            "a factor of another metric is a plain number: `rss.growth <= 0.1 * heap.allocated`",
+        ));
+    }
     check_criterion_unit(&metric, dimension, unit)
         .map_err(|e| syn::Error::new(target_span, e.to_string()))?;
     let expr = format!("{metric} {op_text} {written}");
@@ -166,6 +246,7 @@ fn simple_criterion(input: ParseStream) -> syn::Result<(CriterionSpec, proc_macr
         window: None,
         abort: false,
         tokens: metric_tokens.clone(),
+        versus: None,
     };
     Ok((spec, metric_tokens))
 }
@@ -193,6 +274,12 @@ fn window_criterion(
     }
     content.parse::<Token![,]>()?;
     let (mut spec, tokens) = simple_criterion(&content)?;
+    if spec.versus.is_some() {
+        return Err(syn::Error::new_spanned(
+            &tokens,
+            "a criterion against another metric is judged on the whole run, not in windows: write it outside `window(...)`",
+        ));
+    }
     if !metric_info(&spec.metric).is_some_and(|m| m.windowable) {
         return Err(syn::Error::new_spanned(
             &tokens,
@@ -222,6 +309,12 @@ fn abort_criterion(
     let content;
     syn::parenthesized!(content in input);
     let (mut spec, tokens) = simple_criterion(&content)?;
+    if spec.versus.is_some() {
+        return Err(syn::Error::new_spanned(
+            &tokens,
+            "`abort` watches a metric against a number; a criterion against another metric is judged at the end: write it outside `abort(...)`",
+        ));
+    }
     if !metric_info(&spec.metric).is_some_and(|m| m.live) {
         return Err(syn::Error::new_spanned(
             &tokens,

@@ -231,6 +231,10 @@ fn criterion_tokens(c: &CriterionSpec) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let abort = c.abort;
+    let versus = match &c.versus {
+        Some(other) => quote!(::core::option::Option::Some(#other)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::brunt::__private::Criterion {
             expr: #expr,
@@ -240,6 +244,7 @@ fn criterion_tokens(c: &CriterionSpec) -> TokenStream {
             unit: #unit,
             window: #window,
             abort: #abort,
+            versus: #versus,
         }
     }
 }

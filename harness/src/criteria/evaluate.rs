@@ -47,6 +47,7 @@ pub(crate) fn evaluate(
             unit: Some(Unit::PerSecond),
             window: None,
             abort: false,
+            versus: None,
         };
         let mut verdict = evaluate_one(&implicit, metrics);
         verdict.expr = expr;
@@ -72,6 +73,7 @@ pub(crate) fn evaluate(
             unit: None,
             window: None,
             abort: false,
+            versus: None,
         };
         let mut verdict = evaluate_one(&implicit, metrics);
         verdict.reason = format!(
@@ -120,6 +122,7 @@ fn implicit_zero(
         unit: None,
         window: None,
         abort: false,
+        versus: None,
     };
     let mut verdict = evaluate_one(&implicit, metrics);
     verdict.reason = format!("implicit: {why}; {}", verdict.reason);
@@ -192,6 +195,72 @@ fn evaluate_windowed(
     verdict
 }
 
+/// `METRIC OP [FACTOR *] OTHER`: both metrics in base units, the target
+/// `FACTOR` times the other's value. The other metric must have been
+/// recorded with a value of the same dimension, or the criterion fails
+/// saying which.
+fn evaluate_versus(
+    criterion: &Criterion,
+    other: &str,
+    actual: f64,
+    unit: Unit,
+    metrics: &BTreeMap<String, MetricValue>,
+) -> Verdict {
+    let verdict = |passed: bool, reason: String| Verdict {
+        expr: criterion.expr.to_string(),
+        metric: criterion.metric.to_string(),
+        actual: Some(actual),
+        unit: Some(unit),
+        passed,
+        reason,
+    };
+    let Some(against) = metrics.get(other) else {
+        return verdict(
+            false,
+            format!("metric `{other}`, compared against, was never recorded by this run"),
+        );
+    };
+    let Some(value) = against.value else {
+        let why = against.note.as_deref().unwrap_or("no value was measured");
+        return verdict(false, format!("metric `{other}` has no value: {why}"));
+    };
+    if against.unit.dimension() != unit.dimension() {
+        return verdict(
+            false,
+            format!(
+                "metric `{}` is in `{unit}` but `{other}` is in `{}`: they do not compare",
+                criterion.metric, against.unit
+            ),
+        );
+    }
+    if !(actual.is_finite() && value.is_finite()) {
+        return verdict(
+            false,
+            "a compared metric is not a finite number".to_string(),
+        );
+    }
+    let actual_base = unit.to_base(actual);
+    let target_base = criterion.target * against.unit.to_base(value);
+    let passed = criterion.op.holds(actual_base, target_base);
+    let dimension = unit.dimension();
+    let shown = |v: f64| format_value(v, dimension);
+    let target_text = if criterion.target == 1.0 {
+        format!("{other} ({})", shown(target_base))
+    } else {
+        format!("{} * {other} ({})", criterion.target, shown(target_base))
+    };
+    let reason = if passed {
+        format!("{} {} {target_text}", shown(actual_base), criterion.op)
+    } else {
+        format!(
+            "{} does not satisfy {} {target_text}",
+            shown(actual_base),
+            criterion.op
+        )
+    };
+    verdict(passed, reason)
+}
+
 fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) -> Verdict {
     let fail = |actual: Option<f64>, unit: Option<Unit>, reason: String| Verdict {
         expr: criterion.expr.to_string(),
@@ -251,6 +320,9 @@ fn evaluate_one(criterion: &Criterion, metrics: &BTreeMap<String, MetricValue>) 
             format!("metric `{}` has no value: {why}", criterion.metric),
         );
     };
+    if let Some(other) = criterion.versus {
+        return evaluate_versus(criterion, other, actual, metric.unit, metrics);
+    }
     let metric_unit = metric.unit;
     let target_unit = criterion.unit.unwrap_or(Unit::Count);
     if metric_unit.dimension() != target_unit.dimension() {
@@ -334,6 +406,7 @@ mod tests {
         unit: Some(Unit::Milliseconds),
         window: None,
         abort: false,
+        versus: None,
     };
 
     #[test]
@@ -428,10 +501,74 @@ mod tests {
             unit: None,
             window: None,
             abort: false,
+            versus: None,
         };
         let v = evaluate(&[allowed], Some(500.0), false, &shed, &Windows::new());
         assert_eq!(v.len(), 2, "no implicit criterion beside a declared one");
         assert!(v.iter().all(|v| v.passed));
+    }
+
+    #[test]
+    fn a_metric_compares_with_another_of_the_run() {
+        let m = metrics(&[
+            ("op.get.ops", Some(1000.0), "count"),
+            ("redis.get_calls", Some(1000.0), "count"),
+            ("target.rss.growth", Some(2.0), "MiB"),
+            ("heap.allocated", Some(64.0 * 1024.0 * 1024.0), "B"),
+            ("latency.p99", Some(5.0), "ms"),
+        ]);
+        let equal = Criterion {
+            expr: "op.get.ops == redis.get_calls",
+            metric: "op.get.ops",
+            op: CmpOp::Eq,
+            target: 1.0,
+            unit: None,
+            window: None,
+            abort: false,
+            versus: Some("redis.get_calls"),
+        };
+        let v = &evaluate(&[equal], None, false, &m, &Windows::new())[0];
+        assert!(v.passed, "{}", v.reason);
+        // 2 MiB against a tenth of 64 MiB, in base units whatever each was
+        // recorded in.
+        let tenth = Criterion {
+            expr: "target.rss.growth <= 0.1 * heap.allocated",
+            metric: "target.rss.growth",
+            op: CmpOp::Le,
+            target: 0.1,
+            versus: Some("heap.allocated"),
+            ..equal
+        };
+        let v = &evaluate(&[tenth], None, false, &m, &Windows::new())[0];
+        assert!(v.passed, "{}", v.reason);
+        let strict = Criterion {
+            target: 0.01,
+            ..tenth
+        };
+        let v = &evaluate(&[strict], None, false, &m, &Windows::new())[0];
+        assert!(!v.passed, "2 MiB is over 1% of 64 MiB: {}", v.reason);
+        assert!(v.reason.contains("heap.allocated"), "{}", v.reason);
+        let missing = Criterion {
+            versus: Some("redis.set_calls"),
+            ..equal
+        };
+        let v = &evaluate(&[missing], None, false, &m, &Windows::new())[0];
+        assert!(
+            !v.passed && v.reason.contains("never recorded"),
+            "{}",
+            v.reason
+        );
+        let apples = Criterion {
+            metric: "latency.p99",
+            versus: Some("op.get.ops"),
+            ..equal
+        };
+        let v = &evaluate(&[apples], None, false, &m, &Windows::new())[0];
+        assert!(
+            !v.passed && v.reason.contains("do not compare"),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]
@@ -464,6 +601,7 @@ mod tests {
                 unit: None,
                 window: None,
                 abort: false,
+                versus: None,
             };
             let v = evaluate(&[declared], None, false, &failing, &Windows::new());
             assert!(
@@ -507,6 +645,7 @@ mod tests {
             unit: Some(Unit::Milliseconds),
             window: None,
             abort: false,
+            versus: None,
         };
         let v = evaluate(
             &[c],

@@ -78,6 +78,7 @@ mod tests {
         unit: None,
         window: None,
         abort: true,
+        versus: None,
     };
 
     fn errors(n: f64) -> Vec<LiveValue> {

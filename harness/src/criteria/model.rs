@@ -25,6 +25,10 @@ pub struct Criterion {
     /// `abort(…)`: the scenario is stopped as soon as this can no longer
     /// hold (watched live by the sampler; upper bounds on growing metrics).
     pub abort: bool,
+    /// Compared with another metric of the same run (`op.get.ops ==
+    /// redis.get_calls`, `target.rss.growth <= 0.1 * heap.allocated`): the
+    /// target is `target` (a plain factor) times that metric's value.
+    pub versus: Option<&'static str>,
 }
 
 /// A criterion's verdict, as written to the report.
