@@ -501,6 +501,11 @@ async fn open_noop_20000(s: &mut Stress) -> anyhow::Result<()> {
     open_noop(s).await
 }
 
+#[brunt::stress(rate = "50000/s", duration = "3s", tags = ["bench"])]
+async fn open_noop_50000(s: &mut Stress) -> anyhow::Result<()> {
+    open_noop(s).await
+}
+
 /// The smallest scenario, for the cost of a child process versus inline.
 #[brunt::stress(iterations = 1, tags = ["bench"])]
 async fn trivial(s: &mut Stress) -> anyhow::Result<()> {

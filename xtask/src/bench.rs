@@ -83,17 +83,27 @@ fn metric(dir: &Path, scenario: &str, name: &str) -> anyhow::Result<f64> {
 }
 
 /// Rates of the open-model no-op scenarios (`open_noop_<rate>`).
-const OPEN_RATES: [u32; 5] = [100, 1000, 2000, 10_000, 20_000];
+const OPEN_RATES: [u32; 6] = [100, 1000, 2000, 10_000, 20_000, 50_000];
 
-/// The open model's precision goals at 2,000/s and 20,000/s, and the
-/// pacer's CPU at every rate (for the README's table).
-fn open_figures(open: &[(u32, Vec<[f64; 3]>)], runs: usize, figures: &mut Vec<Figure>) {
+/// The open model's precision goals (latency at 2,000/s and 20,000/s, the
+/// pacer's CPU at 2,000/s, 10,000/s and 50,000/s, every rate offered within
+/// 1 %), and the pacer's CPU and lag at every rate (for the README's table).
+fn open_figures(open: &[(u32, Vec<[f64; 5]>)], runs: usize, figures: &mut Vec<Figure>) {
     for (rate, values) in open {
         let column = |k: usize| median(&mut values.iter().map(|v| v[k]).collect::<Vec<_>>());
         let (p50, p99, cpu) = (column(0) / 1e3, column(1) / 1e3, column(2));
+        let (lag_p99, offered) = (column(3) / 1e3, column(4));
         let detail = format!(
-            "median of {runs} runs; p50 {p50:.1} us, p99 {p99:.1} us, arrival threads {cpu:.1}% of one core"
+            "median of {runs} runs; p50 {p50:.1} us, p99 {p99:.1} us, arrival threads {cpu:.1}% of one core, arrival.lag.p99 {lag_p99:.1} us, offered {offered:.0}/s"
         );
+        figures.push(Figure {
+            name: format!("open model, no-op at {rate}/s: rate offered"),
+            value: offered / f64::from(*rate),
+            unit: "of the declared rate",
+            goal: ">= 0.99".into(),
+            met: offered >= 0.99 * f64::from(*rate),
+            detail: detail.clone(),
+        });
         let mut push = |name: String, value: f64, unit: &'static str, goal: Option<f64>| {
             figures.push(Figure {
                 name,
@@ -122,9 +132,21 @@ fn open_figures(open: &[(u32, Vec<[f64; 3]>)], runs: usize, figures: &mut Vec<Fi
                     "open model, no-op at 2,000/s: arrival threads' CPU".into(),
                     cpu,
                     "% of one core",
-                    Some(15.0),
+                    Some(10.0),
                 );
             }
+            10_000 => push(
+                "open model, no-op at 10,000/s: arrival threads' CPU".into(),
+                cpu,
+                "% of one core",
+                Some(15.0),
+            ),
+            50_000 => push(
+                "open model, no-op at 50,000/s: arrival threads' CPU".into(),
+                cpu,
+                "% of one core",
+                Some(50.0),
+            ),
             20_000 => {
                 push(
                     "open model, no-op at 20,000/s: latency.p99".into(),
@@ -242,7 +264,7 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); ratio_scenarios.len()];
     let mut throughputs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); ratio_scenarios.len()];
     // Per open-model rate: (latency.p50, latency.p99, generator.cpu) of each run.
-    let mut open: Vec<(u32, Vec<[f64; 3]>)> = OPEN_RATES.iter().map(|&r| (r, Vec::new())).collect();
+    let mut open: Vec<(u32, Vec<[f64; 5]>)> = OPEN_RATES.iter().map(|&r| (r, Vec::new())).collect();
     for r in 0..runs {
         let dir = base.join(format!("run-{r}"));
         eprintln!("bench: run {}/{runs}", r + 1);
@@ -260,6 +282,8 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
                 metric(&dir, &scenario, "latency.p50")?,
                 metric(&dir, &scenario, "latency.p99")?,
                 metric(&dir, &scenario, "generator.cpu")?,
+                metric(&dir, &scenario, "arrival.lag.p99")?,
+                metric(&dir, &scenario, "offered_rate")?,
             ]);
         }
     }
