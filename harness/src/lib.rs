@@ -67,6 +67,7 @@ pub use stress::{Scope, Stress};
 /// | `seed` | `42` | default seed; `BRUNT_SEED` overrides |
 /// | `memory_limit` | `"512MiB"` | resident memory of the scenario, or of its watched processes, past which it is stopped |
 /// | `tags` | `["mcp"]` | labels copied to the report |
+/// | `expect_findings` | `["memory_leak"]` | kinds of finding the run must report (each a criterion) |
 /// | `criteria(...)` | `latency.p99 <= 20ms, …` | acceptance criteria |
 /// | `stages` | `["10s:100", "30s:1000"]` | a load ramped linearly from target to target (workers, or arrivals per second with `rate`) |
 /// | `escalate(...)` | `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(latency.p99 <= 50ms))` | steps of rising workers (or, with `start = "100/s"`, arrival rates) until a condition breaks |

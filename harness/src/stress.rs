@@ -361,6 +361,7 @@ impl Stress {
     ) {
         let finding = Finding {
             severity,
+            kind: "custom".to_string(),
             title: title.into(),
             detail: detail.into(),
         };

@@ -173,6 +173,37 @@ pub const METRICS: &[MetricInfo] = &[
     m("recovery.latency", Dimension::Time),
 ];
 
+/// The kinds of finding a run can report, as `expect_findings` names them:
+/// leaks (a trend that keeps rising, of the scenario's process or, with
+/// `target_`, of its watched ones), growth that is not judged a leak (under a
+/// rising load, or the generator's own pool), and what the runner and the
+/// chaos engine find. `custom` is `Stress::finding`'s.
+pub const FINDING_KINDS: &[&str] = &[
+    "memory_leak",
+    "thread_leak",
+    "fd_leak",
+    "target_memory_leak",
+    "target_thread_leak",
+    "target_fd_leak",
+    "memory_growth",
+    "thread_growth",
+    "fd_growth",
+    "target_memory_growth",
+    "target_thread_growth",
+    "target_fd_growth",
+    "generator_bottleneck",
+    "pool_queued",
+    "machine_contended",
+    "unoptimised_build",
+    "unhealthy_after_faults",
+    "no_recovery",
+    "chaos_shrunk",
+    "chaos_not_reproduced",
+    "no_stream",
+    "no_samples",
+    "custom",
+];
+
 /// The periods of a chaos run whose load metrics are measured apart, under
 /// `chaos.<period>.` (`chaos.after.latency.p99`): the steady state before
 /// the first fault, the faults, and after the last fault.

@@ -107,6 +107,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
     let seed = opt_u64(options.seed);
     let memory_limit = opt_u64(options.memory_limit);
     let tags = options.tags.iter();
+    let expect_findings = options.expect_findings.iter();
     let criteria = options.criteria.iter().map(criterion_tokens);
     let escalate = match &options.escalate {
         Some(e) => {
@@ -193,6 +194,7 @@ pub fn registration(function: &ScenarioFn, options: &Options) -> TokenStream {
                         seed: #seed,
                         memory_limit: #memory_limit,
                         tags: &[#(#tags),*],
+                        expect_findings: &[#(#expect_findings),*],
                         criteria: &[#(#criteria),*],
                         escalate: #escalate,
                         stages: &[#(#stages),*],

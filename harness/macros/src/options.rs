@@ -32,6 +32,7 @@ const KEYS: &[&str] = &[
     "seed",
     "memory_limit",
     "tags",
+    "expect_findings",
     "criteria",
     "escalate",
     "stages",
@@ -67,6 +68,8 @@ pub struct Options {
     /// Bytes.
     pub memory_limit: Option<u64>,
     pub tags: Vec<String>,
+    /// Kinds of finding the run must report (`["memory_leak"]`).
+    pub expect_findings: Vec<String>,
     pub criteria: Vec<CriterionSpec>,
     pub escalate: Option<Escalate>,
     /// `(duration, target)` per stage.
@@ -577,6 +580,47 @@ impl Options {
                         }) => self.tags.push(s.value()),
                         other => return Err(syn::Error::new(other.span(), message)),
                     }
+                }
+            }
+            "expect_findings" => {
+                let message = "`expect_findings` takes a list of finding kinds such as `expect_findings = [\"memory_leak\"]`";
+                let array: syn::ExprArray = input
+                    .parse()
+                    .map_err(|e| syn::Error::new(e.span(), message))?;
+                for element in &array.elems {
+                    let syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) = element
+                    else {
+                        return Err(syn::Error::new(element.span(), message));
+                    };
+                    let kind = s.value();
+                    if !brunt_grammar::FINDING_KINDS.contains(&kind.as_str()) {
+                        let hint = brunt_grammar::closest(
+                            &kind,
+                            brunt_grammar::FINDING_KINDS.iter().copied(),
+                            3,
+                        )
+                        .map_or(String::new(), |c| format!("did you mean `{c}`? "));
+                        return Err(syn::Error::new(
+                            s.span(),
+                            format!(
+                                "unknown finding kind `{kind}`; {hint}kinds: {}",
+                                brunt_grammar::FINDING_KINDS.join(", ")
+                            ),
+                        ));
+                    }
+                    if self.expect_findings.contains(&kind) {
+                        return Err(syn::Error::new(
+                            s.span(),
+                            format!("`{kind}` is expected twice"),
+                        ));
+                    }
+                    self.expect_findings.push(kind);
+                }
+                if self.expect_findings.is_empty() {
+                    return Err(syn::Error::new(array.span(), message));
                 }
             }
             other => {

@@ -181,6 +181,7 @@ pub(crate) fn chaos_metrics(
         if let (None, Some(settled)) = (first, section.settled.as_ref()) {
             findings.push(Finding {
                 severity: Severity::Critical,
+                kind: "unhealthy_after_faults".into(),
                 title: "unhealthy once the faults were over".into(),
                 detail: format!(
                     "the system passed its health check after each of the {ops} faults, but not after the last one had settled: {}",
@@ -191,6 +192,7 @@ pub(crate) fn chaos_metrics(
         if let Some((entry, timing)) = first {
             findings.push(Finding {
                 severity: Severity::Critical,
+                kind: "no_recovery".into(),
                 title: format!("no recovery after fault `{}`", entry.fault),
                 detail: format!(
                     "{failures} of {ops} faults left the system unhealthy; the first, #{} `{}` ({}), at {:.0} ms: {}",

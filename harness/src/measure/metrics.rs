@@ -445,6 +445,7 @@ pub(crate) fn generator_bottleneck(
         });
     Some(Finding {
         severity: Severity::Critical,
+        kind: "generator_bottleneck".to_string(),
         title: "load generator was the bottleneck: run tainted".to_string(),
         detail: format!(
             "declared {}, offered {} while the arrival threads never caught up with their \
@@ -469,6 +470,7 @@ pub(crate) fn pool_finding(totals: &OpTotals) -> Option<Finding> {
     }
     Some(Finding {
         severity: Severity::Info,
+        kind: "pool_queued".to_string(),
         title: "arrivals queued for a worker state".to_string(),
         detail: format!(
             "{} of {} arrivals found all {} worker states in use (the default bound: rate × 16 ms, 16–1,024) \
@@ -794,8 +796,22 @@ pub(crate) fn resource_metrics(
             } else {
                 (Severity::Warning, "leak suspected".to_string())
             };
+            let resource = match family {
+                "rss" | "heap" => "memory",
+                "threads" => "thread",
+                _ => "fd",
+            };
             findings.push(Finding {
                 severity,
+                kind: format!(
+                    "{}{resource}_{}",
+                    if prefix.is_empty() { "" } else { "target_" },
+                    if severity == Severity::Warning {
+                        "leak"
+                    } else {
+                        "growth"
+                    }
+                ),
                 title: format!(
                     "{} {verdict}{}",
                     watched.what,

@@ -65,6 +65,10 @@ pub struct Declared {
     pub memory_limit: Option<u64>,
     /// Free-form labels, copied to the report.
     pub tags: &'static [&'static str],
+    /// Kinds of finding the run must report (`expect_findings`): each is an
+    /// implicit criterion, and an expected finding never fails the
+    /// scenario under `fail_on`.
+    pub expect_findings: &'static [&'static str],
     /// Acceptance criteria.
     pub criteria: &'static [Criterion],
     /// Escalation: concurrency raised step by step until a condition breaks.

@@ -492,6 +492,11 @@ impl Severity {
 pub struct Finding {
     /// How much it matters.
     pub severity: Severity,
+    /// What was found, as a stable name (`memory_leak`, `fd_leak`,
+    /// `machine_contended`, …; `custom` for `Stress::finding`): what
+    /// `expect_findings` names. Empty in reports written before kinds.
+    #[serde(default)]
+    pub kind: String,
     /// One line.
     pub title: String,
     /// The evidence.

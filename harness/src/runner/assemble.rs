@@ -152,6 +152,7 @@ fn unoptimised_build(build: &BuildInfo) -> Option<Finding> {
     };
     Some(Finding {
         severity: Severity::Warning,
+        kind: "unoptimised_build".to_string(),
         title: "unoptimised build".to_string(),
         detail: format!(
             "{what} was compiled at opt-level 0, so these figures measure a debug build, not the system; add `[profile.test] opt-level = 3` to the workspace's Cargo.toml (README: \"Measure optimised code\")"
@@ -271,6 +272,33 @@ pub(crate) fn record_from_stream(
     record
 }
 
+/// The verdict on `expect_findings`' `kind`: held when the run reported a
+/// finding of that kind (a planted leak must be found), failed naming what
+/// was found instead.
+fn expected_finding(kind: &str, findings: &[Finding]) -> crate::criteria::Verdict {
+    let found: Vec<&Finding> = findings.iter().filter(|f| f.kind == kind).collect();
+    let reason = match found.first() {
+        Some(f) => format!("found: {} ({})", f.title, f.severity.as_str()),
+        None if findings.is_empty() => format!("no `{kind}` finding: the run reported no finding"),
+        None => format!(
+            "no `{kind}` finding; the run reported: {}",
+            findings
+                .iter()
+                .map(|f| format!("{} (`{}`)", f.title, f.kind))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    crate::criteria::Verdict {
+        expr: format!("expect_findings(\"{kind}\")"),
+        metric: "findings".to_string(),
+        actual: Some(found.len() as f64),
+        unit: Some(Unit::Count),
+        passed: !found.is_empty(),
+        reason,
+    }
+}
+
 /// Puts what the rest of the machine used beside every verdict on a time
 /// or a rate, and, on a contended machine, says so in each one that failed
 /// and in an `Info` finding: a red throughput floor on a shared machine is
@@ -299,6 +327,7 @@ fn mark_contention(
     }
     contended.then(|| Finding {
         severity: Severity::Info,
+        kind: "machine_contended".to_string(),
         title: "the machine was contended during the run".to_string(),
         detail: format!(
             "the rest of the machine used {} CPU (host.cpu.others, at least {} counts as contended){}; rerun on a quiet machine before calling a time or rate criterion's failure the system's",
@@ -453,6 +482,13 @@ pub(crate) fn assemble(
     if let Some(others) = others {
         findings.extend(mark_contention(&mut criteria, others, &metrics));
     }
+    criteria.extend(
+        entry
+            .declared
+            .expect_findings
+            .iter()
+            .map(|kind| expected_finding(kind, &findings)),
+    );
     let taint = declared_rate.and_then(|rate| generator_bottleneck(rate, RATE_TOLERANCE, &metrics));
     let tainted = taint.is_some();
     if let Some(finding) = taint {
@@ -470,15 +506,21 @@ pub(crate) fn assemble(
                 .map(|v| format!("criterion `{}` failed: {}", v.expr, v.reason))
                 .collect();
             if let Some(bar) = entry.declared.fail_on {
-                failed.extend(findings.iter().filter(|f| f.severity >= bar).map(|f| {
-                    format!(
-                        "finding `{}` ({}) fails the scenario (fail_on = \"{}\"): {}",
-                        f.title,
-                        f.severity.as_str(),
-                        bar.as_str(),
-                        f.detail
-                    )
-                }));
+                let expected = entry.declared.expect_findings;
+                failed.extend(
+                    findings
+                        .iter()
+                        .filter(|f| f.severity >= bar && !expected.contains(&f.kind.as_str()))
+                        .map(|f| {
+                            format!(
+                                "finding `{}` ({}) fails the scenario (fail_on = \"{}\"): {}",
+                                f.title,
+                                f.severity.as_str(),
+                                bar.as_str(),
+                                f.detail
+                            )
+                        }),
+                );
             }
             match (&record.aborted, failed.is_empty()) {
                 (None, true) => (Outcome::Passed, None),

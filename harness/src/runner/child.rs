@@ -97,6 +97,7 @@ pub(crate) fn execute(
     let stream = Arc::new(StreamWriter::create(&paths.stream).unwrap_or_else(|e| {
         findings.push(Finding {
             severity: Severity::Warning,
+            kind: "no_stream".into(),
             title: "no stream".into(),
             detail: format!(
                 "cannot create {}: {e}; a crash would lose this run's measurements",
@@ -132,6 +133,7 @@ pub(crate) fn execute(
         Err(e) => {
             findings.push(Finding {
                 severity: Severity::Warning,
+                kind: "no_samples".into(),
                 title: "no resource samples".into(),
                 detail: format!("the resource sampler could not start: {e}"),
             });

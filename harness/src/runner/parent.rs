@@ -307,6 +307,7 @@ fn shrink_failure(
         chaos.replay = Some(command.clone());
         report.findings.push(Finding {
             severity: Severity::Critical,
+            kind: "chaos_shrunk".to_string(),
             title: format!(
                 "chaos failure shrunk to {} of {} faults",
                 minimal.len(),
@@ -335,6 +336,7 @@ replay the minimal failing schedule: {command}"
     } else if !reproduced {
         report.findings.push(Finding {
             severity: Severity::Warning,
+            kind: "chaos_not_reproduced".into(),
             title: "chaos failure did not reproduce".into(),
             detail: format!(
                 "replaying all {} faults under the same seed passed: the failure depends on more than the schedule (timing, load); nothing was shrunk",

@@ -193,6 +193,7 @@ pub(crate) mod tests_support {
         seed: Some(42),
         memory_limit: None,
         tags: &[],
+        expect_findings: &[],
         criteria: &[],
         escalate: None,
         stages: &[],

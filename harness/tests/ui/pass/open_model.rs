@@ -5,6 +5,7 @@ use brunt::prelude::*;
     max_in_flight = 64,
     connections = 16,
     duration = "3s",
+    expect_findings = ["memory_leak", "target_fd_growth"],
     criteria(
         latency.p99 <= 50ms,
         service_time.p99 <= 10ms,
