@@ -322,6 +322,181 @@ async fn tcp_per_worker_64(s: &mut Stress) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A hyper HTTP/1 server on a thread of its own (a current-thread runtime,
+/// so every connection it serves runs there): its CPU can be told apart from
+/// the generator's. Returns its address and the thread's CPU clock.
+fn hyper_server() -> (std::net::SocketAddr, libc::clockid_t) {
+    use std::os::unix::thread::JoinHandleExt;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let addr = listener.local_addr().expect("bound address");
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("the hyper server's runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                let answer = hyper::service::service_fn(|_request| async {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Full::new(bytes::Bytes::from_static(b"ok")),
+                    ))
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), answer),
+                );
+            }
+        });
+    });
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: the thread runs for the life of the process (never joined);
+    // the call writes one clockid through a valid pointer.
+    let rc = unsafe { libc::pthread_getcpuclockid(thread.as_pthread_t(), &mut clock) };
+    assert_eq!(rc, 0, "the server thread's CPU clock");
+    std::mem::forget(thread);
+    (addr, clock)
+}
+
+/// CPU seconds on `clock`.
+fn cpu_seconds(clock: libc::clockid_t) -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: writes one timespec through a valid pointer.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// The generator's CPU so far: the whole process's, less the server
+/// thread's.
+fn generator_cpu(server: libc::clockid_t) -> f64 {
+    cpu_seconds(libc::CLOCK_PROCESS_CPUTIME_ID) - cpu_seconds(server)
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>;
+
+/// A client connection as hyper's documentation makes one: the handshake,
+/// then the connection task spawned.
+async fn hyper_connect(addr: std::net::SocketAddr) -> anyhow::Result<Sender> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// One GET, its body read to the end.
+async fn hyper_get(sender: &mut Sender) -> anyhow::Result<()> {
+    use http_body_util::BodyExt;
+    sender.ready().await?;
+    let request = hyper::Request::get("http://127.0.0.1/").body(http_body_util::Empty::new())?;
+    let response = sender.send_request(request).await?;
+    anyhow::ensure!(response.status().is_success());
+    response.into_body().collect().await?;
+    Ok(())
+}
+
+/// The loop a hand-written load generator runs (oha's shape): `workers`
+/// tasks on the scenario's multi-threaded runtime, each with its own
+/// connection, timing each request into a histogram of its own. Returns
+/// requests and the generator's CPU seconds over `duration`.
+fn hand_written_hyper(
+    s: &Stress,
+    workers: u32,
+    duration: Duration,
+    addr: std::net::SocketAddr,
+    server: libc::clockid_t,
+) -> (u64, f64, Duration) {
+    let handle = s.runtime().clone();
+    handle.block_on(async move {
+        let mut senders = Vec::new();
+        for _ in 0..workers {
+            senders.push(hyper_connect(addr).await.expect("connect"));
+        }
+        let cpu_before = generator_cpu(server);
+        let began = Instant::now();
+        let deadline = began + duration;
+        let tasks: Vec<_> = senders
+            .into_iter()
+            .map(|mut sender| {
+                tokio::spawn(async move {
+                    let mut histogram =
+                        Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).unwrap();
+                    let mut count = 0u64;
+                    while Instant::now() < deadline {
+                        let start = Instant::now();
+                        if hyper_get(&mut sender).await.is_err() {
+                            break;
+                        }
+                        let _ = histogram.record(start.elapsed().as_nanos() as u64);
+                        count += 1;
+                    }
+                    count
+                })
+            })
+            .collect();
+        let mut requests = 0;
+        for task in tasks {
+            requests += task.await.unwrap_or(0);
+        }
+        let elapsed = began.elapsed();
+        (requests, generator_cpu(server) - cpu_before, elapsed)
+    })
+}
+
+/// Issue 19's anchor: a connection per worker over hyper, 16 workers, its
+/// connection task spawned as hyper's documentation shows, driven by Brunt
+/// against the hand-written loop: the generator's CPU per request (the
+/// process's, less the server thread's) and the requests per second.
+#[brunt::stress(duration = "4s", concurrency = 16, tags = ["bench"])]
+async fn hyper_per_worker_16(s: &mut Stress) -> anyhow::Result<()> {
+    let (addr, server) = hyper_server();
+    let half = s.duration().unwrap_or(Duration::from_secs(2)) / 2;
+    let before = tokio::task::block_in_place(|| hand_written_hyper(s, 16, half, addr, server));
+    let cpu_before = generator_cpu(server);
+    let summary = s
+        .drive_with(
+            async move |_w: Worker| hyper_connect(addr).await,
+            async |sender: &mut Sender, _i: u64| hyper_get(sender).await,
+        )
+        .await?;
+    let driven_cpu = generator_cpu(server) - cpu_before;
+    let after = tokio::task::block_in_place(|| hand_written_hyper(s, 16, half, addr, server));
+    let hand_requests = before.0 + after.0;
+    let hand_cpu = before.1 + after.1;
+    let hand_time = (before.2 + after.2).as_secs_f64();
+    let hand_per_request = hand_cpu / hand_requests.max(1) as f64;
+    let driven_per_request = driven_cpu / summary.ops.max(1) as f64;
+    s.record(
+        "baseline.cpu_per_request",
+        hand_per_request * 1e9,
+        Unit::Nanoseconds,
+    );
+    s.record(
+        "driven.cpu_per_request",
+        driven_per_request * 1e9,
+        Unit::Nanoseconds,
+    );
+    s.record(
+        "cpu_per_request.ratio",
+        driven_per_request / hand_per_request,
+        Unit::Count,
+    );
+    let baseline = hand_requests as f64 / hand_time;
+    let driven = summary.ops as f64 / summary.elapsed.as_secs_f64();
+    s.record("baseline.throughput", baseline, Unit::PerSecond);
+    s.record("driven.throughput", driven, Unit::PerSecond);
+    s.record("overhead.ratio", driven / baseline, Unit::Count);
+    Ok(())
+}
+
 fn busy_wait(d: Duration) {
     let start = Instant::now();
     while start.elapsed() < d {

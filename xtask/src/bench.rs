@@ -319,6 +319,32 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
             .map(|r| metric(&base.join(format!("run-{r}")), scenario, name))
             .collect()
     };
+    // Issue 19's anchor: hyper with its connection task spawned, driven
+    // against oha's shape of loop; lower CPU per request is better.
+    let hyper = "hyper_per_worker_16";
+    let cpu_ratio = median(&mut per_run(hyper, "cpu_per_request.ratio")?);
+    let driven_cpu = median(&mut per_run(hyper, "driven.cpu_per_request")?) / 1e3;
+    let hand_cpu = median(&mut per_run(hyper, "baseline.cpu_per_request")?) / 1e3;
+    let hyper_throughput = median(&mut per_run(hyper, "overhead.ratio")?);
+    let detail = format!(
+        "median of {runs} runs; generator CPU per request {driven_cpu:.1} us driven vs {hand_cpu:.1} us hand-written (the process's CPU less the server thread's)"
+    );
+    figures.push(Figure {
+        name: format!("{hyper}: generator CPU per request, driven / hand-written hyper loop (connection task spawned), concurrency 16"),
+        value: cpu_ratio,
+        unit: "ratio",
+        goal: "<= 1.10".into(),
+        met: cpu_ratio <= 1.10,
+        detail: detail.clone(),
+    });
+    figures.push(Figure {
+        name: format!("{hyper}: requests per second, driven / hand-written"),
+        value: hyper_throughput,
+        unit: "ratio",
+        goal: ">= 0.90".into(),
+        met: hyper_throughput >= 0.90,
+        detail,
+    });
     let mut mixes = per_run("mix_of_4", "mix.ratio")?;
     let all: Vec<String> = mixes.iter().map(|m| format!("{m:.3}")).collect();
     let mix = median(&mut mixes);
