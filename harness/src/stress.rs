@@ -280,11 +280,17 @@ impl Stress {
             scope: scope.as_str().to_string(),
             note: None,
         };
+        self.keep_metric(name.to_string(), metric);
+    }
+
+    /// Streams a recorded metric (a child that dies later keeps it) and
+    /// keeps it for the report.
+    fn keep_metric(&mut self, name: String, metric: MetricValue) {
         self.stream.append(&StreamRecord::Metric {
-            name: name.to_string(),
+            name: name.clone(),
             value: metric.clone(),
         });
-        self.collected.custom.insert(name.to_string(), metric);
+        self.collected.custom.insert(name, metric);
     }
 
     /// Adds a note to a metric recorded before, e.g. the allocator a
@@ -840,11 +846,7 @@ impl Stress {
                 scope: Scope::Total.as_str().to_string(),
                 note: Some("ops of the warm-up (excluded from every other metric)".to_string()),
             };
-            self.stream.append(&StreamRecord::Metric {
-                name: name.clone(),
-                value: metric.clone(),
-            });
-            self.collected.custom.insert(name, metric);
+            self.keep_metric(name, metric);
         }
         total
     }

@@ -190,6 +190,19 @@ where
     }
 }
 
+/// A whole number of at least 1; zero is an error on its token saying
+/// `why` it cannot be.
+fn positive_u32(input: ParseStream, key: &Ident, example: &str, why: &str) -> syn::Result<u32> {
+    let (value, span) = int_value::<u32>(input, key, example)?;
+    if value == 0 {
+        return Err(syn::Error::new(
+            span,
+            format!("`{key}` must be at least 1: {why}"),
+        ));
+    }
+    Ok(value)
+}
+
 fn duration_value(input: ParseStream, key: &Ident, example: &str) -> syn::Result<Duration> {
     let lit = string_value(input, key, example)?;
     let value =
@@ -463,35 +476,25 @@ impl Options {
                 self.iterations = Some(value);
             }
             "concurrency" => {
-                let (value, span) = int_value::<u32>(input, key, "8")?;
-                if value == 0 {
-                    return Err(syn::Error::new(
-                        span,
-                        "`concurrency` must be at least 1: zero workers would never run the op",
-                    ));
-                }
-                self.concurrency = Some(value);
+                self.concurrency = Some(positive_u32(
+                    input,
+                    key,
+                    "8",
+                    "zero workers would never run the op",
+                )?);
             }
             "seed" => self.seed = Some(int_value::<u64>(input, key, "42")?.0),
             "max_in_flight" => {
-                let (value, span) = int_value::<u32>(input, key, "1000")?;
-                if value == 0 {
-                    return Err(syn::Error::new(
-                        span,
-                        "`max_in_flight` must be at least 1: no op could ever start",
-                    ));
-                }
-                self.max_in_flight = Some(value);
+                self.max_in_flight =
+                    Some(positive_u32(input, key, "1000", "no op could ever start")?);
             }
             "connections" => {
-                let (value, span) = int_value::<u32>(input, key, "16")?;
-                if value == 0 {
-                    return Err(syn::Error::new(
-                        span,
-                        "`connections` must be at least 1: no op could ever get a state to run with",
-                    ));
-                }
-                self.connections = Some(value);
+                self.connections = Some(positive_u32(
+                    input,
+                    key,
+                    "16",
+                    "no op could ever get a state to run with",
+                )?);
             }
             "rate" => {
                 let lit = string_value(input, key, "500/s")?;

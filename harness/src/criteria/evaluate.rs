@@ -61,32 +61,25 @@ pub(crate) fn evaluate(
             criteria,
             metrics,
             ("dropped == 0", "dropped"),
+            |m| m == "dropped",
             "an open-model run drops no arrival unless a criterion on `dropped` says how many may be",
         ));
     }
-    if metrics.contains_key("errors") && !criteria.iter().any(|c| judges_failed_ops(c.metric)) {
-        let implicit = Criterion {
-            expr: "errors == 0",
-            metric: "errors",
-            op: crate::criteria::CmpOp::Eq,
-            target: 0.0,
-            unit: None,
-            window: None,
-            abort: false,
-            versus: None,
-        };
-        let mut verdict = evaluate_one(&implicit, metrics);
-        verdict.reason = format!(
-            "implicit: no op may fail unless a criterion on `errors` or `success_rate` (or `op.<name>.errors`, `op.<name>.success_rate`) says how many may; {}",
-            verdict.reason
-        );
-        verdicts.push(verdict);
+    if metrics.contains_key("errors") {
+        verdicts.extend(implicit_zero(
+            criteria,
+            metrics,
+            ("errors == 0", "errors"),
+            judges_failed_ops,
+            "no op may fail unless a criterion on `errors` or `success_rate` (or `op.<name>.errors`, `op.<name>.success_rate`) says how many may",
+        ));
     }
     if chaos_ran {
         verdicts.extend(implicit_zero(
             criteria,
             metrics,
             ("chaos.failures == 0", "chaos.failures"),
+            |m| m == "chaos.failures",
             "the system recovers from every fault unless a criterion on `chaos.failures` says how many it may not",
         ));
     }
@@ -98,20 +91,23 @@ pub(crate) fn evaluate(
 /// one op kind (`op.<name>.errors`); a chaos period's (`chaos.during.errors`)
 /// too, since faults are meant to fail some ops.
 fn judges_failed_ops(metric: &str) -> bool {
-    let base = brunt_grammar::split_period_metric(metric).map_or(metric, |(_, base)| base);
-    let base = brunt_grammar::split_op_metric(base).map_or(base, |(_, base)| base);
-    matches!(base, "errors" | "success_rate")
+    matches!(
+        brunt_grammar::base_metric(metric),
+        "errors" | "success_rate"
+    )
 }
 
 /// The implicit `(expr, metric)`, `metric == 0`, unless a declared
-/// criterion already constrains that metric; `why` opens its reason.
+/// criterion on a metric that `constrains` accepts already says how much
+/// is allowed; `why` opens its reason.
 fn implicit_zero(
     criteria: &[Criterion],
     metrics: &BTreeMap<String, MetricValue>,
     (expr, metric): (&'static str, &'static str),
+    constrains: fn(&str) -> bool,
     why: &str,
 ) -> Option<Verdict> {
-    if criteria.iter().any(|c| c.metric == metric) {
+    if criteria.iter().any(|c| constrains(c.metric)) {
         return None;
     }
     let implicit = Criterion {

@@ -117,8 +117,7 @@ pub(crate) fn others_metric(
 /// machine moves it: latency, service time, throughput and rates, lag,
 /// recovery, CPU per op, and the scenario's own rates and times.
 pub(crate) fn time_sensitive(metric: &str, unit: Option<Unit>) -> bool {
-    let base = brunt_grammar::split_op_metric(metric).map_or(metric, |(_, base)| base);
-    let base = brunt_grammar::split_period_metric(base).map_or(base, |(_, base)| base);
+    let base = brunt_grammar::base_metric(metric);
     base.starts_with("latency.")
         || base.starts_with("service_time.")
         || base.starts_with("arrival.lag.")

@@ -78,35 +78,31 @@ pub(crate) fn render_verdict(
         let _ = write!(out, "  ({})", headline.join(", "));
     }
     out.push('\n');
-    // Earlier runs of a rerun scenario, each with why it did not pass.
-    for (k, attempt) in report.attempts.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "    run {} of {}: {}{}",
-            k + 1,
-            report.attempts.len() + 1,
-            attempt.outcome.as_str(),
-            attempt
-                .reason
-                .as_deref()
-                .and_then(|r| r.lines().next())
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        );
-    }
+    // Every run of a rerun scenario, each earlier one with why it did not
+    // pass; the last is this report's.
     if !report.attempts.is_empty() {
-        let _ = writeln!(
-            out,
-            "    run {} of {}: {}{}",
-            report.attempts.len() + 1,
-            report.attempts.len() + 1,
-            report.outcome.as_str(),
-            if report.flaky {
-                " — flaky: it failed, then passed on a rerun"
-            } else {
-                ""
-            }
-        );
+        let runs = report.attempts.len() + 1;
+        let last = (report.outcome, None);
+        let earlier = report.attempts.iter().map(|a| {
+            (
+                a.outcome,
+                a.reason.as_deref().and_then(|r| r.lines().next()),
+            )
+        });
+        for (k, (outcome, reason)) in earlier.chain(std::iter::once(last)).enumerate() {
+            let _ = writeln!(
+                out,
+                "    run {} of {runs}: {}{}{}",
+                k + 1,
+                outcome.as_str(),
+                reason.map(|r| format!(": {r}")).unwrap_or_default(),
+                if k + 1 == runs && report.flaky {
+                    " — flaky: it failed, then passed on a rerun"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     // A failed run's failed criteria are in the table below; anything else
     // in its reason (an abort, the memory guard) is shown here.
