@@ -15,8 +15,8 @@ pub use criterion::{CmpOp, ParsedCriterion, check_criterion_unit, parse_criterio
 pub use error::GrammarError;
 pub use metric::{
     CHAOS_PERIODS, FINDING_KINDS, METRICS, MetricInfo, PER_OP_METRICS, PerStep,
-    RESERVED_NAMESPACES, base_metric, check_metric_name, closest, closest_all, edit_distance,
-    lookup_builtin, metric_info, metric_names, split_op_metric, split_period_metric,
+    RESERVED_NAMESPACES, check_metric_name, closest, closest_all, edit_distance, lookup_builtin,
+    metric_info, metric_names, split_op_metric, split_period_metric,
 };
 pub use unit::{CRITERION_UNITS, Dimension, Unit};
 pub use value::{

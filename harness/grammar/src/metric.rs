@@ -242,14 +242,6 @@ pub fn split_op_metric(name: &str) -> Option<(&str, &str)> {
     name.strip_prefix("op.")?.split_once('.')
 }
 
-/// The built-in metric a name measures, without a chaos period's or an op
-/// kind's prefix: `chaos.during.success_rate` and `op.get.success_rate`
-/// are both `success_rate`.
-pub fn base_metric(name: &str) -> &str {
-    let name = split_period_metric(name).map_or(name, |(_, base)| base);
-    split_op_metric(name).map_or(name, |(_, base)| base)
-}
-
 /// What a built-in metric supports, or `None` for any other name. A per-op
 /// metric (`op.<name>.latency.p99`) measures what its base metric does and
 /// is not windowable, live or judged per escalation step.

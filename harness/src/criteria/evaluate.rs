@@ -90,11 +90,16 @@ pub(crate) fn evaluate(
 /// implicit `errors == 0` is added: `errors`, `success_rate`, or either of
 /// one op kind (`op.<name>.errors`); a chaos period's (`chaos.during.errors`)
 /// too, since faults are meant to fail some ops.
+/// The built-in metric a name measures, without a chaos period's or an op
+/// kind's prefix: `chaos.during.success_rate` and `op.get.success_rate`
+/// are both `success_rate`.
+pub(crate) fn base_metric(name: &str) -> &str {
+    let name = brunt_grammar::split_period_metric(name).map_or(name, |(_, base)| base);
+    brunt_grammar::split_op_metric(name).map_or(name, |(_, base)| base)
+}
+
 fn judges_failed_ops(metric: &str) -> bool {
-    matches!(
-        brunt_grammar::base_metric(metric),
-        "errors" | "success_rate"
-    )
+    matches!(base_metric(metric), "errors" | "success_rate")
 }
 
 /// The implicit `(expr, metric)`, `metric == 0`, unless a declared

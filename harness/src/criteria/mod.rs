@@ -8,6 +8,6 @@ mod live;
 mod model;
 
 pub use brunt_grammar::{CmpOp, Dimension, Unit};
-pub(crate) use evaluate::{RATE_TOLERANCE, Windows, evaluate};
+pub(crate) use evaluate::{RATE_TOLERANCE, Windows, base_metric, evaluate};
 pub(crate) use live::AbortCriteria;
 pub use model::{Criterion, Verdict};

@@ -117,7 +117,7 @@ pub(crate) fn others_metric(
 /// machine moves it: latency, service time, throughput and rates, lag,
 /// recovery, CPU per op, and the scenario's own rates and times.
 pub(crate) fn time_sensitive(metric: &str, unit: Option<Unit>) -> bool {
-    let base = brunt_grammar::base_metric(metric);
+    let base = crate::criteria::base_metric(metric);
     base.starts_with("latency.")
         || base.starts_with("service_time.")
         || base.starts_with("arrival.lag.")
