@@ -13,7 +13,7 @@ use tokio::runtime::Handle;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
 use crate::load::{
-    Cancel, ClosedPlan, DriveError, DriveSummary, Driven, Escalation, LoadRun, MixOp, Op, OpResult,
+    Cancel, ClosedPlan, DriveError, DriveSummary, DriverThreads, Drivers, Driven, Escalation, LoadRun, MixOp, Op, OpResult,
     OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage, Stop, Worker, Workload,
     next_level, run_closed, run_open,
 };
@@ -104,6 +104,8 @@ pub struct Stress {
     settings: Resolved,
     origin: Instant,
     runtime: Handle,
+    /// The driver threads ops run on, kept for the scenario's life.
+    drivers: Drivers,
     stream: Arc<StreamWriter>,
     progress: Arc<ProgressBoard>,
     watched: Arc<WatchList>,
@@ -130,6 +132,7 @@ impl Stress {
             settings,
             origin,
             runtime,
+            drivers: Drivers::default(),
             stream,
             progress,
             watched,
@@ -512,7 +515,7 @@ impl Stress {
         workload: &W,
         threads: usize,
     ) -> Result<DriveSummary, DriveError> {
-        tokio::task::block_in_place(|| self.drive_on_threads(workload, threads))
+        tokio::task::block_in_place(|| self.drive_on_threads(workload, Threads::Drivers(threads)))
     }
 
     /// Adds how building a workload's states went to the totals.
@@ -554,7 +557,7 @@ impl Stress {
         }
         let threads = self.most_workers();
         let op = |i: u64| std::future::ready(op(i));
-        self.drive_on_threads(&PlainOp::new(&op), threads)
+        self.drive_on_threads(&PlainOp::new(&op), Threads::PerWorker(threads))
     }
 
     /// The most closed-model workers the declared load ever runs.
@@ -628,7 +631,7 @@ impl Stress {
                     }
                 }
             };
-            let summary = self.drive_on_threads(&PlainOp::new(&handed), cores());
+            let summary = self.drive_on_threads(&PlainOp::new(&handed), Threads::Drivers(cores()));
             drop(jobs);
             summary
         })
@@ -654,11 +657,20 @@ impl Stress {
     }
 
     /// Runs one load model in `frame`, moving the op index on.
-    fn run_model<W: Workload>(&mut self, model: Model, frame: RunFrame, op: &W) -> LoadRun {
+    fn run_model<W: Workload>(
+        &mut self,
+        model: Model,
+        frame: RunFrame,
+        op: &W,
+        threads: Threads,
+    ) -> LoadRun {
         let run = match model {
             Model::Closed { workers } => run_closed(
                 ClosedPlan { frame, workers },
-                &self.runtime,
+                match threads {
+                    Threads::Drivers(_) => DriverThreads::Kept(&self.drivers),
+                    Threads::PerWorker(_) => DriverThreads::Fresh(&self.runtime),
+                },
                 op,
                 &self.progress,
             ),
@@ -672,7 +684,7 @@ impl Stress {
                     max_in_flight,
                     connections: self.settings.connections,
                 },
-                &self.runtime,
+                &self.drivers,
                 op,
                 &self.progress,
             ),
@@ -705,10 +717,11 @@ impl Stress {
     fn drive_on_threads<W: Workload>(
         &mut self,
         op: &W,
-        threads: usize,
+        placement: Threads,
     ) -> Result<DriveSummary, DriveError> {
+        let threads = placement.count();
         if let Some(escalation) = self.settings.escalate {
-            return Ok(self.escalate(op, threads, &escalation));
+            return Ok(self.escalate(op, placement, &escalation));
         }
         let stop = self.stop()?;
         // Stages ramp from the declared rate (open) or concurrency (closed),
@@ -780,13 +793,13 @@ impl Stress {
                 false,
                 warmup_ramp,
             );
-            let run = self.run_model(model, frame, op);
+            let run = self.run_model(model, frame, op, placement);
             warmup = self.add_warmup(&run);
             self.end_warmup();
         }
         let began_ms = self.now_ms();
         let frame = self.frame(threads, stop, true, ramp);
-        let run = self.run_model(model, frame, op);
+        let run = self.run_model(model, frame, op, placement);
         let elapsed = run.elapsed;
         let totals = self.totals_of(run, began_ms, model);
         let summary = DriveSummary {
@@ -889,9 +902,10 @@ impl Stress {
     fn escalate<W: Workload>(
         &mut self,
         op: &W,
-        threads: usize,
+        placement: Threads,
         escalation: &Escalation,
     ) -> DriveSummary {
+        let threads = placement.count();
         let max_in_flight = self.settings.max_in_flight;
         let model_at = |level: f64| {
             if escalation.open {
@@ -910,7 +924,7 @@ impl Stress {
         let mut warmup = (0, 0);
         if !self.settings.warmup.is_zero() {
             let frame = self.frame(threads, Stop::After(self.settings.warmup), false, None);
-            let run = self.run_model(model_at(escalation.start), frame, op);
+            let run = self.run_model(model_at(escalation.start), frame, op, placement);
             warmup = self.add_warmup(&run);
             self.end_warmup();
         }
@@ -920,7 +934,7 @@ impl Stress {
             let start_ms = self.now_ms();
             let model = model_at(level);
             let frame = self.frame(threads, Stop::After(escalation.step), true, None);
-            let run = self.run_model(model, frame, op);
+            let run = self.run_model(model, frame, op, placement);
             elapsed += run.elapsed;
             let step_elapsed = run.elapsed;
             let step_totals = self.totals_of(run, start_ms, model);
@@ -999,6 +1013,24 @@ impl Stress {
             elapsed,
             warmup_ops: warmup.0,
             warmup_errors: warmup.1,
+        }
+    }
+}
+
+/// Where a drive's ops run.
+#[derive(Debug, Clone, Copy)]
+enum Threads {
+    /// On this many of the scenario's kept driver threads (async ops).
+    Drivers(usize),
+    /// A thread of their own per closed-model worker, this many (blocking
+    /// ops: one would hold up every worker sharing its thread).
+    PerWorker(usize),
+}
+
+impl Threads {
+    fn count(self) -> usize {
+        match self {
+            Threads::Drivers(n) | Threads::PerWorker(n) => n,
         }
     }
 }

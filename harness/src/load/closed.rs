@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::runtime::Handle;
-
+use super::drivers::{DriverJob, DriverThreads};
 use super::workload::{OpResult, Thinker, Workload};
 use super::{GeneratorLoad, LoadRun, OpEnd, Ramp, RunFrame, Stop, guarded};
 use crate::measure::{OpRecorder, ProgressBoard};
@@ -226,12 +225,12 @@ impl<W: Workload> Worker<'_, W> {
     }
 }
 
-/// Runs `workload` under the closed model on `plan.frame.threads` scoped
-/// threads, each driving its futures with `handle` (timers and I/O work; the
-/// futures run on the driver thread). Blocks until every worker stopped.
+/// Runs `workload` under the closed model on `plan.frame.threads` driver
+/// threads (see `drivers`), each multiplexing its share of the workers.
+/// Blocks until every worker stopped.
 pub(crate) fn run_closed<W: Workload>(
     plan: ClosedPlan,
-    handle: &Handle,
+    driver_threads: DriverThreads<'_>,
     workload: &W,
     progress: &Arc<ProgressBoard>,
 ) -> LoadRun {
@@ -257,49 +256,43 @@ pub(crate) fn run_closed<W: Workload>(
         Stop::Count(_) => None,
     };
     let kinds = workload.kinds();
-    let recorders: Vec<OpRecorder> = std::thread::scope(|scope| {
-        let spawned: Vec<_> = (0..threads)
-            .map(|t| {
-                let workers_here = plan.workers as usize / threads
-                    + usize::from(t < plan.workers as usize % threads);
-                let indices = &indices;
-                let tally = frame.record.then(|| progress.register());
-                std::thread::Builder::new()
-                    .name(format!("brunt-driver-{t}"))
-                    .spawn_scoped(scope, move || {
-                        let recorder = RefCell::new(OpRecorder::new(tally, frame.series(), kinds));
-                        let worker = Worker {
-                            workload,
-                            frame,
-                            indices,
-                            deadline,
-                            recorder: &recorder,
-                            shares_thread: workers_here > 1,
-                            rank: t,
-                            ramp: frame.ramp.as_ref().map(|r| (r, began)),
-                        };
-                        handle.block_on(async {
-                            let mut running: FuturesUnordered<_> = (0..workers_here)
-                                .map(|j| {
-                                    Worker {
-                                        rank: t + j * threads,
-                                        ..worker
-                                    }
-                                    .run()
-                                })
-                                .collect();
-                            while running.next().await.is_some() {}
-                        });
-                        recorder.into_inner()
-                    })
-                    .expect("spawning a driver thread")
-            })
-            .collect();
-        spawned
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+    let jobs: Vec<DriverJob<'_, OpRecorder>> = (0..threads)
+        .map(|t| {
+            let workers_here =
+                plan.workers as usize / threads + usize::from(t < plan.workers as usize % threads);
+            let indices = &indices;
+            let tally = frame.record.then(|| progress.register());
+            let job: DriverJob<'_, OpRecorder> = Box::new(move || {
+                Box::pin(async move {
+                    let recorder = RefCell::new(OpRecorder::new(tally, frame.series(), kinds));
+                    let worker = Worker {
+                        workload,
+                        frame,
+                        indices,
+                        deadline,
+                        recorder: &recorder,
+                        shares_thread: workers_here > 1,
+                        rank: t,
+                        ramp: frame.ramp.as_ref().map(|r| (r, began)),
+                    };
+                    let mut running: FuturesUnordered<_> = (0..workers_here)
+                        .map(|j| {
+                            Worker {
+                                rank: t + j * threads,
+                                ..worker
+                            }
+                            .run()
+                        })
+                        .collect();
+                    while running.next().await.is_some() {}
+                    drop(running);
+                    recorder.into_inner()
+                })
+            });
+            job
+        })
+        .collect();
+    let recorders = driver_threads.run_each(jobs);
     let elapsed = began.elapsed();
     let issued = indices.next.load(Ordering::Relaxed);
     LoadRun {
@@ -315,6 +308,7 @@ pub(crate) fn run_closed<W: Workload>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::drivers::Drivers;
     use std::sync::Mutex;
 
     fn frame(threads: usize, stop: Stop) -> RunFrame {
@@ -334,17 +328,8 @@ mod tests {
         }
     }
 
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
-
     #[test]
     fn iterations_run_each_index_exactly_once() {
-        let rt = runtime();
         let seen = Mutex::new(Vec::new());
         let op = |i: u64| {
             seen.lock().unwrap().push(i);
@@ -362,7 +347,7 @@ mod tests {
         };
         let mut run = run_closed(
             plan,
-            rt.handle(),
+            DriverThreads::Kept(&Drivers::default()),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -377,7 +362,6 @@ mod tests {
 
     #[test]
     fn panics_inside_ops_count_as_errors() {
-        let rt = runtime();
         let op = |i: u64| async move {
             if i.is_multiple_of(4) {
                 panic!("op {i} panics");
@@ -392,7 +376,7 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         let mut run = run_closed(
             plan,
-            rt.handle(),
+            DriverThreads::Kept(&Drivers::default()),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -403,7 +387,6 @@ mod tests {
 
     #[test]
     fn workers_on_one_thread_share_it_even_when_ops_are_always_ready() {
-        let rt = runtime();
         let seen = Mutex::new(Vec::new());
         let op = |i: u64| {
             seen.lock().unwrap().push(i);
@@ -415,7 +398,7 @@ mod tests {
         };
         run_closed(
             plan,
-            rt.handle(),
+            DriverThreads::Kept(&Drivers::default()),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -428,7 +411,6 @@ mod tests {
 
     #[test]
     fn duration_runs_stop_on_time_with_concurrency() {
-        let rt = runtime();
         let op = |_i: u64| async {
             tokio::time::sleep(Duration::from_millis(10)).await;
             Ok::<_, ()>(())
@@ -439,7 +421,7 @@ mod tests {
         };
         let mut run = run_closed(
             plan,
-            rt.handle(),
+            DriverThreads::Kept(&Drivers::default()),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );

@@ -3,9 +3,10 @@
 //! The closed model runs `concurrency` workers, each issuing its next op as
 //! soon as the previous one finished, for a duration or an exact number of
 //! ops. Workers are futures multiplexed on a few driver threads (one per
-//! core at most), each driving its share with the runtime's handle, so the
-//! op closure may borrow from the scenario (`|_| server.call()`), futures
-//! need not be `Send`, and latency is recorded per thread, not per task.
+//! core at most), each with its own runtime, where the tasks an op spawns
+//! run too (see `drivers`), so the op closure may borrow from the scenario
+//! (`|_| server.call()`), futures need not be `Send`, and latency is
+//! recorded per thread, not per task.
 //!
 //! The open model issues arrivals on a schedule (`rate`) and measures each
 //! op from its intended start; see `open`, and `pacer` for how arrivals
@@ -13,6 +14,7 @@
 //! recording, clock, ramp and the abort signal.
 
 mod closed;
+mod drivers;
 mod error;
 mod escalation;
 mod frame;
@@ -23,6 +25,7 @@ mod stages;
 mod workload;
 
 pub(crate) use closed::{ClosedPlan, run_closed};
+pub(crate) use drivers::{DriverThreads, Drivers, current_driver};
 pub use error::{DriveError, DriveSummary};
 pub use escalation::Escalation;
 pub(crate) use escalation::next_level;

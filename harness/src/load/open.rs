@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::runtime::Handle;
-
+use super::drivers::{DriverJob, DriverThreads, Drivers};
 use super::pool::{LanePool, Pending, PoolUse, Start, default_connections, share};
 use super::workload::{Op, OpStatus, Workload};
 use super::{LoadRun, OpEnd, Pacer, RunFrame, Stop, guarded};
@@ -132,7 +131,7 @@ struct LaneResult {
 /// up front.
 pub(crate) fn run_open<W: Workload>(
     plan: OpenPlan,
-    handle: &Handle,
+    drivers: &Drivers,
     workload: &W,
     progress: &Arc<ProgressBoard>,
 ) -> LoadRun {
@@ -161,64 +160,59 @@ pub(crate) fn run_open<W: Workload>(
     let interval = Duration::try_from_secs_f64(1.0 / plan.rate).unwrap_or(Duration::MAX);
     let late_after = LATE_AFTER.max(interval);
     let start = Instant::now();
-    let results: Vec<LaneResult> = std::thread::scope(|scope| {
-        let spawned: Vec<_> = (0..threads)
-            .map(|j| {
-                let plan = &plan;
-                let in_flight = &in_flight;
-                let (held, peak) = (&held, &peak);
-                let lane_share = bound.map_or(usize::MAX, |b| share(b, threads, j));
-                let tally = frame.record.then(|| progress.register());
-                std::thread::Builder::new()
-                    .name(format!("brunt-arrivals-{j}"))
-                    .spawn_scoped(scope, move || {
-                        let recorder = RefCell::new(OpRecorder::open(
-                            tally,
-                            plan.frame.series(),
-                            workload.kinds(),
-                        ));
-                        let cpu_before = thread_cpu_time();
-                        let wall_before = Instant::now();
-                        // Each lane issues every `threads`-th arrival.
-                        let pacer = Pacer::for_interval(interval.saturating_mul(threads as u32));
-                        let lane = Lane {
-                            plan,
-                            index: j as u64,
-                            lanes: threads as u64,
-                            total_arrivals,
-                            in_flight,
-                            start,
-                            late_after,
-                            recorder: &recorder,
-                            pacer: &pacer,
-                        };
-                        let pool = LanePool::new(lane_share, held, peak);
-                        let (last_issue, waiting, pool) =
-                            pacer.block_on(handle, arrivals(workload, lane, pool));
-                        let issuing = last_issue.saturating_duration_since(wall_before);
-                        let load = GeneratorLoad {
-                            cpu: thread_cpu_time()
-                                .zip(cpu_before)
-                                .map(|(after, before)| after.saturating_sub(before)),
-                            waiting: waiting.min(issuing),
-                            wall: issuing,
-                            span: issuing,
-                        };
-                        LaneResult {
-                            recorder: recorder.into_inner(),
-                            last_issue,
-                            load,
-                            pool,
-                        }
-                    })
-                    .expect("spawning an arrival thread")
-            })
-            .collect();
-        spawned
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+    let jobs: Vec<DriverJob<'_, LaneResult>> = (0..threads)
+        .map(|j| {
+            let plan = &plan;
+            let in_flight = &in_flight;
+            let (held, peak) = (&held, &peak);
+            let lane_share = bound.map_or(usize::MAX, |b| share(b, threads, j));
+            let tally = frame.record.then(|| progress.register());
+            let job: DriverJob<'_, LaneResult> = Box::new(move || {
+                Box::pin(async move {
+                    let recorder = RefCell::new(OpRecorder::open(
+                        tally,
+                        plan.frame.series(),
+                        workload.kinds(),
+                    ));
+                    let cpu_before = thread_cpu_time();
+                    let wall_before = Instant::now();
+                    // Each lane issues every `threads`-th arrival.
+                    let pacer = Pacer::for_interval(interval.saturating_mul(threads as u32))
+                        .expect("creating the pacer's timer");
+                    let lane = Lane {
+                        plan,
+                        index: j as u64,
+                        lanes: threads as u64,
+                        total_arrivals,
+                        in_flight,
+                        start,
+                        late_after,
+                        recorder: &recorder,
+                        pacer: &pacer,
+                    };
+                    let pool = LanePool::new(lane_share, held, peak);
+                    let (last_issue, waiting, pool) = arrivals(workload, lane, pool).await;
+                    let issuing = last_issue.saturating_duration_since(wall_before);
+                    let load = GeneratorLoad {
+                        cpu: thread_cpu_time()
+                            .zip(cpu_before)
+                            .map(|(after, before)| after.saturating_sub(before)),
+                        waiting: waiting.min(issuing),
+                        wall: issuing,
+                        span: issuing,
+                    };
+                    LaneResult {
+                        recorder: recorder.into_inner(),
+                        last_issue,
+                        load,
+                        pool,
+                    }
+                })
+            });
+            job
+        })
+        .collect();
+    let results = DriverThreads::Kept(drivers).run_each(jobs);
     let elapsed = start.elapsed();
     let last_issue = results.iter().map(|r| r.last_issue).max().unwrap_or(start);
     let issuing = if total_arrivals == 0 {
@@ -452,11 +446,6 @@ mod tests {
 
     #[test]
     fn a_stall_shows_in_corrected_latency_not_in_service_time() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         // Every op takes a shared lock briefly; op 100 holds it for 200 ms,
         // so every thread stalls: a global stall.
         let lock = std::sync::Mutex::new(());
@@ -476,7 +465,7 @@ mod tests {
         };
         let mut run = run_open(
             plan,
-            rt.handle(),
+            &Drivers::default(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -494,11 +483,6 @@ mod tests {
 
     #[test]
     fn arrivals_beyond_the_in_flight_bound_are_dropped_and_counted() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let op = |_i: u64| async {
             tokio::time::sleep(Duration::from_millis(100)).await;
             Ok::<_, ()>(())
@@ -511,7 +495,7 @@ mod tests {
         };
         let mut run = run_open(
             plan,
-            rt.handle(),
+            &Drivers::default(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -526,11 +510,6 @@ mod tests {
 
     #[test]
     fn the_drain_after_the_last_arrival_is_not_the_generator_busy() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         // The last of 20 arrivals takes 500 ms: a drain three times as long
         // as the 190 ms of issuing, all of it waiting for the system.
         let op = |i: u64| async move {
@@ -547,7 +526,7 @@ mod tests {
         };
         let run = run_open(
             plan,
-            rt.handle(),
+            &Drivers::default(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -562,11 +541,6 @@ mod tests {
 
     #[test]
     fn a_panicking_op_is_an_error_without_a_latency() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let op = |i: u64| async move {
             if i.is_multiple_of(5) {
                 panic!("op {i} panics");
@@ -583,7 +557,7 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         let mut run = run_open(
             plan,
-            rt.handle(),
+            &Drivers::default(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -595,11 +569,6 @@ mod tests {
 
     #[test]
     fn a_profile_without_a_whole_arrival_runs_nothing() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let op = |_i: u64| async { Ok::<_, ()>(()) };
         // 0 → 1/s over 1 s holds half an arrival.
         let ramp = crate::load::Ramp::new(
@@ -620,7 +589,7 @@ mod tests {
         };
         let run = run_open(
             plan,
-            rt.handle(),
+            &Drivers::default(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );
@@ -630,11 +599,6 @@ mod tests {
 
     #[test]
     fn the_in_flight_bound_holds_over_every_thread() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let now = std::sync::atomic::AtomicUsize::new(0);
         let most = std::sync::atomic::AtomicUsize::new(0);
         let op = |_i: u64| {
@@ -655,7 +619,7 @@ mod tests {
         };
         let mut run = run_open(
             plan,
-            rt.handle(),
+            &Drivers::default(),
             &crate::load::workload::plain(&op),
             &Arc::new(ProgressBoard::default()),
         );

@@ -366,7 +366,9 @@ pub(crate) struct Driven<'a, S, Setup, Call> {
     /// Whether building states is counted (`drive_with`; a plain `drive`'s
     /// states are `()`).
     counted: bool,
-    idle: Mutex<Vec<S>>,
+    /// States left idle, with the driver thread that left them: the thread
+    /// a state's spawned tasks run on, which it goes back to first.
+    idle: Mutex<Vec<(Option<usize>, S)>>,
     built: AtomicU64,
     setups: Mutex<SetupRecord>,
 }
@@ -426,8 +428,13 @@ where
     type Output = R;
 
     async fn acquire(&self) -> Option<S> {
-        if let Some(idle) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
-            return Some(idle);
+        {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            let here = super::current_driver();
+            let mine = idle.iter().rposition(|(thread, _)| *thread == here);
+            if let Some(at) = mine.or_else(|| idle.len().checked_sub(1)) {
+                return Some(idle.swap_remove(at).1);
+            }
         }
         let worker = Worker {
             index: self.built.fetch_add(1, Ordering::Relaxed),
@@ -455,7 +462,7 @@ where
         self.idle
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(state);
+            .push((super::current_driver(), state));
     }
 
     fn kinds(&self) -> usize {
