@@ -33,13 +33,20 @@ const MAX_SPIN_WINDOW: Duration = Duration::from_micros(250);
 /// [`MAX_SPIN_WINDOW`].
 const SPIN_SHARE: f64 = 0.04;
 
-/// Where the pacer does not spin (high rates), it parks no shorter than
-/// this: each park and wake costs the thread ~10 µs of CPU, so waking once
-/// per arrival at 25,000/s a thread would take most of a core; waking every
-/// 100 µs (plus the park's overshoot) and sending every arrival then due
-/// bounds the wakes, and the lateness (`arrival.lag.*`) stays within
-/// ≈ 150 µs.
+/// Where the pacer does not spin (high rates), it waits no shorter than
+/// this: each wait and wake costs the thread ~10–15 µs of CPU here (most of
+/// it the context switch), so waking once per arrival at 25,000/s a thread
+/// would take most of a core; waking every 100 µs (plus the wake's
+/// overshoot) and sending every arrival then due bounds the wakes, and the
+/// lateness (`arrival.lag.*`) stays within ≈ 150 µs.
 const MIN_PARK: Duration = Duration::from_micros(100);
+
+/// Where the pacer does not spin, it also waits at least this many of its
+/// intervals: a wake in four sends two arrivals, so a thread at
+/// 4,000–8,000 arrivals a second (intervals of 125–250 µs, above the
+/// [`MIN_PARK`] floor) wakes a fifth less often than arrivals come, for a
+/// lateness of at most a quarter interval more.
+const PARK_INTERVALS: f64 = 1.25;
 
 /// Below this, a spin budget is not worth spending: it would not cover the
 /// park's usual lateness anyway, and at the rates that leave so little
@@ -139,11 +146,13 @@ impl Alarm {
                     std::mem::size_of::<u64>(),
                 )
             };
+            // Read or not, the alarm is not readable again until it is set
+            // again and rings: a second read to see it empty is not needed.
+            guard.clear_ready();
             if read == std::mem::size_of::<u64>() as isize {
                 self.set_for.set(None);
                 return Poll::Ready(());
             }
-            guard.clear_ready();
         }
     }
 }
@@ -225,15 +234,20 @@ impl Future for Until<'_> {
 impl Pacer {
     /// A pacer for arrivals `interval` apart on average: it spins for 4 %
     /// of the interval before each, at most 250 µs; where that is under
-    /// 10 µs it does not spin, and waits at least 100 µs at a time. Must be
-    /// made on the runtime that drives it (its alarm registers there).
+    /// 10 µs it does not spin, and waits at least 100 µs and 1.25 intervals
+    /// at a time. Must be made on the runtime that drives it (its alarm
+    /// registers there).
     pub(crate) fn for_interval(interval: Duration) -> std::io::Result<Pacer> {
         let budget = interval.mul_f64(SPIN_SHARE).min(MAX_SPIN_WINDOW);
         let spins = budget >= MIN_SPIN;
         Ok(Pacer {
             alarm: Alarm::new()?,
             spin: if spins { budget } else { Duration::ZERO },
-            min_park: if spins { Duration::ZERO } else { MIN_PARK },
+            min_park: if spins {
+                Duration::ZERO
+            } else {
+                interval.mul_f64(PARK_INTERVALS).max(MIN_PARK)
+            },
         })
     }
 
