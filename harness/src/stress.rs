@@ -13,9 +13,9 @@ use tokio::runtime::Handle;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
 use crate::load::{
-    Cancel, ClosedPlan, DriveError, DriveSummary, DriverThreads, Drivers, Driven, Escalation, LoadRun, MixOp, Op, OpResult,
-    OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage, Stop, Worker, Workload,
-    next_level, run_closed, run_open,
+    Cancel, ClosedPlan, DriveError, DriveSummary, Driven, DriverThreads, Drivers, Escalation,
+    LoadRun, MixOp, Op, OpResult, OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage,
+    Stop, Worker, Workload, next_level, run_closed, run_open,
 };
 use crate::measure::{
     OpTotals, ProgressBoard, SavedTotals, WatchList, generator_bottleneck, load_metrics,

@@ -68,10 +68,7 @@ unsafe impl Send for LocalTask {}
 impl Future for LocalTask {
     type Output = ();
 
-    fn poll(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
         self.0.as_mut().poll(cx)
     }
 }
@@ -86,7 +83,9 @@ pub(crate) struct Drivers {
 impl std::fmt::Debug for Drivers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let threads = self.threads.lock().map_or(0, |t| t.len());
-        f.debug_struct("Drivers").field("threads", &threads).finish()
+        f.debug_struct("Drivers")
+            .field("threads", &threads)
+            .finish()
     }
 }
 

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+
 use super::drivers::{DriverJob, DriverThreads, Drivers};
 use super::pool::{LanePool, Pending, PoolUse, Start, default_connections, share};
 use super::workload::{Op, OpStatus, Workload};
