@@ -41,11 +41,13 @@ const SPIN_SHARE: f64 = 0.04;
 /// lateness (`arrival.lag.*`) stays within ≈ 150 µs.
 const MIN_PARK: Duration = Duration::from_micros(100);
 
-/// Where the pacer does not spin, it also waits at least this many of its
-/// intervals: a wake in four sends two arrivals, so a thread at
-/// 4,000–8,000 arrivals a second (intervals of 125–250 µs, above the
-/// [`MIN_PARK`] floor) wakes a fifth less often than arrivals come, for a
-/// lateness of at most a quarter interval more.
+/// Where the pacer does not spin and its interval is at least twice
+/// [`MIN_PARK`] (4,000–5,000 arrivals a second per thread: intervals of
+/// 200–250 µs, where waiting 100 µs would wake it for every arrival), it
+/// waits at least this many intervals: a wake in four sends two arrivals, a
+/// fifth fewer wakes for a quarter interval more lateness. Shorter
+/// intervals already batch at the floor (100 µs plus the wake's overshoot
+/// spans one and a half of them or more), and keep its lower lateness.
 const PARK_INTERVALS: f64 = 1.25;
 
 /// Below this, a spin budget is not worth spending: it would not cover the
@@ -234,9 +236,9 @@ impl Future for Until<'_> {
 impl Pacer {
     /// A pacer for arrivals `interval` apart on average: it spins for 4 %
     /// of the interval before each, at most 250 µs; where that is under
-    /// 10 µs it does not spin, and waits at least 100 µs and 1.25 intervals
-    /// at a time. Must be made on the runtime that drives it (its alarm
-    /// registers there).
+    /// 10 µs it does not spin, and waits at least 100 µs at a time (1.25
+    /// intervals where an interval is 200 µs or more). Must be made on the
+    /// runtime that drives it (its alarm registers there).
     pub(crate) fn for_interval(interval: Duration) -> std::io::Result<Pacer> {
         let budget = interval.mul_f64(SPIN_SHARE).min(MAX_SPIN_WINDOW);
         let spins = budget >= MIN_SPIN;
@@ -245,8 +247,10 @@ impl Pacer {
             spin: if spins { budget } else { Duration::ZERO },
             min_park: if spins {
                 Duration::ZERO
+            } else if interval >= 2 * MIN_PARK {
+                interval.mul_f64(PARK_INTERVALS)
             } else {
-                interval.mul_f64(PARK_INTERVALS).max(MIN_PARK)
+                MIN_PARK
             },
         })
     }
