@@ -116,7 +116,6 @@ impl DriverThreads<'_> {
                             .name(format!("brunt-worker-{t}"))
                             .spawn_scoped(scope, move || {
                                 DRIVER.set(Some(t));
-                                lower_timer_slack();
                                 handle.block_on(job())
                             })
                             .expect("spawning a worker thread")
