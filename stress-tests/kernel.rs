@@ -240,3 +240,32 @@ async fn rapid_search(s: &mut Stress) -> anyhow::Result<()> {
 async fn client_cost(s: &mut Stress) -> anyhow::Result<()> {
     scenarios::client_cost(s).await
 }
+
+/// Issue 20's defences under load: 40 arrivals a second for 20 s, 70 % valid
+/// `calculator` calls, 15 % the malformed corpus, 15 % the heaviest calls the
+/// budgets allow (a search and a read of 64 MiB of stored lines, 10,000
+/// aliases of a 256 KiB GraphQL field, 64 nested tags, a 1 MiB enum quoted
+/// 380 times, a CSV table of 4 M cells), all on one stdio connection. The
+/// valid calls keep their latency while the heavy ones saturate the heavy
+/// threads, every malformed request gets its error, the kernel's memory
+/// stays bounded, and it answers at the end.
+#[brunt::stress(
+    rate = "40/s",
+    duration = "20s",
+    op_timeout = "15s",
+    sample = "50ms",
+    mix = ["valid:70", "malformed:15", "heavy:15"],
+    tags = ["mcp", "stdio", "hostile"],
+    criteria(
+        errors == 0,
+        op.valid.success_rate == 100%,
+        op.valid.latency.p99 <= 50ms,
+        op.malformed.expected_errors >= 1,
+        op.heavy.expected_errors >= 1,
+        target.rss.peak <= 640MiB,
+        kernel.alive == 1,
+    ),
+)]
+async fn hostile_load(s: &mut Stress) -> anyhow::Result<()> {
+    scenarios::hostile_load(s).await
+}

@@ -5,6 +5,7 @@
 
 use brunt::prelude::*;
 use brunt_fixtures::echo::{EchoClient, EchoServer};
+use brunt_fixtures::kernel::budget::CallAccounting;
 use brunt_fixtures::kv::KvStore;
 
 mod agentic;
@@ -13,16 +14,22 @@ mod explosion;
 mod kernel;
 mod supervision;
 
-/// Exact heap counts (`heap.*`) in every report of the suite.
+/// Exact heap counts (`heap.*`) in every report of the suite. Wrapped in
+/// the MCP kernel's per-call accounting, as in `mcp-kernel`: the kernel the
+/// `kernel::*` scenarios start is this binary (and in process, this
+/// process), and without it a tool call's memory budget holds only where
+/// the tool reserves before allocating (one thread-local read per
+/// allocation outside a call).
 #[cfg(not(feature = "mimalloc"))]
 #[global_allocator]
-static ALLOCATOR: brunt::heap::CountingAllocator = brunt::heap::CountingAllocator::system();
+static ALLOCATOR: CallAccounting<brunt::heap::CountingAllocator> =
+    CallAccounting::new(brunt::heap::CountingAllocator::system());
 
 /// The same counts over mimalloc (`--features mimalloc`).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: brunt::heap::CountingAllocator<mimalloc::MiMalloc> =
-    brunt::heap::CountingAllocator::new(mimalloc::MiMalloc);
+static ALLOCATOR: CallAccounting<brunt::heap::CountingAllocator<mimalloc::MiMalloc>> =
+    CallAccounting::new(brunt::heap::CountingAllocator::new(mimalloc::MiMalloc));
 
 /// Request/response over real loopback TCP: eight concurrent connections to
 /// a line-echo server, every reply checked against its request.
