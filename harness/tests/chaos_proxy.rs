@@ -197,3 +197,119 @@ async fn a_data_limit_toxic_closes_after_that_many_bytes() {
     assert_eq!(got.len(), 10_000);
     assert_eq!(proxy.connections(), 2);
 }
+
+/// Set in the child process of
+/// [`the_proxy_backs_off_when_descriptors_run_out`].
+const EMFILE_CHILD: &str = "BRUNT_TEST_PROXY_EMFILE_CHILD";
+
+/// The proxy's own CPU time while clients wait in its backlog and it has no
+/// descriptor left to accept them with: its accept loop retried at once on
+/// `EMFILE` and spun at 50–68 % of a core. It now waits between tries.
+/// The proxy runs in a child process (this test, run again) whose
+/// descriptor limit is what it already has open; this process connects the
+/// clients and reads the child's CPU time over one second.
+#[test]
+fn the_proxy_backs_off_when_descriptors_run_out() {
+    if let Ok(upstream) = std::env::var(EMFILE_CHILD) {
+        return proxy_without_descriptors(upstream.parse().unwrap());
+    }
+    use std::io::{BufRead, Write};
+    // Where the proxy would forward to (it never gets that far).
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "the_proxy_backs_off_when_descriptors_run_out",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(EMFILE_CHILD, upstream.local_addr().unwrap().to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr: SocketAddr = lines
+        // libtest may have begun the line with the test's name.
+        .find_map(|l| l.ok()?.rsplit_once("proxy ")?.1.parse().ok())
+        .expect("the child's proxy address");
+    let clients: Vec<std::net::TcpStream> = (0..32)
+        .map(|_| std::net::TcpStream::connect(addr).expect("a connection into the backlog"))
+        .collect();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "go").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(lines.find_map(|l| l.ok()?.rsplit_once("cpu_ms ")?.1.parse::<f64>().ok()));
+    });
+    let cpu_ms = rx.recv_timeout(Duration::from_secs(20));
+    if cpu_ms.is_err() {
+        let _ = child.kill();
+    }
+    drop(clients);
+    drop(upstream);
+    let _ = child.wait();
+    let cpu_ms = cpu_ms
+        .expect(
+            "the child measured within 20 s (a proxy spinning on accept starves its own runtime)",
+        )
+        .expect("the child's CPU time");
+    assert!(
+        cpu_ms <= 100.0,
+        "the proxy used {cpu_ms:.0} ms of CPU in one second with no descriptor to accept with (at most 100 ms: it must back off)"
+    );
+}
+
+/// The child: a proxy to `upstream` with no descriptor left (the limit
+/// lowered, the rest taken), then its own CPU time over one second once the
+/// parent's clients wait in the proxy's backlog.
+fn proxy_without_descriptors(upstream: SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let proxy = FaultProxy::start(upstream).await.unwrap();
+        let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes and setrlimit reads the struct given.
+        unsafe {
+            assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+            limit.rlim_cur = open + 8;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+        // Every descriptor left taken, so the proxy has none to accept with.
+        let mut filler = Vec::new();
+        while let Ok(file) = std::fs::File::open("/dev/null") {
+            filler.push(file);
+        }
+        println!("proxy {}", proxy.addr());
+        let mut go = String::new();
+        tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut go))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let before = cpu_time();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        println!("cpu_ms {}", (cpu_time() - before).as_secs_f64() * 1e3);
+        drop(filler);
+    });
+}
+
+/// This process's CPU time, user and system.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}

@@ -192,6 +192,9 @@ impl Drop for FaultProxy {
     }
 }
 
+/// How long the proxy waits after a failed accept before the next.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
 /// Largest chunk the proxy reads at once.
 const CHUNK: usize = 16 * 1024;
 
@@ -207,8 +210,15 @@ impl FaultProxy {
         let accept = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    continue;
+                let client = match listener.accept().await {
+                    Ok((client, _)) => client,
+                    // Out of descriptors (or another passing failure): the
+                    // connection stays in the backlog, so retrying at once
+                    // would spin a core until a descriptor is freed.
+                    Err(_) => {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
                 };
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let watcher = watcher.clone();
