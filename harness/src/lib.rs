@@ -30,6 +30,7 @@
 pub mod chaos;
 pub mod criteria;
 pub mod heap;
+mod input;
 mod load;
 mod measure;
 pub mod registry;

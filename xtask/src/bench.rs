@@ -314,6 +314,30 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
     }
 
     open_figures(&open, runs, &mut figures);
+    let compare_at = |seconds: u32| -> anyhow::Result<f64> {
+        Ok(median(
+            &mut (0..runs)
+                .map(|r| {
+                    metric(
+                        &base.join(format!("run-{r}")),
+                        "compare_24h",
+                        &format!("compare.{seconds}s"),
+                    )
+                })
+                .collect::<anyhow::Result<Vec<f64>>>()?,
+        ))
+    };
+    let (day, short, mid) = (compare_at(86_400)?, compare_at(2_000)?, compare_at(8_000)?);
+    figures.push(Figure {
+        name: "compare_24h: a baseline comparison of one scenario with a 24 h load series".into(),
+        value: day,
+        unit: "s",
+        goal: "<= 5".into(),
+        met: day <= 5.0,
+        detail: format!(
+            "median of {runs} runs; 2,000 s of series {short:.3} s, 8,000 s {mid:.3} s (before issue 21: 9.3 s and 63 s)"
+        ),
+    });
     let per_run = |scenario: &str, name: &str| -> anyhow::Result<Vec<f64>> {
         (0..runs)
             .map(|r| metric(&base.join(format!("run-{r}")), scenario, name))

@@ -54,6 +54,10 @@ pub struct FaultCtx {
     seed: u64,
     detail: Arc<Mutex<String>>,
     safety: Arc<SafetyFilter>,
+    /// Where stopped and continued processes are noted, so the runner can
+    /// continue what a killed scenario left stopped.
+    stream: Arc<StreamWriter>,
+    origin: Instant,
 }
 
 impl FaultCtx {
@@ -103,7 +107,17 @@ impl FaultCtx {
         if !self.permits_pid(pid) {
             anyhow::bail!("process {pid} is protected by the safety filter");
         }
-        super::faults::send_signal(pid, signal)
+        // Noted before a stop is sent: a scenario killed right after it
+        // still tells the runner what to continue.
+        let t_ms = self.origin.elapsed().as_secs_f64() * 1e3;
+        if signal == super::Signal::Stop {
+            self.stream.append(&StreamRecord::Stopped { pid, t_ms });
+        }
+        let sent = super::faults::send_signal(pid, signal);
+        if signal == super::Signal::Cont && sent.is_ok() {
+            self.stream.append(&StreamRecord::Continued { pid, t_ms });
+        }
+        sent
     }
 
     fn take_detail(&self) -> String {
@@ -569,6 +583,8 @@ impl Chaos {
                 seed: fault_seed(env.seed, index),
                 detail: Arc::new(Mutex::new(String::new())),
                 safety: Arc::clone(&safety),
+                stream: Arc::clone(&env.stream),
+                origin: env.origin,
             };
             let result =
                 match tokio::time::timeout(self.fault_timeout, fault.inject(ctx.clone())).await {

@@ -352,11 +352,11 @@ pub struct Pause {
 }
 
 /// Resumes a stopped process when dropped.
-struct Resume(u32);
+struct Resume(FaultCtx, u32);
 
 impl Drop for Resume {
     fn drop(&mut self) {
-        let _ = send_signal(self.0, Signal::Cont);
+        let _ = self.0.signal(self.1, Signal::Cont);
     }
 }
 
@@ -368,7 +368,7 @@ impl Fault for Pause {
             ctx.detail(format!("SIGSTOP for {d:?}, then SIGCONT"));
             let pid = pid.ok_or_else(|| anyhow::anyhow!("no target process to pause"))?;
             ctx.signal(pid, Signal::Stop)?;
-            let resume = Resume(pid);
+            let resume = Resume(ctx, pid);
             tokio::time::sleep(d).await;
             drop(resume);
             Ok(())

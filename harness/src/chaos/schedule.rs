@@ -108,6 +108,12 @@ pub enum ScheduleFileError {
         /// The error.
         source: std::io::Error,
     },
+    /// The path is not a file Brunt reads (a FIFO, a device, too large).
+    #[error("chaos schedule: {detail}")]
+    Refused {
+        /// What is wrong, naming the file.
+        detail: String,
+    },
     /// The file is not a schedule.
     #[error("{path} is not a chaos schedule ({SCHEDULE_SCHEMA}): {detail}")]
     Corrupt {
@@ -122,10 +128,17 @@ impl ScheduleFile {
     /// Reads and checks a schedule file.
     pub fn load(path: &Path) -> Result<ScheduleFile, ScheduleFileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScheduleFileError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let text = crate::input::read_text(path, crate::input::InputKind::Schedule).map_err(
+            |e| match e {
+                crate::input::InputError::Io { source, .. } => ScheduleFileError::Read {
+                    path: shown.clone(),
+                    source,
+                },
+                refused => ScheduleFileError::Refused {
+                    detail: refused.to_string(),
+                },
+            },
+        )?;
         let file: ScheduleFile =
             serde_json::from_str(&text).map_err(|e| ScheduleFileError::Corrupt {
                 path: shown.clone(),
@@ -137,10 +150,15 @@ impl ScheduleFile {
                 detail: format!("schema is `{}`", file.schema),
             });
         }
-        if !(file.scale.is_finite() && file.scale > 0.0) {
+        // The bounds of BRUNT_SCALE, which the replay's scale stands for.
+        let max = crate::settings::MAX_SCALE;
+        if !(file.scale.is_finite() && file.scale > 0.0 && file.scale <= max) {
             return Err(ScheduleFileError::Corrupt {
                 path: shown,
-                detail: format!("scale {} is not a positive number", file.scale),
+                detail: format!(
+                    "field `scale` is {}; expected a positive number up to {max} (as BRUNT_SCALE)",
+                    file.scale
+                ),
             });
         }
         Ok(file)

@@ -63,6 +63,12 @@ pub(crate) enum StreamRecord {
         #[serde(default)]
         settled: Option<crate::report::SettledCheck>,
     },
+    /// A chaos fault is about to stop process `pid` (`SIGSTOP`): until a
+    /// `continued` follows, the runner continues it when the scenario ends,
+    /// however it ends.
+    Stopped { pid: u32, t_ms: f64 },
+    /// Process `pid` was continued (`SIGCONT`).
+    Continued { pid: u32, t_ms: f64 },
     /// A point of a scenario's own series (`Stress::record_point`).
     Point {
         series: String,
@@ -81,11 +87,29 @@ pub(crate) struct StreamWriter {
 }
 
 impl StreamWriter {
-    /// Creates (truncates) the stream file.
+    /// Creates the stream file, which must not exist: the runner cleared
+    /// the run's files under its claim on them (`ReportPaths::claim`), so a
+    /// file there now is another writer's, never to be appended to or read.
     pub(crate) fn create(path: &Path) -> std::io::Result<StreamWriter> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(path)?;
         Ok(StreamWriter {
-            file: Mutex::new(Some(File::create(path)?)),
+            file: Mutex::new(Some(file)),
         })
+    }
+
+    /// Every record written so far, read through the handle they were
+    /// written with (never by path: the name could be another's by now).
+    /// Empty when the stream is disabled.
+    pub(crate) fn read_back(&self) -> std::io::Result<Vec<StreamRecord>> {
+        let guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(file) = guard.as_ref() else {
+            return Ok(Vec::new());
+        };
+        parse_lines(BufReader::new(ReadFrom { file, at: 0 }))
     }
 
     /// Whether records are written anywhere.
@@ -119,7 +143,28 @@ impl StreamWriter {
 /// Reads a stream back. A line that does not parse (the last one, cut short
 /// by a crash) is skipped.
 pub(crate) fn read_stream(path: &Path) -> std::io::Result<Vec<StreamRecord>> {
-    let reader = BufReader::new(File::open(path)?);
+    parse_lines(BufReader::new(File::open(path)?))
+}
+
+/// A file read from an offset without moving the handle's own (`pread`),
+/// so that appends through the same handle go on undisturbed.
+struct ReadFrom<'a> {
+    file: &'a File,
+    at: u64,
+}
+
+impl std::io::Read for ReadFrom<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.at)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+fn parse_lines(reader: impl BufRead) -> std::io::Result<Vec<StreamRecord>> {
     let mut records = Vec::new();
     for line in reader.lines() {
         let Ok(line) = line else { break };

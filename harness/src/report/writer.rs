@@ -27,6 +27,49 @@ impl ReportPaths {
         }
     }
 
+    /// Claims this scenario's files in the directory for one run: an
+    /// exclusive `flock` on `<name>.lock`, held until the claim is dropped
+    /// (the kernel drops it however the holder dies). A second run of the
+    /// same scenario into the same directory is refused, naming the holder,
+    /// rather than let two runs write and read back the same stream.
+    pub(crate) fn claim(&self, scenario: &str) -> Result<ReportClaim, ClaimError> {
+        use std::fs::TryLockError;
+        use std::io::{Read, Seek};
+        let lock = self.report.with_extension("lock");
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock);
+        let mut file = opened.map_err(|error| ClaimError::Io {
+            path: lock.clone(),
+            error,
+        })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(ClaimError::Held {
+                    path: lock,
+                    scenario: scenario.to_string(),
+                    holder: holder.trim().to_string(),
+                });
+            }
+            Err(TryLockError::Error(error)) => return Err(ClaimError::Io { path: lock, error }),
+        }
+        let written = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "pid {}", std::process::id()));
+        written.map_err(|error| ClaimError::Io {
+            path: lock.clone(),
+            error,
+        })?;
+        Ok(ReportClaim { _file: file })
+    }
+
     /// Removes files of an earlier run, so nothing stale is read back.
     pub(crate) fn clear(&self) -> std::io::Result<()> {
         for path in [&self.report, &self.stream, &self.log] {
@@ -37,6 +80,30 @@ impl ReportPaths {
         }
         Ok(())
     }
+}
+
+/// A run's hold on its scenario's files (see [`ReportPaths::claim`]).
+#[derive(Debug)]
+pub(crate) struct ReportClaim {
+    _file: std::fs::File,
+}
+
+/// Why a run could not claim its scenario's files.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ClaimError {
+    #[error(
+        "another run of `{scenario}` ({holder}) is writing its report into the same directory (it holds {path}); two runs of one scenario cannot share a report directory: give this one its own BRUNT_REPORT_DIR, or let the other finish"
+    )]
+    Held {
+        path: PathBuf,
+        scenario: String,
+        holder: String,
+    },
+    #[error("cannot lock {path}: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// Writes `report` to `path` atomically (temp file + rename).

@@ -246,7 +246,10 @@ pub(crate) fn record_from_stream(
             StreamRecord::Watch { .. }
             | StreamRecord::ChaosStart(_)
             | StreamRecord::ChaosStep { .. }
-            | StreamRecord::ChaosEnd { .. } => {}
+            | StreamRecord::ChaosEnd { .. }
+            // For the runner, which continues what a fault left stopped.
+            | StreamRecord::Stopped { .. }
+            | StreamRecord::Continued { .. } => {}
             StreamRecord::LoadSlice(slice) => record.slices.push(slice),
             StreamRecord::DriveTotals(saved) => {
                 let totals = saved.restore();

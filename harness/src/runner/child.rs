@@ -16,7 +16,7 @@ use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig, W
 use crate::registry::{Body, ScenarioEntry, find_scenario};
 use crate::report::{
     Event, Finding, Outcome, Report, ReportPaths, Series, Severity, StreamRecord, StreamWriter,
-    read_stream, write_report,
+    write_report,
 };
 use crate::settings::{EnvSettings, Resolved, resolve};
 
@@ -25,12 +25,12 @@ const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
 
 /// Entry point of a child process: runs the named scenario and exits.
 pub(crate) fn run_child(trial_name: &str) -> ! {
-    if let Some(parent) = std::env::var(super::PARENT_ENV)
+    // Before any other thread: what the scenario starts must end with the
+    // run even if the runner is killed outright.
+    let parent = std::env::var(super::PARENT_ENV)
         .ok()
-        .and_then(|p| p.parse().ok())
-    {
-        super::processes::die_with_parent(parent);
-    }
+        .and_then(|p| p.parse().ok());
+    let containment = super::containment::arm_in_child(parent);
     // Processes the scenario starts must not take themselves for Brunt's.
     // SAFETY: no other thread runs yet; nothing reads the environment
     // concurrently.
@@ -53,7 +53,21 @@ pub(crate) fn run_child(trial_name: &str) -> ! {
     };
     let settings = resolve(&entry.declared, &env, 0);
     let paths = ReportPaths::new(&settings.report_dir, &entry.file_stem());
-    match execute(entry, settings, &paths, waited) {
+    let mut early = Vec::new();
+    if let super::containment::ChildContainment::TreeOnly(reason) = containment {
+        eprintln!(
+            "brunt child: warning: {reason}; a process this scenario starts that leaves its process tree may outlive a runner killed outright"
+        );
+        early.push(Finding {
+            severity: Severity::Warning,
+            kind: "no_containment".into(),
+            title: "processes may outlive a killed runner".into(),
+            detail: format!(
+                "{reason}: processes this scenario starts are killed when the run ends or is interrupted, and its process tree when the runner is killed outright (SIGKILL), but a process that left the tree (re-parented outside it) may outlive a killed runner"
+            ),
+        });
+    }
+    match execute(entry, settings, &paths, waited, early) {
         Ok(_) => std::process::exit(0),
         Err(e) => {
             eprintln!(
@@ -90,10 +104,11 @@ pub(crate) fn execute(
     settings: Resolved,
     paths: &ReportPaths,
     waited: Option<String>,
+    early: Vec<Finding>,
 ) -> std::io::Result<Report> {
     std::fs::create_dir_all(&settings.report_dir)?;
     let origin = Instant::now();
-    let mut findings = Vec::new();
+    let mut findings = early;
     let stream = Arc::new(StreamWriter::create(&paths.stream).unwrap_or_else(|e| {
         findings.push(Finding {
             severity: Severity::Warning,
@@ -208,7 +223,7 @@ pub(crate) fn execute(
     // went, not kept: read them back.
     let mut series = sampled.series;
     let mut slices = Vec::new();
-    for record in read_stream(&paths.stream).unwrap_or_default() {
+    for record in stream.read_back().unwrap_or_default() {
         match record {
             StreamRecord::LoadSlice(slice) => slices.push(slice),
             StreamRecord::Sample {

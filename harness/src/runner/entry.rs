@@ -66,6 +66,20 @@ pub fn main() {
             );
             std::process::exit(2);
         }
+        // A replay file is input like a `BRUNT_*` value: checked before
+        // anything runs, an error naming the field, exit 2. It is read
+        // without blocking (a FIFO is refused, not waited on), so the
+        // runner's SIGINT and SIGTERM hold while it reads.
+        if let Some(path) = &env.replay {
+            let loaded = crate::chaos::ScheduleFile::load(path);
+            if let Some(signal) = super::processes::interrupted() {
+                std::process::exit(128 + signal);
+            }
+            if let Err(e) = loaded {
+                eprintln!("error: BRUNT_REPLAY={}: {e}", path.display());
+                std::process::exit(2);
+            }
+        }
     } else if !args.list {
         let selected = scenarios
             .iter()

@@ -10,6 +10,7 @@
 
 mod assemble;
 mod child;
+mod containment;
 mod entry;
 mod guard;
 mod panic_site;

@@ -11,6 +11,7 @@ use libtest_mimic::Failed;
 use super::CHILD_ENV;
 use super::assemble::{assemble, record_from_stream, run_info, scenario_info};
 use super::child::execute;
+use super::containment::Containment;
 use super::guard::{Breach, MemoryGuard};
 use super::processes;
 use super::progress::LiveProgress;
@@ -113,16 +114,24 @@ pub(crate) fn run_trial(
         .memory_limit
         .get_or_insert_with(default_memory_limit);
     let paths = ReportPaths::new(&settings.report_dir, &entry.file_stem());
-    std::fs::create_dir_all(&settings.report_dir)
-        .and_then(|()| paths.clear())
-        .map_err(|e| {
-            Failed::from(format!(
-                "cannot prepare report directory {}: {e}",
-                settings.report_dir.display()
-            ))
-        })?;
+    std::fs::create_dir_all(&settings.report_dir).map_err(|e| {
+        Failed::from(format!(
+            "cannot prepare report directory {}: {e}",
+            settings.report_dir.display()
+        ))
+    })?;
+    // Held until the trial returns: the files are this run's alone.
+    let _claim = paths
+        .claim(&entry.trial_name())
+        .map_err(|e| Failed::from(e.to_string()))?;
+    paths.clear().map_err(|e| {
+        Failed::from(format!(
+            "cannot prepare report directory {}: {e}",
+            settings.report_dir.display()
+        ))
+    })?;
     let mut report = if settings.inline {
-        execute(entry, settings.clone(), &paths, waited.clone())
+        execute(entry, settings.clone(), &paths, waited.clone(), Vec::new())
             .map_err(|e| Failed::from(format!("cannot write report: {e}")))?
     } else {
         isolate(entry, &settings, &paths, options, waited.as_deref())?
@@ -404,6 +413,7 @@ fn spawn_child(
     paths: &ReportPaths,
     options: TrialOptions,
     waited: Option<&str>,
+    containment: &Containment,
 ) -> std::io::Result<Child> {
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
@@ -444,6 +454,7 @@ fn spawn_child(
         // killed together.
         command.process_group(0);
     }
+    containment.configure(&mut command);
     command.spawn()
 }
 
@@ -519,8 +530,10 @@ fn isolate(
     waited: Option<&str>,
 ) -> Result<Report, Failed> {
     let started = Instant::now();
-    let mut child = spawn_child(entry, settings, paths, options, waited)
+    let mut containment = Containment::prepare();
+    let mut child = spawn_child(entry, settings, paths, options, waited, &containment)
         .map_err(|e| Failed::from(format!("cannot start the scenario's child process: {e}")))?;
+    containment.spawned();
     let mut guard = settings
         .memory_limit
         .map(|limit| MemoryGuard::new(limit, child.id()));
@@ -528,6 +541,7 @@ fn isolate(
     let mut progress = (options.progress && !options.nocapture)
         .then(|| LiveProgress::start(&entry.trial_name(), expected_length(settings)));
     let mut intervention = None;
+    let mut stopped = processes::StoppedByChaos::default();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
@@ -535,6 +549,7 @@ fn isolate(
             Err(_) => break None,
         }
         let records = tail.read_new();
+        stopped.observe(&records);
         if let Some(guard) = guard.as_mut() {
             for record in &records {
                 if let StreamRecord::Watch { pid, .. } = record {
@@ -555,6 +570,7 @@ fn isolate(
         }
         if intervention.is_some() {
             let targets = guard.as_ref().map(MemoryGuard::targets).unwrap_or_default();
+            containment.kill_all();
             kill_scenario(&mut child, &targets);
             break child.wait().ok();
         }
@@ -567,7 +583,14 @@ fn isolate(
     // of its process group, and (the runner being their subreaper) every
     // orphan re-parented here.
     processes::kill_group(child.id());
+    containment.kill_all();
     processes::kill_leftovers();
+    // Removes the cgroup, now empty.
+    drop(containment);
+    // A process outside the scenario that a fault stopped and the scenario,
+    // cut short, never continued: the README promises SIGCONT.
+    stopped.observe(&tail.read_new());
+    stopped.continue_all();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
 
     let ended = match (&intervention, status.as_ref().and_then(exit_signal)) {

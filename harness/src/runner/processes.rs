@@ -109,8 +109,15 @@ pub(crate) fn descendants(root: u32) -> Vec<u32> {
 /// Walks `/proc/<pid>/task/*/children`; `None` if the first read fails.
 #[cfg(target_os = "linux")]
 fn descendants_by_children_files(root: u32) -> Option<Vec<u32>> {
+    let me = std::process::id();
     let children_of = |pid: u32| -> Option<Vec<u32>> {
-        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+        // This process as `self` (see `ProcessProbe::open`); the pids the
+        // files list are `/proc`'s own.
+        let tasks = if pid == me {
+            std::fs::read_dir("/proc/self/task").ok()?
+        } else {
+            std::fs::read_dir(format!("/proc/{pid}/task")).ok()?
+        };
         let mut children = Vec::new();
         for task in tasks.flatten() {
             let text = std::fs::read_to_string(task.path().join("children")).ok()?;
@@ -188,6 +195,41 @@ pub(crate) fn kill_leftovers() {
             // returns ECHILD, which is fine.
             unsafe {
                 libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+            }
+        }
+    }
+}
+
+/// The processes a chaos fault stopped (`SIGSTOP`) and nothing has
+/// continued yet, as the stream tells the runner.
+#[derive(Debug, Default)]
+pub(crate) struct StoppedByChaos {
+    pids: Vec<u32>,
+}
+
+impl StoppedByChaos {
+    /// Notes the stops and continues among `records`.
+    pub(crate) fn observe(&mut self, records: &[crate::report::StreamRecord]) {
+        use crate::report::StreamRecord;
+        for record in records {
+            match record {
+                StreamRecord::Stopped { pid, .. } if !self.pids.contains(pid) => {
+                    self.pids.push(*pid)
+                }
+                StreamRecord::Continued { pid, .. } => self.pids.retain(|p| p != pid),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends `SIGCONT` to every process still noted as stopped.
+    pub(crate) fn continue_all(&mut self) {
+        for pid in self.pids.drain(..) {
+            #[cfg(unix)]
+            // SAFETY: kill only sends a signal; continuing a process that
+            // runs already does nothing.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGCONT);
             }
         }
     }

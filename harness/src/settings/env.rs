@@ -20,7 +20,7 @@ pub struct EnvError {
 
 /// The largest `BRUNT_SCALE`: a million times any declared duration still
 /// fits a duration, and no run is meant to last longer.
-const MAX_SCALE: f64 = 1e6;
+pub(crate) const MAX_SCALE: f64 = 1e6;
 
 /// The settings the environment gives, each `None` when unset.
 #[derive(Debug, Clone, Default, PartialEq)]

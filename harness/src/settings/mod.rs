@@ -5,6 +5,7 @@
 mod env;
 mod resolved;
 
+pub(crate) use env::MAX_SCALE;
 pub use env::{EnvError, EnvSettings, LockSetting};
 #[cfg(test)]
 pub(crate) use resolved::tests_support;

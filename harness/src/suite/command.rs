@@ -150,13 +150,27 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
     let merged_runs = if args.merge.is_empty() {
         None
     } else {
-        let out_abs = std::path::absolute(&out).unwrap_or_else(|_| out.clone());
+        // Compared as the file system resolves them (`a/../shard`, links),
+        // not as spelled.
+        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+        let out_real = out
+            .canonicalize()
+            .with_context(|| format!("--out {}", out.display()))?;
         let mut runs = Vec::new();
         for dir in &args.merge {
-            if std::path::absolute(dir).is_ok_and(|d| d == out_abs) {
+            // A directory that does not resolve is reported by its reader.
+            if let Ok(real) = dir.canonicalize()
+                && (real == out_real || real.starts_with(&out_real))
+            {
                 bail!(
-                    "--out {} is one of the directories merged: choose another --out",
-                    out.display()
+                    "--out {} is {} merged ({}): writing there would clear its input; choose another --out",
+                    out.display(),
+                    if real == out_real {
+                        "one of the directories"
+                    } else {
+                        "a directory holding one of the directories"
+                    },
+                    dir.display()
                 );
             }
             runs.push((dir.clone(), load_run_dir(dir)?));
@@ -172,6 +186,8 @@ fn run(args: &StressReportArgs) -> anyhow::Result<u8> {
             std::fs::create_dir_all(&reports_dir)
                 .with_context(|| format!("creating {}", reports_dir.display()))?;
             for r in &merged.reports {
+                // Names were checked as the shards were read: a name is
+                // Rust path segments, never a path, so this stays in --out.
                 let path =
                     reports_dir.join(format!("{}.json", r.scenario.name.replace("::", "__")));
                 std::fs::write(&path, serde_json::to_vec_pretty(r)?)

@@ -12,6 +12,7 @@
 //! - the command: [`xtask_main`], [`stress_report`].
 
 mod baseline;
+mod checks;
 mod command;
 mod model;
 mod render;

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::input::{InputError, InputKind};
 use crate::report::{Host, Outcome, Report, SCHEMA, decode_histogram, merge_histograms};
 
 /// The schema identifier of `stress-report.json`.
@@ -127,6 +128,13 @@ pub enum SuiteError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A path that is not a file Brunt reads (a FIFO, a device, a link out
+    /// of its directory, over its size cap).
+    #[error("{detail}")]
+    Refused {
+        /// What is wrong, naming the file.
+        detail: String,
+    },
     /// A file is not what it claims to be.
     #[error("{path} is corrupt: {detail}")]
     Corrupt {
@@ -169,14 +177,25 @@ pub enum SuiteError {
     },
 }
 
-/// Reads `path` as JSON; an unreadable file or one that is not JSON is an
-/// error naming it.
-fn read_json(path: &Path) -> Result<serde_json::Value, SuiteError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
-        path: path.to_path_buf(),
-        source,
+/// Reads `path` as JSON of `kind` (a regular file under the kind's size cap;
+/// when `dir` is given, an entry of it that stays inside); an unreadable
+/// file or one that is not JSON is an error naming it.
+fn read_json(
+    dir: Option<&Path>,
+    path: &Path,
+    kind: InputKind,
+) -> Result<serde_json::Value, SuiteError> {
+    let read = match dir {
+        Some(dir) => crate::input::read_in_dir(dir, path, kind),
+        None => crate::input::read_file(path, kind),
+    };
+    let text = read.map_err(|e| match e {
+        InputError::Io { path, source } => SuiteError::Read { path, source },
+        refused => SuiteError::Refused {
+            detail: refused.to_string(),
+        },
     })?;
-    serde_json::from_str(&text).map_err(|e| SuiteError::Corrupt {
+    serde_json::from_slice(&text).map_err(|e| SuiteError::Corrupt {
         path: path.to_path_buf(),
         detail: format!("not JSON: {e}"),
     })
@@ -217,13 +236,17 @@ pub fn load_reports(dir: &Path) -> Result<Vec<Report>, SuiteError> {
     paths.sort();
     let mut reports = Vec::new();
     for path in paths {
-        let value = read_json(&path)?;
+        let value = read_json(Some(dir), &path, InputKind::Report)?;
         if value.get("schema").and_then(|s| s.as_str()) != Some(SCHEMA) {
             continue;
         }
         let report: Report = serde_json::from_value(value).map_err(|e| SuiteError::Corrupt {
             path: path.clone(),
             detail: format!("not a `{SCHEMA}` report: {e}"),
+        })?;
+        super::checks::check_report(&report).map_err(|detail| SuiteError::Corrupt {
+            path: path.clone(),
+            detail,
         })?;
         reports.push(report);
     }
@@ -238,16 +261,26 @@ pub fn load_reports(dir: &Path) -> Result<Vec<Report>, SuiteError> {
 
 /// Reads a suite saved whole (a baseline).
 pub fn load_suite(path: &Path) -> Result<Suite, SuiteError> {
-    let value = read_json(path)?;
+    let value = read_json(None, path, InputKind::Suite)?;
     expect_schema(path, &value, BASELINE_SCHEMA)?;
     let suite = value
         .get("suite")
         .cloned()
         .unwrap_or(serde_json::Value::Null);
-    serde_json::from_value(suite).map_err(|e| SuiteError::Corrupt {
+    let suite: Suite = serde_json::from_value(suite).map_err(|e| SuiteError::Corrupt {
         path: path.to_path_buf(),
         detail: format!("its `suite` does not parse: {e}"),
-    })
+    })?;
+    for (i, report) in suite.reports.iter().enumerate() {
+        super::checks::check_report(report).map_err(|detail| SuiteError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!(
+                "in `suite.reports[{i}]` (`{}`): {detail}",
+                report.scenario.name
+            ),
+        })?;
+    }
+    Ok(suite)
 }
 
 /// `suite` as the file [`load_suite`] reads.
@@ -260,7 +293,7 @@ pub fn baseline_file_json(suite: &Suite) -> serde_json::Value {
 /// scenario reports under `reports/`.
 pub fn load_run_dir(dir: &Path) -> Result<Suite, SuiteError> {
     let path = dir.join("stress-report.json");
-    let value = read_json(&path)?;
+    let value = read_json(Some(dir), &path, InputKind::Suite)?;
     expect_schema(&path, &value, SUITE_SCHEMA)?;
     let meta: SuiteMeta =
         serde_json::from_value(value["meta"].clone()).map_err(|e| SuiteError::Corrupt {

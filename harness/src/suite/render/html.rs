@@ -278,6 +278,10 @@ fn hex(color: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", color.0, color.1, color.2)
 }
 
+/// The largest axis top drawn, in the axis's unit (a scale already picked
+/// kilo, mega, giga…: no real chart comes near).
+const MAX_AXIS: f64 = 1e12;
+
 /// The SVG of a chart's plot: axes from 0 (a chart of throughput or memory
 /// that starts elsewhere exaggerates every change), units on every tick.
 fn plot(chart: &Chart, lines: &[&Line]) -> Option<String> {
@@ -292,7 +296,17 @@ fn plot(chart: &Chart, lines: &[&Line]) -> Option<String> {
     } else {
         1.0
     };
+    // Past what any measurement reaches (a report edited by hand or by an
+    // attacker: 1e300 bytes), plotters' search for tick positions never
+    // ends; such a chart is not drawn. A top too small to divide is 1.
+    if !(y_top.is_finite() && y_top <= MAX_AXIS) {
+        return None;
+    }
+    let y_top = if y_top < 1e-9 { 1.0 } else { y_top };
     let (x0, mut x1) = chart.x_range;
+    if !(x0.is_finite() && x1.is_finite()) {
+        return None;
+    }
     if x1 - x0 < 1e-6 {
         x1 = x0 + 1.0;
     }
@@ -565,7 +579,7 @@ fn charts(report: &Report) -> Vec<String> {
         &format!(
             "CPU over each {interval} ms sampling interval; {} CPUs, so at most {} %.",
             report.run.host.cpus,
-            100 * report.run.host.cpus
+            100u64.saturating_mul(report.run.host.cpus as u64)
         ),
     ));
     out
