@@ -56,17 +56,10 @@ impl ProcessProbe {
                 libc::sysconf(libc::_SC_CLK_TCK),
             )
         };
-        // This process as `self`: inside a PID namespace (a runner started
-        // by a scenario) its own pid is not the one `/proc` knows it by.
-        let dir = if pid == std::process::id() {
-            "/proc/self".to_string()
-        } else {
-            format!("/proc/{pid}")
-        };
         Ok(ProcessProbe {
             pid,
-            statm: File::open(format!("{dir}/statm"))?,
-            stat: File::open(format!("{dir}/stat"))?,
+            statm: File::open(format!("/proc/{pid}/statm"))?,
+            stat: File::open(format!("/proc/{pid}/stat"))?,
             page_size: if page_size > 0 {
                 page_size as u64
             } else {

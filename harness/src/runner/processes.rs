@@ -8,8 +8,8 @@
 //! The child runs in a process group of its own, so a terminal's Ctrl-C (or
 //! nextest's SIGTERM) reaches only the runner: the runner catches SIGINT and
 //! SIGTERM, stops the scenario and everything it started, and exits with the
-//! signal's status. The child dies with the runner (a parent-death signal),
-//! should the runner be killed outright.
+//! signal's status. Should the runner be killed outright, the child kills
+//! everything it started, itself included (see `containment`).
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -109,15 +109,8 @@ pub(crate) fn descendants(root: u32) -> Vec<u32> {
 /// Walks `/proc/<pid>/task/*/children`; `None` if the first read fails.
 #[cfg(target_os = "linux")]
 fn descendants_by_children_files(root: u32) -> Option<Vec<u32>> {
-    let me = std::process::id();
     let children_of = |pid: u32| -> Option<Vec<u32>> {
-        // This process as `self` (see `ProcessProbe::open`); the pids the
-        // files list are `/proc`'s own.
-        let tasks = if pid == me {
-            std::fs::read_dir("/proc/self/task").ok()?
-        } else {
-            std::fs::read_dir(format!("/proc/{pid}/task")).ok()?
-        };
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
         let mut children = Vec::new();
         for task in tasks.flatten() {
             let text = std::fs::read_to_string(task.path().join("children")).ok()?;
@@ -225,12 +218,9 @@ impl StoppedByChaos {
     /// Sends `SIGCONT` to every process still noted as stopped.
     pub(crate) fn continue_all(&mut self) {
         for pid in self.pids.drain(..) {
-            #[cfg(unix)]
-            // SAFETY: kill only sends a signal; continuing a process that
-            // runs already does nothing.
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGCONT);
-            }
+            // Continuing a process that runs already does nothing; one that
+            // is gone is no error here.
+            let _ = crate::chaos::faults::send_signal(pid, crate::chaos::Signal::Cont);
         }
     }
 }
