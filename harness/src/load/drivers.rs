@@ -233,7 +233,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let threads = DriverThreads::Kept(&drivers).run_each(
             (0..2)
-                .map(|_| {
+                .map(|t| {
                     let (borrowed, tx) = (&borrowed, tx.clone());
                     job(move || {
                         Box::pin(async move {
@@ -241,7 +241,7 @@ mod tests {
                             let (ping, mut pings) = mpsc::unbounded_channel::<()>();
                             tokio::spawn(async move {
                                 while pings.recv().await.is_some() {
-                                    tx.send(std::thread::current().id()).unwrap();
+                                    tx.send((t, std::thread::current().id())).unwrap();
                                 }
                             });
                             ping.send(()).unwrap();
@@ -252,16 +252,23 @@ mod tests {
                 })
                 .collect(),
         );
-        for (here, len, _) in &threads {
+        // The two tasks answer in whichever order their threads ran them.
+        let mut ran_on = [rx.recv().unwrap(), rx.recv().unwrap()];
+        ran_on.sort_by_key(|(t, _)| *t);
+        for (t, (here, len, _)) in threads.iter().enumerate() {
             assert_eq!(len, &8);
-            assert_eq!(rx.recv().unwrap(), *here, "the spawned task ran elsewhere");
+            assert_eq!(ran_on[t], (t, *here), "the spawned task ran elsewhere");
         }
         assert_ne!(threads[0].0, threads[1].0, "two jobs, one thread");
         // Between runs the kept threads still run their tasks.
         for (here, _, ping) in &threads {
             ping.send(()).unwrap();
             let ran_on = rx.recv_timeout(std::time::Duration::from_secs(10));
-            assert_eq!(ran_on.ok(), Some(*here), "a task stalled between runs");
+            assert_eq!(
+                ran_on.ok().map(|(_, id)| id),
+                Some(*here),
+                "a task stalled between runs"
+            );
         }
     }
 
