@@ -24,13 +24,14 @@
 //! ```
 //!
 //! Data flows one way: attribute → [`registry`] → runner → load + measure →
-//! [`report`] → [`criteria`] verdict → renderers.
+//! [`report`] → [`criteria`] verdict → renderers (the suite's, which aggregate
+//! reports for CI, are the `brunt-suite` crate).
 #![warn(missing_docs)]
 
 pub mod chaos;
 pub mod criteria;
 pub mod heap;
-mod input;
+pub mod input;
 mod load;
 mod measure;
 pub mod registry;
@@ -38,7 +39,6 @@ pub mod report;
 mod runner;
 pub mod settings;
 mod stress;
-pub mod suite;
 
 pub use load::{
     DriveError, DriveSummary, Escalation, Op, OpResult, OpStatus, Stage, Worker, expect_err,

@@ -11,15 +11,15 @@ use std::time::{Instant, SystemTime};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-/// Builds bench binary `name` and returns its path.
-fn build(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
+/// Builds bench binary `name` of package `package` and returns its path.
+fn build(root: &Path, package: &str, name: &str) -> anyhow::Result<PathBuf> {
     let output = Command::new(env!("CARGO"))
         .current_dir(root)
         .args([
             "test",
             "--release",
             "-p",
-            "brunt",
+            package,
             "--bench",
             name,
             "--no-run",
@@ -72,8 +72,14 @@ fn run_scenarios(
     Ok(())
 }
 
+/// Metric `name` of `scenario` of the overhead bench, as reported to `dir`.
 fn metric(dir: &Path, scenario: &str, name: &str) -> anyhow::Result<f64> {
-    let path = dir.join(format!("overhead__{scenario}.json"));
+    bench_metric(dir, "overhead", scenario, name)
+}
+
+/// Metric `name` of `scenario` of bench binary `bench`, as reported to `dir`.
+fn bench_metric(dir: &Path, bench: &str, scenario: &str, name: &str) -> anyhow::Result<f64> {
+    let path = dir.join(format!("{bench}__{scenario}.json"));
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
     )?;
@@ -223,9 +229,12 @@ struct Figure {
 /// Runs every measurement; returns whether every goal was met.
 pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
     let runs = runs.max(1);
-    eprintln!("bench: building harness/benches/overhead.rs and heap.rs (release)");
-    let exe = build(root, "overhead")?;
-    let heap_exe = build(root, "heap")?;
+    eprintln!(
+        "bench: building harness/benches/overhead.rs, heap.rs and harness/suite/benches/compare.rs (release)"
+    );
+    let exe = build(root, "brunt", "overhead")?;
+    let heap_exe = build(root, "brunt", "heap")?;
+    let compare_exe = build(root, "brunt-suite", "compare")?;
     let out = root.join("target/stress-reports");
     let base = out.join("bench");
     let _ = std::fs::remove_dir_all(&base);
@@ -269,6 +278,7 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
         let dir = base.join(format!("run-{r}"));
         eprintln!("bench: run {}/{runs}", r + 1);
         run_scenarios(&exe, &dir, Some(&["--skip", "recorder_memory_6"]), false)?;
+        run_scenarios(&compare_exe, &dir, None, false)?;
         for (i, (scenario, _)) in ratio_scenarios.iter().enumerate() {
             ratios[i].push(metric(&dir, scenario, "overhead.ratio")?);
             throughputs[i].push((
@@ -318,8 +328,9 @@ pub fn run(root: &Path, runs: usize) -> anyhow::Result<bool> {
         Ok(median(
             &mut (0..runs)
                 .map(|r| {
-                    metric(
+                    bench_metric(
                         &base.join(format!("run-{r}")),
+                        "compare",
                         "compare_24h",
                         &format!("compare.{seconds}s"),
                     )

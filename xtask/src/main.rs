@@ -28,13 +28,13 @@ enum Command {
     /// Run the stress suite and write stress-report.md, stress-report.json,
     /// junit.xml and stress-report.html (exit 0 all passed, 1 a criterion
     /// failed or a regression, 2 usage or input error).
-    StressReport(Box<brunt::suite::StressReportArgs>),
+    StressReport(Box<brunt_suite::StressReportArgs>),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::StressReport(args) => brunt::suite::stress_report(*args),
+        Command::StressReport(args) => brunt_suite::stress_report(*args),
         Command::Bench { runs } => match bench::run(&tidy::project_root(), runs) {
             Ok(met) if met => std::process::ExitCode::SUCCESS,
             Ok(_) => {

@@ -85,7 +85,9 @@ pub fn check(root: &Path) -> Vec<String> {
                 "{rel} does not start with a `//!` line saying what it owns"
             ));
         }
-        let library = rel.starts_with("harness/src") || rel.starts_with("harness/grammar/src");
+        let library = rel.starts_with("harness/src")
+            || rel.starts_with("harness/grammar/src")
+            || rel.starts_with("harness/suite/src");
         if library && prints_to_stdout(&text) {
             problems.push(format!(
                 "{rel} prints to stdout; the library reports through eprintln!/the report model"
@@ -129,7 +131,7 @@ pub fn check(root: &Path) -> Vec<String> {
         }
     }
     let stress_report =
-        std::fs::read_to_string(root.join("harness/src/suite/command.rs")).unwrap_or_default();
+        std::fs::read_to_string(root.join("harness/suite/src/command.rs")).unwrap_or_default();
     for flag in long_flags(&stress_report) {
         if !readme.contains(&format!("`--{flag}")) {
             problems.push(format!(
@@ -169,6 +171,63 @@ pub fn check(root: &Path) -> Vec<String> {
                 .is_some_and(|(family, _)| readme.contains(&format!("`{family}.")));
         if !documented && !metric.starts_with("target.") {
             problems.push(format!("README.md does not document the metric `{metric}`"));
+        }
+    }
+    problems.extend(scenario_binary_dependencies(root));
+    problems
+}
+
+/// Crates a scenario binary must not compile: the suite's command line,
+/// charts and JUnit writer belong to `brunt-suite`, which only the xtask
+/// that aggregates a suite depends on.
+const SUITE_ONLY: [&str; 3] = ["clap", "plotters", "quick-junit"];
+
+/// What `brunt`'s normal dependency tree holds that only the suite needs:
+/// none of [`SUITE_ONLY`], except clap through libtest-mimic (the libtest
+/// argument parser every scenario binary runs).
+fn scenario_binary_dependencies(root: &Path) -> Vec<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let tree = std::process::Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "brunt",
+            "-e",
+            "normal",
+            "--prefix",
+            "depth",
+        ])
+        .output();
+    let tree = match tree {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Ok(out) => {
+            return vec![format!(
+                "`cargo tree -p brunt` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )];
+        }
+        Err(e) => return vec![format!("`cargo tree -p brunt` did not run: {e}")],
+    };
+    // Each line is `DEPTH NAME vVERSION …`; a crate's parent is the nearest
+    // line above it one level shallower.
+    let mut path: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    for line in tree.lines() {
+        let digits = line.chars().take_while(char::is_ascii_digit).count();
+        let Ok(depth) = line[..digits].parse::<usize>() else {
+            continue;
+        };
+        let name = line[digits..].split_whitespace().next().unwrap_or_default();
+        path.truncate(depth);
+        let parent = path.last().cloned().unwrap_or_default();
+        path.push(name.to_string());
+        let through_libtest = name == "clap" && parent == "libtest-mimic";
+        if SUITE_ONLY.contains(&name) && !through_libtest && depth > 0 {
+            problems.push(format!(
+                "a scenario binary compiles {name} (through {parent}): it belongs to brunt-suite"
+            ));
         }
     }
     problems

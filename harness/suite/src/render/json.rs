@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::suite::baseline::Comparison;
-use crate::suite::model::{SUITE_SCHEMA, Suite};
-use crate::suite::view::{
+use crate::baseline::Comparison;
+use crate::model::{SUITE_SCHEMA, Suite};
+use crate::view::{
     criterion_target, failed_criteria, limits, precision, reproduce_command, throughput_consistency,
 };
 

@@ -14,10 +14,10 @@ use quick_junit::{
     TestSuite, XmlString,
 };
 
-use crate::report::{Outcome, Report};
-use crate::suite::baseline::Comparison;
-use crate::suite::model::Suite;
-use crate::suite::view::{criterion_actual, criterion_target, is_error, reproduce_command};
+use crate::baseline::Comparison;
+use crate::model::Suite;
+use crate::view::{criterion_actual, criterion_target, is_error, reproduce_command};
+use brunt::report::{Outcome, Report};
 
 /// Renders the suite as JUnit XML.
 pub fn render_junit(suite: &Suite, comparison: Option<&Comparison>) -> String {

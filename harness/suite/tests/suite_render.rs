@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use brunt::suite::{
+use brunt_suite::{
     CompareOptions, Suite, SuiteMeta, compare, load_reports, render_html, render_json,
     render_junit, render_markdown,
 };
@@ -148,7 +148,7 @@ fn merges_of_mismatched_or_incomplete_shards_are_refused() {
         let mut s = suite();
         s.reports
             .retain(|r| r.scenario.name.len() % 2 == (index as usize) % 2);
-        s.meta.shard = Some(brunt::suite::Shard { index, count });
+        s.meta.shard = Some(brunt_suite::Shard { index, count });
         edit(&mut s);
         (PathBuf::from(format!("shard{index}")), s)
     };
@@ -252,7 +252,7 @@ fn shards_merge_exactly_through_the_histograms() {
     let shard = |reports, index| {
         let mut s = suite();
         s.reports = reports;
-        s.meta.shard = Some(brunt::suite::Shard { index, count: 2 });
+        s.meta.shard = Some(brunt_suite::Shard { index, count: 2 });
         (PathBuf::from(format!("shard{index}")), s)
     };
     let merged = Suite::merge(vec![shard(b, 2), shard(a, 1)]).unwrap();

@@ -10,8 +10,8 @@ use std::str::FromStr;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::input::{InputError, InputKind};
-use crate::report::{Host, Outcome, Report, SCHEMA, decode_histogram, merge_histograms};
+use brunt::input::{InputError, InputKind};
+use brunt::report::{Host, Outcome, Report, SCHEMA, decode_histogram, merge_histograms};
 
 /// The schema identifier of `stress-report.json`.
 pub const SUITE_SCHEMA: &str = "brunt.stress-report/v1";
@@ -186,8 +186,8 @@ fn read_json(
     kind: InputKind,
 ) -> Result<serde_json::Value, SuiteError> {
     let read = match dir {
-        Some(dir) => crate::input::read_in_dir(dir, path, kind),
-        None => crate::input::read_file(path, kind),
+        Some(dir) => brunt::input::read_in_dir(dir, path, kind),
+        None => brunt::input::read_file(path, kind),
     };
     let text = read.map_err(|e| match e {
         InputError::Io { path, source } => SuiteError::Read { path, source },

@@ -13,11 +13,11 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use crate::settings::EnvSettings;
-use crate::suite::baseline::{BaselineStore, CompareOptions, Comparison, compare};
-use crate::suite::model::{Shard, Suite, SuiteMeta, load_reports, load_run_dir};
-use crate::suite::render::{render_html, render_json, render_junit, render_markdown};
-use crate::suite::view::{exit_code, verdict_line};
+use crate::baseline::{BaselineStore, CompareOptions, Comparison, compare};
+use crate::model::{Shard, Suite, SuiteMeta, load_reports, load_run_dir};
+use crate::render::{render_html, render_json, render_junit, render_markdown};
+use crate::view::{exit_code, verdict_line};
+use brunt::settings::EnvSettings;
 
 /// The command's arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -80,7 +80,7 @@ enum XtaskCli {
 }
 
 /// The whole of an xtask that offers `cargo xtask stress-report`:
-/// `fn main() -> std::process::ExitCode { brunt::suite::xtask_main() }`.
+/// `fn main() -> std::process::ExitCode { brunt_suite::xtask_main() }`.
 pub fn xtask_main() -> ExitCode {
     let XtaskCli::StressReport(args) = XtaskCli::parse();
     stress_report(args)
@@ -471,7 +471,7 @@ fn run_suite(
     let (git_commit, git_dirty) = git_state();
     let passed = reports
         .iter()
-        .all(|r| r.outcome == crate::report::Outcome::Passed);
+        .all(|r| r.outcome == brunt::report::Outcome::Passed);
     let runner_failed = (!status.success() && passed).then(|| {
         format!(
             "the runner exited with {status} although every scenario passed: a changed or unreferenced snapshot fails the run too (see its output above)"

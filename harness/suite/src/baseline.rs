@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::Report;
-use crate::suite::model::{Suite, SuiteError, baseline_file_json, load_suite};
-use crate::suite::stats::{RESAMPLES, RelativeChange, relative_change};
+use crate::model::{Suite, SuiteError, baseline_file_json, load_suite};
+use crate::stats::{RESAMPLES, RelativeChange, relative_change};
+use brunt::report::Report;
 
 /// Where baselines live: one directory per name.
 #[derive(Debug, Clone)]
@@ -396,7 +396,7 @@ fn better(metric: &str) -> Option<Better> {
 /// The run's repeated samples of `metric`, for the metrics judged.
 fn samples(report: &Report, metric: &str) -> Option<Vec<f64>> {
     let load = &report.samples.load;
-    let seconds = crate::suite::view::load_seconds(report);
+    let seconds = crate::view::load_seconds(report);
     // The first and last seconds are partial: their counts are not a
     // second's throughput.
     let whole = if seconds.len() >= 3 {

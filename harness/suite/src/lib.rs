@@ -10,6 +10,12 @@
 //! - renderers: [`render_markdown`], [`render_json`], [`render_junit`],
 //!   [`render_html`];
 //! - the command: [`xtask_main`], [`stress_report`].
+//!
+//! A crate of its own, apart from `brunt`: a scenario binary runs scenarios
+//! and writes their reports; what aggregates and draws them (clap, plotters,
+//! quick-junit, `git` and `cargo metadata` calls) belongs to the xtask that
+//! runs the suite, and a user's stress binary does not compile it.
+#![warn(missing_docs)]
 
 mod baseline;
 mod checks;

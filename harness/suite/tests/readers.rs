@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use brunt::chaos::ScheduleFile;
-use brunt::suite::{
+use brunt_suite::{
     BASELINE_SCHEMA, CompareOptions, Suite, SuiteMeta, compare, load_reports, load_suite,
     render_html, render_json, render_junit, render_markdown,
 };
@@ -101,7 +101,7 @@ fn runner() -> TestRunner {
     })
 }
 
-const REPORT: &str = include_str!("data/report.json");
+const REPORT: &str = include_str!("../../tests/data/report.json");
 
 /// The test report, with a real latency histogram (the file has none).
 fn report_value() -> Value {
@@ -429,7 +429,7 @@ fn the_unmutated_files_load() {
     let path = write(
         dir.path(),
         "baseline.json",
-        &serde_json::to_vec(&brunt::suite::baseline_file_json(&suite)).unwrap(),
+        &serde_json::to_vec(&brunt_suite::baseline_file_json(&suite)).unwrap(),
     );
     load_suite(&path).expect("a baseline of it loads");
 }
