@@ -113,7 +113,7 @@ impl FaultCtx {
         if signal == super::Signal::Stop {
             self.stream.append(&StreamRecord::Stopped { pid, t_ms });
         }
-        let sent = super::faults::send_signal(pid, signal);
+        let sent = super::signal::send_signal(pid, signal);
         if signal == super::Signal::Cont && sent.is_ok() {
             self.stream.append(&StreamRecord::Continued { pid, t_ms });
         }

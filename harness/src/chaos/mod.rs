@@ -36,9 +36,11 @@ pub mod proxy;
 mod safety;
 mod schedule;
 pub(crate) mod shrink;
+mod signal;
 
 pub(crate) use analysis::{chaos_events, chaos_metrics, fold_stream_record};
 pub(crate) use engine::ChaosEnv;
 pub use engine::{Chaos, ChaosDuration, ChaosError, ChaosFuture, ChaosOutcome, Fault, FaultCtx};
-pub use faults::Signal;
 pub use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};
+pub use signal::Signal;
+pub(crate) use signal::send_signal;

@@ -10,8 +10,8 @@ use super::CHILD_ENV;
 use super::child::run_child;
 use super::parent::{TrialOptions, run_trial};
 use super::progress::progress_wanted;
+use super::snapshot::{SnapshotCheck, unreferenced_snapshots};
 use crate::registry::{ScenarioEntry, all_scenarios};
-use crate::report::{SnapshotCheck, unreferenced_snapshots};
 use crate::settings::EnvSettings;
 
 /// Runs the stress scenarios of this test binary, with libtest's command

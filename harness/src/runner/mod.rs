@@ -6,7 +6,9 @@
 //! (`child`) runs the body and writes the report. When the child dies, the
 //! parent writes the report itself from the child's stream (`assemble`), so
 //! nothing measured is lost. Scenarios run one at a time: stress
-//! measurements must not share the machine.
+//! measurements must not share the machine. The runner also says what a
+//! run came to: the verdict on the terminal (`terminal`) and the check of
+//! the report's structure against its snapshot (`snapshot`).
 
 mod assemble;
 mod child;
@@ -17,6 +19,8 @@ mod panic_site;
 mod parent;
 mod processes;
 mod progress;
+mod snapshot;
+mod terminal;
 mod turn;
 
 pub use entry::main;

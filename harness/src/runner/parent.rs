@@ -15,15 +15,16 @@ use super::containment::Containment;
 use super::guard::{Breach, MemoryGuard};
 use super::processes;
 use super::progress::LiveProgress;
+use super::snapshot::{SnapshotCheck, check_snapshot};
+use super::terminal::render_verdict;
 use crate::chaos::shrink;
 use crate::chaos::{SCHEDULE_SCHEMA, ScheduleFile, ScheduledFault};
 use crate::criteria::Dimension;
 use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
-use crate::report::SnapshotCheck;
 use crate::report::{
     Event, Finding, Outcome, Report, ReportPaths, Severity, ShrinkSummary, StreamRecord,
-    StreamTail, check_snapshot, format_value, read_stream, render_verdict, write_report,
+    StreamTail, format_value, read_stream, write_report,
 };
 use crate::settings::{EnvSettings, Resolved, resolve};
 

@@ -220,7 +220,7 @@ impl StoppedByChaos {
         for pid in self.pids.drain(..) {
             // Continuing a process that runs already does nothing; one that
             // is gone is no error here.
-            let _ = crate::chaos::faults::send_signal(pid, crate::chaos::Signal::Cont);
+            let _ = crate::chaos::send_signal(pid, crate::chaos::Signal::Cont);
         }
     }
 }

@@ -396,7 +396,7 @@ fn better(metric: &str) -> Option<Better> {
 /// The run's repeated samples of `metric`, for the metrics judged.
 fn samples(report: &Report, metric: &str) -> Option<Vec<f64>> {
     let load = &report.samples.load;
-    let seconds = crate::view::load_seconds(report);
+    let seconds = crate::stats::load_seconds(report);
     // The first and last seconds are partial: their counts are not a
     // second's throughput.
     let whole = if seconds.len() >= 3 {

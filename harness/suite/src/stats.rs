@@ -1,7 +1,9 @@
 //! Statistics the suite's analyses share: mean, standard deviation and
 //! coefficient of variation, and the bootstrap confidence interval of a
-//! relative change in the mean, as criterion estimates one.
+//! relative change in the mean, as criterion estimates one — and the series
+//! they read: a run's load second by second.
 
+use brunt::report::Report;
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -118,6 +120,25 @@ pub fn relative_change(
         lower: at(alpha / 2.0),
         upper: at(1.0 - alpha / 2.0),
     })
+}
+
+/// The run's load second by second, `(t_ms, ops, errors)`, from its first
+/// second with a finished op to its last, a second in which no op finished
+/// (a stall) included as zero: the report lists only seconds that saw an
+/// op finish, and leaving the stalls out would overstate throughput.
+pub fn load_seconds(report: &Report) -> Vec<(f64, u64, u64)> {
+    let mut out: Vec<(f64, u64, u64)> = Vec::new();
+    for p in &report.samples.load {
+        if let Some(&(last, _, _)) = out.last() {
+            let mut t = last + 1000.0;
+            while t < p.t_ms - 1.0 {
+                out.push((t, 0, 0));
+                t += 1000.0;
+            }
+        }
+        out.push((p.t_ms, p.ops, p.errors));
+    }
+    out
 }
 
 #[cfg(test)]

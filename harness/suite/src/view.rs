@@ -8,7 +8,7 @@ use brunt_grammar::parse_criterion;
 
 use crate::baseline::Comparison;
 use crate::model::{Suite, SuiteMeta};
-use crate::stats::{Spread, spread};
+use crate::stats::{Spread, load_seconds, spread};
 use brunt::criteria::Verdict;
 use brunt::report::{MetricValue, Outcome, Report, format_value};
 
@@ -68,25 +68,6 @@ pub fn criterion_actual(verdict: &Verdict) -> String {
         (Some(v), None) => format!("{v}"),
         (None, _) => "not measured".to_string(),
     }
-}
-
-/// The run's load second by second, `(t_ms, ops, errors)`, from its first
-/// second with a finished op to its last, a second in which no op finished
-/// (a stall) included as zero: the report lists only seconds that saw an
-/// op finish, and leaving the stalls out would overstate throughput.
-pub fn load_seconds(report: &Report) -> Vec<(f64, u64, u64)> {
-    let mut out: Vec<(f64, u64, u64)> = Vec::new();
-    for p in &report.samples.load {
-        if let Some(&(last, _, _)) = out.last() {
-            let mut t = last + 1000.0;
-            while t < p.t_ms - 1.0 {
-                out.push((t, 0, 0));
-                t += 1000.0;
-            }
-        }
-        out.push((p.t_ms, p.ops, p.errors));
-    }
-    out
 }
 
 /// A bin the measured load covered less than this share of is left out of

@@ -150,7 +150,7 @@ pub(crate) fn check_snapshot(
     let path = dir.join(format!("{stem}.snap"));
     let existed = path.is_file();
     outcome.map_err(|payload| {
-        let message = crate::runner::panic_message(payload.as_ref());
+        let message = super::panic_message(payload.as_ref());
         let what = if existed {
             "the report's structure no longer matches snapshot"
         } else {
