@@ -210,6 +210,12 @@ fn scenario_binary_dependencies(root: &Path) -> Vec<String> {
         }
         Err(e) => return vec![format!("`cargo tree -p brunt` did not run: {e}")],
     };
+    suite_only_in(&tree)
+}
+
+/// The [`SUITE_ONLY`] crates in `tree` (`cargo tree --prefix depth`), each
+/// as a sentence naming the crate that pulls it in.
+fn suite_only_in(tree: &str) -> Vec<String> {
     // Each line is `DEPTH NAME vVERSION …`; a crate's parent is the nearest
     // line above it one level shallower.
     let mut path: Vec<String> = Vec::new();
@@ -272,6 +278,19 @@ mod tests {
     fn repository_rules_hold() {
         let problems = check(&project_root());
         assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn a_suite_crate_in_the_scenario_tree_is_named_with_what_pulls_it_in() {
+        let tree = "0brunt v0.1.0\n1libtest-mimic v0.8.2\n2clap v4.6.9\n1plotters v0.3.7\n1clap v4.6.9\n1insta v1.49.0\n2console v0.16.0\n";
+        assert_eq!(
+            suite_only_in(tree),
+            [
+                "a scenario binary compiles plotters (through brunt): it belongs to brunt-suite",
+                "a scenario binary compiles clap (through brunt): it belongs to brunt-suite",
+            ]
+        );
+        assert!(suite_only_in("0brunt v0.1.0\n1libtest-mimic v0.8.2\n2clap v4.6.9\n").is_empty());
     }
 
     #[test]
