@@ -28,10 +28,12 @@
 //! reports for CI, are the `brunt-suite` crate).
 #![warn(missing_docs)]
 
+mod analysis;
 pub mod chaos;
 pub mod criteria;
 pub mod heap;
 pub mod input;
+mod journal;
 mod load;
 mod measure;
 pub mod registry;

@@ -1,10 +1,12 @@
 //! [`Stress`]: the handle a scenario body receives. It drives the declared
-//! load, and collects what the body adds: custom metrics, watched processes,
-//! phases, events and findings. Everything is streamed as it happens so a
-//! crash loses at most one sampling interval.
+//! load, and journals what the body adds: custom metrics, watched
+//! processes, phases, events and findings. Everything goes to the run's
+//! journal as it happens (a crash loses at most one sampling interval); the
+//! report is folded from it, never from the handle.
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use rand::SeedableRng;
 use tokio::runtime::Handle;
 
 use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
+use crate::journal::{Journal, Record};
 use crate::load::{
     Cancel, ClosedPlan, DriveError, DriveSummary, Driven, DriverThreads, Drivers, Escalation,
     LoadRun, MixOp, Op, OpResult, OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage,
@@ -21,10 +24,7 @@ use crate::measure::{
     OpTotals, ProgressBoard, SavedTotals, WatchList, generator_bottleneck, load_metrics,
 };
 use crate::registry::ScenarioEntry;
-use crate::report::{
-    CustomPoint, CustomSeries, Event, Finding, MetricValue, Phase, Severity, Step, StreamRecord,
-    StreamWriter, push_point,
-};
+use crate::report::{CustomPoint, Event, Finding, MetricValue, Severity, Step};
 use crate::settings::{Budget, Resolved};
 
 /// The machine's cores: driver and arrival threads for async ops.
@@ -80,23 +80,6 @@ impl Scope {
     }
 }
 
-/// Everything a scenario body adds to its report, kept for the report
-/// assembler.
-pub(crate) struct Collected {
-    pub(crate) totals: Option<OpTotals>,
-    pub(crate) warmup_end_ms: Option<f64>,
-    pub(crate) custom: BTreeMap<String, MetricValue>,
-    pub(crate) series: Vec<CustomSeries>,
-    pub(crate) events: Vec<Event>,
-    pub(crate) phases: Vec<Phase>,
-    pub(crate) findings: Vec<Finding>,
-    pub(crate) steps: Vec<Step>,
-    /// Load measured inside each phase, by phase index.
-    pub(crate) phase_totals: BTreeMap<usize, OpTotals>,
-    /// The chaos run, if one ran.
-    pub(crate) chaos: Option<crate::report::ChaosSection>,
-}
-
 /// The handle a scenario body receives: drives the declared load and
 /// records what the body adds to the report.
 pub struct Stress {
@@ -106,13 +89,20 @@ pub struct Stress {
     runtime: Handle,
     /// The driver threads ops run on, kept for the scenario's life.
     drivers: Drivers,
-    stream: Arc<StreamWriter>,
+    journal: Arc<Journal>,
     progress: Arc<ProgressBoard>,
     watched: Arc<WatchList>,
     cancel: Cancel,
     next_index: u64,
-    collected: Collected,
-    chaos: Arc<std::sync::Mutex<Option<crate::report::ChaosSection>>>,
+    /// The custom metrics recorded so far, as last written: what
+    /// [`Stress::annotate`] notes and warm-ups add their counts to.
+    recorded: BTreeMap<String, MetricValue>,
+    /// Phases started so far: the load of a drive counts in the last one.
+    phases: usize,
+    /// Ops and errors of every measured drive so far.
+    measured: (u64, u64),
+    /// Whether the scenario's one chaos run has started.
+    chaos_started: Arc<AtomicBool>,
 }
 
 impl Stress {
@@ -122,7 +112,7 @@ impl Stress {
         settings: Resolved,
         origin: Instant,
         runtime: Handle,
-        stream: Arc<StreamWriter>,
+        journal: Arc<Journal>,
         progress: Arc<ProgressBoard>,
         watched: Arc<WatchList>,
         cancel: Cancel,
@@ -133,41 +123,16 @@ impl Stress {
             origin,
             runtime,
             drivers: Drivers::default(),
-            stream,
+            journal,
             progress,
             watched,
             cancel,
             next_index: 0,
-            chaos: Arc::default(),
-            collected: Collected {
-                totals: None,
-                warmup_end_ms: None,
-                custom: BTreeMap::new(),
-                series: Vec::new(),
-                events: Vec::new(),
-                phases: Vec::new(),
-                findings: Vec::new(),
-                steps: Vec::new(),
-                phase_totals: BTreeMap::new(),
-                chaos: None,
-            },
+            recorded: BTreeMap::new(),
+            phases: 0,
+            measured: (0, 0),
+            chaos_started: Arc::default(),
         }
-    }
-
-    pub(crate) fn into_collected(mut self) -> Collected {
-        let now = self.now_ms();
-        if let Some(last) = self.collected.phases.last_mut()
-            && last.end_ms.is_none()
-        {
-            last.end_ms = Some(now);
-        }
-        for (index, totals) in &self.collected.phase_totals {
-            if let Some(phase) = self.collected.phases.get_mut(*index) {
-                load_metrics(totals, &mut phase.metrics);
-            }
-        }
-        self.collected.chaos = self.chaos.lock().unwrap_or_else(|p| p.into_inner()).take();
-        self.collected
     }
 
     /// Declares a chaos run: faults drawn from this scenario's seed, a health
@@ -180,8 +145,8 @@ impl Stress {
             trial: self.entry.trial_name(),
             seed: self.settings.seed,
             origin: self.origin,
-            stream: Arc::clone(&self.stream),
-            journal: Arc::clone(&self.chaos),
+            stream: Arc::clone(&self.journal),
+            started: Arc::clone(&self.chaos_started),
             cancel: self.cancel.clone(),
             replay: self.settings.replay.clone(),
             check_determinism: self.settings.check_determinism,
@@ -248,7 +213,7 @@ impl Stress {
     /// less than one sampling interval still has its `target.*` figures.
     pub fn watch_pid(&mut self, pid: u32) {
         self.watched.watch(pid);
-        self.stream.append(&StreamRecord::Watch {
+        self.journal.append(&Record::Watch {
             pid,
             t_ms: self.now_ms(),
         });
@@ -286,25 +251,24 @@ impl Stress {
         self.keep_metric(name.to_string(), metric);
     }
 
-    /// Streams a recorded metric (a child that dies later keeps it) and
-    /// keeps it for the report.
+    /// Journals a recorded metric and keeps it for later notes and sums.
     fn keep_metric(&mut self, name: String, metric: MetricValue) {
-        self.stream.append(&StreamRecord::Metric {
+        self.journal.append(&Record::Metric {
             name: name.clone(),
             value: metric.clone(),
         });
-        self.collected.custom.insert(name, metric);
+        self.recorded.insert(name, metric);
     }
 
     /// Adds a note to a metric recorded before, e.g. the allocator a
     /// per-task memory figure was measured under; reports show it beside
     /// the value. A name never recorded is ignored.
     pub fn annotate(&mut self, name: &str, note: impl Into<String>) {
-        let Some(metric) = self.collected.custom.get_mut(name) else {
+        let Some(metric) = self.recorded.get_mut(name) else {
             return;
         };
         metric.note = Some(note.into());
-        self.stream.append(&StreamRecord::Metric {
+        self.journal.append(&Record::Metric {
             name: name.to_string(),
             value: metric.clone(),
         });
@@ -319,34 +283,21 @@ impl Stress {
             t_ms: at.as_secs_f64() * 1e3,
             value,
         };
-        self.stream.append(&StreamRecord::Point {
+        self.journal.append(&Record::Point {
             series: series.to_string(),
             unit,
             point,
         });
-        push_point(&mut self.collected.series, series, unit, point);
     }
 
     /// Starts a named phase, ending the previous one. Phases are stretches
     /// of the timeline (e.g. `ramp`, `kill_workers`, `recovery`).
     pub fn phase(&mut self, name: impl Into<String>) {
-        let name = name.into();
-        let now = self.now_ms();
-        if let Some(last) = self.collected.phases.last_mut()
-            && last.end_ms.is_none()
-        {
-            last.end_ms = Some(now);
-        }
-        self.stream.append(&StreamRecord::Phase {
-            name: name.clone(),
-            t_ms: now,
+        self.journal.append(&Record::Phase {
+            name: name.into(),
+            t_ms: self.now_ms(),
         });
-        self.collected.phases.push(Phase {
-            name,
-            start_ms: now,
-            end_ms: None,
-            metrics: BTreeMap::new(),
-        });
+        self.phases += 1;
     }
 
     /// Adds an event to the timeline.
@@ -356,8 +307,7 @@ impl Stress {
             kind: kind.into(),
             message: message.into(),
         };
-        self.stream.append(&StreamRecord::Event(event.clone()));
-        self.collected.events.push(event);
+        self.journal.append(&Record::Event(event));
     }
 
     /// Records a finding: something the run found worth a person's
@@ -374,8 +324,7 @@ impl Stress {
             title: title.into(),
             detail: detail.into(),
         };
-        self.stream.append(&StreamRecord::Finding(finding.clone()));
-        self.collected.findings.push(finding);
+        self.journal.append(&Record::Finding(finding));
     }
 
     fn stop(&self) -> Result<Stop, DriveError> {
@@ -652,7 +601,7 @@ impl Stress {
             cancellable: self.entry.declared.criteria.iter().any(|c| c.abort),
             think: self.entry.declared.think,
             seed: self.settings.seed,
-            stream: self.stream.is_enabled().then(|| Arc::clone(&self.stream)),
+            stream: Some(Arc::clone(&self.journal)),
         }
     }
 
@@ -848,8 +797,7 @@ impl Stress {
         }
         for (name, count) in counts {
             let before = self
-                .collected
-                .custom
+                .recorded
                 .get(&name)
                 .and_then(|m| m.value)
                 .unwrap_or(0.0);
@@ -865,9 +813,9 @@ impl Stress {
     }
 
     fn end_warmup(&mut self) {
-        let now = self.now_ms();
-        self.collected.warmup_end_ms.get_or_insert(now);
-        self.stream.append(&StreamRecord::WarmupEnd { t_ms: now });
+        self.journal.append(&Record::WarmupEnd {
+            t_ms: self.now_ms(),
+        });
         self.event(
             "warmup_end",
             format!("warm-up of {:?} done", self.settings.warmup),
@@ -877,22 +825,13 @@ impl Stress {
     /// Adds a measured run to the scenario's totals and to the current
     /// phase's, so each phase reports the load that ran inside it.
     fn add_totals(&mut self, totals: OpTotals) {
-        let phase = self.collected.phases.len().checked_sub(1);
-        self.stream
-            .append(&StreamRecord::DriveTotals(Box::new(SavedTotals::new(
+        let phase = self.phases.checked_sub(1);
+        self.journal
+            .append(&Record::DriveTotals(Box::new(SavedTotals::new(
                 &totals, phase,
             ))));
-        if let Some(phase) = phase {
-            self.collected
-                .phase_totals
-                .entry(phase)
-                .or_default()
-                .merge(totals.clone());
-        }
-        self.collected
-            .totals
-            .get_or_insert_with(OpTotals::default)
-            .merge(totals);
+        self.measured.0 += totals.ops;
+        self.measured.1 += totals.errors;
     }
 
     /// Runs the escalation: steps of rising load (workers, or arrivals per
@@ -919,8 +858,7 @@ impl Stress {
                 }
             }
         };
-        let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
-        let (ops_before, errors_before) = (totals.ops, totals.errors);
+        let (ops_before, errors_before) = self.measured;
         let mut warmup = (0, 0);
         if !self.settings.warmup.is_zero() {
             let frame = self.frame(threads, Stop::After(self.settings.warmup), false, None);
@@ -992,9 +930,8 @@ impl Stress {
                     }
                 ),
             );
-            self.stream.append(&StreamRecord::Step(step.clone()));
             let held = step.held;
-            self.collected.steps.push(step);
+            self.journal.append(&Record::Step(step));
             if let Some(finding) = taint {
                 self.finding(finding.severity, finding.title, finding.detail);
             }
@@ -1006,10 +943,9 @@ impl Stress {
                 None => break,
             }
         }
-        let totals = self.collected.totals.get_or_insert_with(OpTotals::default);
         DriveSummary {
-            ops: totals.ops - ops_before,
-            errors: totals.errors - errors_before,
+            ops: self.measured.0 - ops_before,
+            errors: self.measured.1 - errors_before,
             elapsed,
             warmup_ops: warmup.0,
             warmup_errors: warmup.1,

@@ -7,30 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::criteria::Unit;
 use crate::measure::Timeline;
-use crate::report::{
-    ChaosSection, Event, FaultShare, Finding, MetricValue, Severity, StreamRecord,
-};
-
-/// Folds one stream record into the chaos section being rebuilt (the
-/// parent's view of a child that died, and the child's own read-back).
-pub(crate) fn fold_stream_record(section: &mut Option<ChaosSection>, record: &StreamRecord) {
-    match record {
-        StreamRecord::ChaosStart(start) => *section = Some((**start).clone()),
-        StreamRecord::ChaosStep { entry, timing } => {
-            if let Some(s) = section.as_mut() {
-                s.log.push(entry.clone());
-                s.timing.push(timing.clone());
-            }
-        }
-        StreamRecord::ChaosEnd { t_ms, settled } => {
-            if let Some(s) = section.as_mut() {
-                s.end_ms = Some(*t_ms);
-                s.settled = settled.clone();
-            }
-        }
-        _ => {}
-    }
-}
+use crate::report::{ChaosSection, Event, FaultShare, Finding, MetricValue, Severity};
 
 /// One `fault` event per fault (when it began, what it did) and one
 /// `unhealthy` event per fault the system did not recover from.

@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,10 @@ use rand::rngs::ChaCha8Rng;
 
 use super::safety::SafetyFilter;
 use super::schedule::{ScheduleFile, ScheduleFileError, ScheduledFault, digest, draw, fault_seed};
+use crate::journal::{Journal, Record};
 use crate::load::Cancel;
 use crate::report::{
     ChaosLogEntry, ChaosSection, DeterminismCheck, FaultTiming, FaultWeight, SettledCheck,
-    StreamRecord, StreamWriter,
 };
 
 /// A boxed fault or health-check future.
@@ -56,7 +57,7 @@ pub struct FaultCtx {
     safety: Arc<SafetyFilter>,
     /// Where stopped and continued processes are noted, so the runner can
     /// continue what a killed scenario left stopped.
-    stream: Arc<StreamWriter>,
+    stream: Arc<Journal>,
     origin: Instant,
 }
 
@@ -111,11 +112,11 @@ impl FaultCtx {
         // still tells the runner what to continue.
         let t_ms = self.origin.elapsed().as_secs_f64() * 1e3;
         if signal == super::Signal::Stop {
-            self.stream.append(&StreamRecord::Stopped { pid, t_ms });
+            self.stream.append(&Record::Stopped { pid, t_ms });
         }
         let sent = super::signal::send_signal(pid, signal);
         if signal == super::Signal::Cont && sent.is_ok() {
-            self.stream.append(&StreamRecord::Continued { pid, t_ms });
+            self.stream.append(&Record::Continued { pid, t_ms });
         }
         sent
     }
@@ -131,38 +132,33 @@ pub(crate) struct ChaosEnv {
     pub(crate) trial: String,
     pub(crate) seed: u64,
     pub(crate) origin: Instant,
-    pub(crate) stream: Arc<StreamWriter>,
-    pub(crate) journal: Arc<Mutex<Option<ChaosSection>>>,
+    pub(crate) stream: Arc<Journal>,
+    /// Whether the scenario's one chaos run has started.
+    pub(crate) started: Arc<AtomicBool>,
     pub(crate) cancel: Cancel,
     pub(crate) replay: Option<PathBuf>,
     pub(crate) check_determinism: bool,
 }
 
 impl ChaosEnv {
-    /// Writes `record` to the run's stream and folds it into the journal the
-    /// child's report is built from: the same fold the parent applies to the
-    /// stream of a child that died, so both see the same section.
-    fn record(&self, record: StreamRecord) {
-        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+    /// Writes `record` to the run's journal, which the report's chaos
+    /// section is folded from.
+    fn record(&self, record: Record) {
         self.stream.append(&record);
-        super::analysis::fold_stream_record(&mut journal, &record);
     }
 
     /// Records the start of the scenario's one chaos run.
     fn start(&self, section: ChaosSection) -> Result<(), ChaosError> {
-        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
-        if journal.is_some() {
+        if self.started.swap(true, Ordering::SeqCst) {
             return Err(ChaosError::AlreadyRan);
         }
-        let record = StreamRecord::ChaosStart(Box::new(section));
-        self.stream.append(&record);
-        super::analysis::fold_stream_record(&mut journal, &record);
+        self.record(Record::ChaosStart(Box::new(section)));
         Ok(())
     }
 
     /// Records the end of the chaos run, with the settled check if it ran.
     fn end(&self, settled: Option<SettledCheck>) {
-        self.record(StreamRecord::ChaosEnd {
+        self.record(Record::ChaosEnd {
             t_ms: ms_since(self.origin),
             settled,
         });
@@ -620,7 +616,7 @@ impl Chaos {
                 outcome.recovery_max = Some(outcome.recovery_max.map_or(d, |m| m.max(d)));
             }
             outcome.log.push(entry.clone());
-            env.record(StreamRecord::ChaosStep { entry, timing });
+            env.record(Record::ChaosStep { entry, timing });
             if !healthy && !self.keep_going {
                 break;
             }

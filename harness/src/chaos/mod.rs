@@ -38,7 +38,7 @@ mod schedule;
 pub(crate) mod shrink;
 mod signal;
 
-pub(crate) use analysis::{chaos_events, chaos_metrics, fold_stream_record};
+pub(crate) use analysis::{chaos_events, chaos_metrics};
 pub(crate) use engine::ChaosEnv;
 pub use engine::{Chaos, ChaosDuration, ChaosError, ChaosFuture, ChaosOutcome, Fault, FaultCtx};
 pub use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};

@@ -4,13 +4,13 @@
 //! signal. A load model adds only what is its own (workers for the closed
 //! model; a rate and an in-flight bound for the open one).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{OpResult, OpStatus, Ramp};
+use crate::journal::Journal;
 use crate::measure::{SeriesPlan, SliceSink};
-use crate::report::StreamWriter;
 
 /// When a run ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,27 +22,22 @@ pub(crate) enum Stop {
 }
 
 /// Set when the run must stop issuing ops (an `abort(...)` criterion can no
-/// longer hold), with when and why. Every load model checks it before each
-/// op or arrival; clones share one signal.
+/// longer hold; when and why go to the journal). Every load model checks it
+/// before each op or arrival; clones share one signal.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cancel {
     flag: Arc<AtomicBool>,
-    why: Arc<Mutex<Option<(f64, String)>>>,
     /// Wakes ops raced against the cancellation.
     tripped: Arc<tokio::sync::Notify>,
 }
 
 impl Cancel {
-    /// Asks every load model to stop issuing ops, at `t_ms` since the run
-    /// started, for `reason`. Only the first trip is kept; returns whether
-    /// this call was it.
-    pub(crate) fn trip(&self, t_ms: f64, reason: String) -> bool {
-        let mut why = self.why.lock().unwrap_or_else(|p| p.into_inner());
-        if why.is_some() {
+    /// Asks every load model to stop issuing ops. Returns whether this call
+    /// was the first to (the one whose reason the run reports).
+    pub(crate) fn trip(&self) -> bool {
+        if self.flag.swap(true, Ordering::SeqCst) {
             return false;
         }
-        *why = Some((t_ms, reason));
-        self.flag.store(true, Ordering::Relaxed);
         self.tripped.notify_waiters();
         true
     }
@@ -63,11 +58,6 @@ impl Cancel {
     #[inline]
     pub(crate) fn is_tripped(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
-    }
-
-    /// When (ms since the run started) and why the run was stopped.
-    pub(crate) fn tripped(&self) -> Option<(f64, String)> {
-        self.why.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -98,7 +88,7 @@ pub(crate) struct RunFrame {
     pub(crate) cancellable: bool,
     /// Where a recorded run's load slices are written (kept in memory
     /// without one).
-    pub(crate) stream: Option<Arc<StreamWriter>>,
+    pub(crate) stream: Option<Arc<Journal>>,
     /// Closed model: each worker's pause between ops.
     pub(crate) think: Option<brunt_grammar::ThinkTime>,
     /// The scenario's seed (think times are drawn from it).

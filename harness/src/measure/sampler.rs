@@ -1,6 +1,7 @@
 //! The resource sampler: an OS thread that reads the scenario's own process
-//! and every watched pid each interval, keeps the series, and appends each
-//! sample (and the op progress) to the stream as it goes.
+//! and every watched pid each interval and appends each sample (and the op
+//! progress) to the run's journal as it goes: its memory does not grow with
+//! the run.
 
 use std::collections::BTreeSet;
 use std::sync::mpsc;
@@ -11,7 +12,8 @@ use std::time::{Duration, Instant};
 use brunt_grammar::Unit;
 
 use super::{ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
-use crate::report::{Event, SamplePoint, Series, StreamRecord, StreamWriter};
+use crate::journal::{Journal, Record};
+use crate::report::{Event, SamplePoint};
 
 /// What the sampler needs from the run.
 pub(crate) struct SamplerConfig {
@@ -24,7 +26,7 @@ pub(crate) struct SamplerConfig {
     /// Pids added by `Stress::watch_pid`; the sampler's doorbell.
     pub(crate) watched: Arc<WatchList>,
     /// Where samples are streamed.
-    pub(crate) stream: Arc<StreamWriter>,
+    pub(crate) stream: Arc<Journal>,
     /// Op progress to stream alongside.
     pub(crate) progress: Arc<ProgressBoard>,
     /// Judges live values every interval (the runner's `abort(...)`
@@ -127,19 +129,15 @@ impl WatchList {
     }
 }
 
-/// A running sampler; [`ResourceSampler::stop`] takes a last sample and
-/// returns every series.
+/// A running sampler; [`ResourceSampler::stop`] takes a last sample.
 pub(crate) struct ResourceSampler {
     watched: Arc<WatchList>,
     thread: JoinHandle<SamplerOutput>,
 }
 
-/// What the sampler measured, including its own cost.
+/// What the sampler knows at its end that it did not journal: its own cost.
 #[derive(Debug, Default)]
 pub(crate) struct SamplerOutput {
-    /// One series per sampled process, when there was no stream to write
-    /// the samples to (else empty: they are read back from the stream).
-    pub(crate) series: Vec<Series>,
     /// The sampler thread's own CPU time over its wall time, percent of one
     /// core; `None` where thread CPU time cannot be read.
     pub(crate) own_cpu_percent: Option<f64>,
@@ -151,23 +149,16 @@ struct Tracked {
     last: Option<(Instant, ProcessReading)>,
     /// The latest sample, for live values.
     latest: Option<SamplePoint>,
-    /// Every sample, kept only when there is no stream to write them to
-    /// (the run reads them back from the stream otherwise, so the sampler's
-    /// memory does not grow with the run).
-    points: Vec<SamplePoint>,
-    keep: bool,
     alive: bool,
 }
 
 impl Tracked {
-    fn new(process: &'static str, probe: ProcessProbe, keep: bool) -> Tracked {
+    fn new(process: &'static str, probe: ProcessProbe) -> Tracked {
         Tracked {
             process,
             probe,
             last: None,
             latest: None,
-            points: Vec::new(),
-            keep,
             alive: true,
         }
     }
@@ -211,10 +202,7 @@ impl Tracked {
             self.last = Some((now, reading));
         }
         self.latest = Some(point);
-        if self.keep {
-            self.points.push(point);
-        }
-        config.stream.append(&StreamRecord::Sample {
+        config.stream.append(&Record::Sample {
             process: self.process.to_string(),
             pid: self.probe.pid(),
             point,
@@ -233,8 +221,6 @@ const HOST_TICKS: u64 = 10;
 /// streamed as the `host` process (pid 0) so a run that dies keeps it (see
 /// `host`).
 struct HostTrack {
-    points: Vec<SamplePoint>,
-    keep: bool,
     readable: bool,
 }
 
@@ -259,10 +245,7 @@ impl HostTrack {
             heap_allocated_bytes: None,
             heap_allocations: None,
         };
-        if self.keep {
-            self.points.push(point);
-        }
-        config.stream.append(&StreamRecord::Sample {
+        config.stream.append(&Record::Sample {
             process: super::host::HOST_PROCESS.to_string(),
             pid: 0,
             point,
@@ -362,7 +345,7 @@ impl ResourceSampler {
         Ok(ResourceSampler { watched, thread })
     }
 
-    /// Takes a final sample and returns every series.
+    /// Takes a final sample and returns the sampler's own cost.
     pub(crate) fn stop(self) -> SamplerOutput {
         self.watched.request_stop();
         let output = self.thread.join().unwrap_or_default();
@@ -377,14 +360,13 @@ fn track_new(
     config: &SamplerConfig,
     known: &mut BTreeSet<u32>,
     tracked: &mut Vec<Tracked>,
-    keep: bool,
 ) -> usize {
     let watched = config.watched.pids();
     for &pid in &watched {
         if known.insert(pid)
             && let Ok(probe) = ProcessProbe::open(pid)
         {
-            tracked.push(Tracked::new("target", probe, keep));
+            tracked.push(Tracked::new("target", probe));
         }
     }
     watched.len()
@@ -397,20 +379,15 @@ fn sample_loop(
 ) -> SamplerOutput {
     let cpu_start = thread_cpu_time();
     let wall_start = Instant::now();
-    let keep = !config.stream.is_enabled();
-    let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own, keep)];
-    let mut host = HostTrack {
-        points: Vec::new(),
-        keep,
-        readable: true,
-    };
+    let mut tracked: Vec<Tracked> = vec![Tracked::new("self", own)];
+    let mut host = HostTrack { readable: true };
     let mut known: BTreeSet<u32> = BTreeSet::new();
     let mut peaks = LivePeaks::default();
     let mut next = Instant::now();
     let mut tick = 0u64;
     loop {
         let now = Instant::now();
-        let seen = track_new(&config, &mut known, &mut tracked, keep);
+        let seen = track_new(&config, &mut known, &mut tracked);
         for t in &mut tracked {
             t.sample(now, tick, &config);
         }
@@ -423,12 +400,12 @@ fn sample_loop(
         let t_ms = now.duration_since(config.origin).as_secs_f64() * 1e3;
         config
             .stream
-            .append(&StreamRecord::Progress { t_ms, ops, errors });
+            .append(&Record::Progress { t_ms, ops, errors });
         peaks.update(&tracked);
         if let Some(check) = config.live_check.as_mut() {
             let live = peaks.values(ops, errors);
             if let Some(reason) = check(&live, t_ms) {
-                config.stream.append(&StreamRecord::Event(Event {
+                config.stream.append(&Record::Event(Event {
                     t_ms,
                     kind: "abort".into(),
                     message: reason,
@@ -456,7 +433,7 @@ fn sample_loop(
                 break;
             }
             let before = tracked.len();
-            seen = track_new(&config, &mut known, &mut tracked, keep);
+            seen = track_new(&config, &mut known, &mut tracked);
             let now = Instant::now();
             for t in &mut tracked[before..] {
                 t.sample(now, tick - 1, &config);
@@ -473,35 +450,17 @@ fn sample_loop(
     }
     host.sample(now, tick, &config);
     let (ops, errors) = config.progress.totals();
-    config.stream.append(&StreamRecord::Progress {
+    config.stream.append(&Record::Progress {
         t_ms: now.duration_since(config.origin).as_secs_f64() * 1e3,
         ops,
         errors,
     });
-    let mut series: Vec<Series> = tracked
-        .into_iter()
-        .map(|t| Series {
-            process: t.process.to_string(),
-            pid: t.probe.pid(),
-            points: t.points,
-        })
-        .collect();
-    if !host.points.is_empty() {
-        series.push(Series {
-            process: super::host::HOST_PROCESS.to_string(),
-            pid: 0,
-            points: host.points,
-        });
-    }
     let wall = wall_start.elapsed().as_secs_f64();
     let own_cpu_percent = thread_cpu_time()
         .zip(cpu_start)
         .filter(|_| wall > 0.0)
         .map(|(end, start)| end.saturating_sub(start).as_secs_f64() / wall * 100.0);
-    SamplerOutput {
-        series,
-        own_cpu_percent,
-    }
+    SamplerOutput { own_cpu_percent }
 }
 
 #[cfg(test)]
@@ -514,10 +473,26 @@ mod tests {
             cores: 2,
             origin: Instant::now(),
             watched: Arc::default(),
-            stream: Arc::new(StreamWriter::disabled()),
+            stream: Arc::new(Journal::in_memory()),
             progress: Arc::default(),
             live_check: None,
         }
+    }
+
+    /// The samples journaled for `process`, in order.
+    fn journaled(journal: &Journal, process: &str) -> Vec<(u32, SamplePoint)> {
+        journal
+            .records()
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Sample {
+                    process: p,
+                    pid,
+                    point,
+                } if p == process => Some((pid, point)),
+                _ => None,
+            })
+            .collect()
     }
 
     fn spin(d: Duration) {
@@ -531,7 +506,7 @@ mod tests {
     fn a_sample_soon_after_the_last_is_folded_into_the_next() {
         let config = config(Duration::from_millis(40));
         let probe = ProcessProbe::open(std::process::id()).unwrap();
-        let mut own = Tracked::new("self", probe, true);
+        let mut own = Tracked::new("self", probe);
         let t0 = Instant::now();
         own.sample(t0, 0, &config);
         spin(Duration::from_millis(40));
@@ -541,14 +516,18 @@ mod tests {
         own.sample(Instant::now(), 2, &config);
         spin(Duration::from_millis(40));
         own.sample(Instant::now(), 3, &config);
-        let cpu: Vec<Option<f64>> = own.points.iter().map(|p| p.cpu_percent).collect();
+        let points: Vec<SamplePoint> = journaled(&config.stream, "self")
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        let cpu: Vec<Option<f64>> = points.iter().map(|p| p.cpu_percent).collect();
         assert_eq!(cpu[0], None, "no interval before the first sample");
         assert_eq!(cpu[2], None, "a 2 ms interval is folded into the next");
         for share in [cpu[1], cpu[3]] {
             let share = share.expect("a whole interval has a value");
             assert!((0.0..=200.0).contains(&share), "{share}% on 2 cores");
         }
-        let ticks: Vec<Option<u64>> = own.points.iter().map(|p| p.tick).collect();
+        let ticks: Vec<Option<u64>> = points.iter().map(|p| p.tick).collect();
         assert_eq!(ticks, [Some(0), Some(1), Some(2), Some(3)]);
     }
 
@@ -562,37 +541,31 @@ mod tests {
             .unwrap();
         let config = config(Duration::from_secs(10));
         let watched = Arc::clone(&config.watched);
+        let journal = Arc::clone(&config.stream);
         let sampler = ResourceSampler::start(config).unwrap();
         assert!(watched.watch(child.id()));
         assert!(!watched.watch(child.id()), "a pid is watched once");
         child.kill().unwrap();
         child.wait().unwrap();
-        let output = sampler.stop();
-        let target = output
-            .series
-            .iter()
-            .find(|s| s.process == "target")
-            .expect("a target series");
-        assert_eq!(target.pid, child.id());
-        assert_eq!(target.points.len(), 1, "{:?}", target.points);
-        assert!(target.points[0].rss_bytes > 0);
-        assert_eq!(
-            target.points[0].tick,
-            Some(0),
-            "stamped with the tick taken"
-        );
+        sampler.stop();
+        let target = journaled(&journal, "target");
+        assert_eq!(target.len(), 1, "{target:?}");
+        let (pid, point) = target[0];
+        assert_eq!(pid, child.id());
+        assert!(point.rss_bytes > 0);
+        assert_eq!(point.tick, Some(0), "stamped with the tick taken");
     }
 
     #[test]
     fn every_metric_the_table_calls_live_is_computed_live() {
         let probe = ProcessProbe::open(std::process::id()).unwrap();
-        let mut own = Tracked::new("self", probe, true);
+        let mut own = Tracked::new("self", probe);
         own.sample(Instant::now(), 0, &config(Duration::from_millis(10)));
         let mut point = own.latest.unwrap();
         point.heap_live_bytes = Some(1);
         own.latest = Some(point);
         let probe = ProcessProbe::open(std::process::id()).unwrap();
-        let mut target = Tracked::new("target", probe, true);
+        let mut target = Tracked::new("target", probe);
         target.latest = Some(point);
         let mut peaks = LivePeaks::default();
         peaks.update(&[own, target]);

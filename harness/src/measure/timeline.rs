@@ -27,7 +27,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::{OpTotals, load_metrics};
-use crate::report::{LoadBin, LoadBins, LoadPoint, MetricValue, StreamRecord, StreamWriter};
+use crate::journal::{Journal, Record};
+use crate::report::{LoadBin, LoadBins, LoadPoint, MetricValue};
 
 /// The widths a slicer cuts at, ms, finest first. Each divides the next
 /// and 1,000: the nesting that makes every merge of slices exact.
@@ -150,7 +151,7 @@ impl Slice {
 /// Where a slicer hands its finished slices.
 pub(crate) enum SliceSink {
     /// Written to the run's stream as `load_slice` records.
-    Stream(Arc<StreamWriter>),
+    Stream(Arc<Journal>),
     /// Kept (tests, and runs without a stream).
     Memory(Vec<Slice>),
 }
@@ -158,7 +159,7 @@ pub(crate) enum SliceSink {
 impl SliceSink {
     fn take(&mut self, slice: Slice) {
         match self {
-            SliceSink::Stream(stream) => stream.append(&StreamRecord::LoadSlice(slice)),
+            SliceSink::Stream(stream) => stream.append(&Record::LoadSlice(slice)),
             SliceSink::Memory(kept) => kept.push(slice),
         }
     }

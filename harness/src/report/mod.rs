@@ -1,14 +1,11 @@
 //! The report: a plain serde model (`<name>.json`, schema
-//! `brunt.report/v1`), the stream a running child appends to (`<name>.jsonl`)
-//! so a crash loses at most one sampling interval, the atomic writer, the
-//! histogram codec and how a value is written for people. Plain data: what
-//! a run came to is said by the runner (`runner/terminal.rs`), what a suite
-//! came to by `brunt-suite`.
+//! `brunt.report/v1`), the atomic writer, the histogram codec and how a
+//! value is written for people. Plain data: what a run came to is said by
+//! the runner (`runner/terminal.rs`), what a suite came to by `brunt-suite`.
 
 mod format;
 mod histogram;
 pub(crate) mod model;
-mod stream;
 mod writer;
 
 pub use format::format_value;
@@ -21,5 +18,4 @@ pub use model::{
     MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo,
     Series, Settings, SettledCheck, Severity, ShrinkSummary, Step,
 };
-pub(crate) use stream::{StreamRecord, StreamTail, StreamWriter, read_stream};
 pub(crate) use writer::{ReportPaths, write_report};

@@ -1,52 +1,23 @@
-//! Assembling a report from what a run measured: by the child from its own
-//! state, or by the parent from the stream of a child that died. Both go
-//! through [`assemble`], so a recovered report has the same shape.
+//! Assembling a report from a run's folded journal ([`RunRecord`]): by the
+//! child when it finishes, or by the parent from the journal of a child
+//! that died. Both fold and assemble the same way, so a recovered report
+//! has the same shape.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::analysis::RunRecord;
 use crate::criteria::{RATE_TOLERANCE, Unit, Windows, evaluate};
 use crate::measure::{
-    LoadShape, OpTotals, Slice, escalation_metrics, generator_bottleneck, host, load_metrics,
+    LoadShape, OpTotals, escalation_metrics, generator_bottleneck, host, load_metrics,
     machine_memory, pool_finding, resource_metrics,
 };
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{
-    BuildInfo, ChaosSection, CustomSeries, Event, Finding, Host, MetricValue, Outcome, Phase,
-    Report, RunInfo, SCHEMA, Samples, ScenarioInfo, Series, Settings, Severity, Step, StreamRecord,
-    encode_histogram, push_point,
+    BuildInfo, Finding, Host, MetricValue, Outcome, Report, RunInfo, SCHEMA, Samples, ScenarioInfo,
+    Series, Settings, Severity, encode_histogram,
 };
 use crate::settings::{Budget, Resolved};
-
-/// Everything measured in one run, before verdicts.
-pub(crate) struct RunRecord {
-    pub(crate) scenario: ScenarioInfo,
-    pub(crate) run: RunInfo,
-    /// Full op totals (a run that finished, or every drive streamed before a
-    /// crash), if `drive` ran.
-    pub(crate) totals: Option<OpTotals>,
-    /// The per-second slices of the measured load, from the stream.
-    pub(crate) slices: Vec<Slice>,
-    /// A crashed run's load per phase (by index), from the stream.
-    pub(crate) phase_totals: BTreeMap<usize, OpTotals>,
-    /// Ops and errors counted up to a crash, when totals were lost.
-    pub(crate) progress: Option<(u64, u64)>,
-    pub(crate) warmup_end_ms: Option<f64>,
-    pub(crate) custom: BTreeMap<String, MetricValue>,
-    pub(crate) events: Vec<Event>,
-    pub(crate) phases: Vec<Phase>,
-    pub(crate) findings: Vec<Finding>,
-    pub(crate) series: Vec<Series>,
-    /// The scenario's own series (`Stress::record_point`).
-    pub(crate) custom_series: Vec<CustomSeries>,
-    pub(crate) steps: Vec<Step>,
-    /// The sampler thread's own CPU use, percent of one core.
-    pub(crate) sampler_cpu_percent: Option<f64>,
-    /// Why an `abort(...)` criterion stopped the run early, if one did.
-    pub(crate) aborted: Option<String>,
-    /// The chaos run, if one ran.
-    pub(crate) chaos: Option<ChaosSection>,
-}
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -158,121 +129,6 @@ fn unoptimised_build(build: &BuildInfo) -> Option<Finding> {
             "{what} was compiled at opt-level 0, so these figures measure a debug build, not the system; add `[profile.test] opt-level = 3` to the workspace's Cargo.toml (README: \"Measure optimised code\")"
         ),
     })
-}
-
-/// Rebuilds a run record from a dead child's stream.
-pub(crate) fn record_from_stream(
-    records: Vec<StreamRecord>,
-    fallback_scenario: ScenarioInfo,
-    fallback_run: RunInfo,
-) -> RunRecord {
-    let mut record = RunRecord {
-        scenario: fallback_scenario,
-        run: fallback_run,
-        totals: None,
-        slices: Vec::new(),
-        phase_totals: BTreeMap::new(),
-        progress: None,
-        warmup_end_ms: None,
-        custom: BTreeMap::new(),
-        events: Vec::new(),
-        phases: Vec::new(),
-        findings: Vec::new(),
-        series: Vec::new(),
-        custom_series: Vec::new(),
-        steps: Vec::new(),
-        sampler_cpu_percent: None,
-        aborted: None,
-        chaos: None,
-    };
-    for r in records {
-        crate::chaos::fold_stream_record(&mut record.chaos, &r);
-        match r {
-            StreamRecord::Start { scenario, run } => {
-                record.scenario = *scenario;
-                record.run = *run;
-            }
-            StreamRecord::Sample {
-                process,
-                pid,
-                point,
-            } => match record
-                .series
-                .iter_mut()
-                .find(|s| s.pid == pid && s.process == process)
-            {
-                Some(series) => series.points.push(point),
-                None => record.series.push(Series {
-                    process,
-                    pid,
-                    points: vec![point],
-                }),
-            },
-            StreamRecord::Progress { t_ms, ops, errors } => {
-                record.progress = Some((ops, errors));
-                record.run.wall_ms = record.run.wall_ms.max(t_ms);
-            }
-            StreamRecord::Event(e) => {
-                record.run.wall_ms = record.run.wall_ms.max(e.t_ms);
-                if e.kind == "abort" {
-                    record.aborted.get_or_insert_with(|| e.message.clone());
-                }
-                record.events.push(e);
-            }
-            StreamRecord::Phase { name, t_ms } => {
-                if let Some(last) = record.phases.last_mut() {
-                    last.end_ms.get_or_insert(t_ms);
-                }
-                record.phases.push(Phase {
-                    name,
-                    start_ms: t_ms,
-                    end_ms: None,
-                    metrics: BTreeMap::new(),
-                });
-            }
-            StreamRecord::WarmupEnd { t_ms } => {
-                record.warmup_end_ms.get_or_insert(t_ms);
-            }
-            StreamRecord::Finding(f) => record.findings.push(f),
-            StreamRecord::Metric { name, value } => {
-                record.custom.insert(name, value);
-            }
-            StreamRecord::Point {
-                series,
-                unit,
-                point,
-            } => push_point(&mut record.custom_series, &series, unit, point),
-            StreamRecord::Step(step) => record.steps.push(step),
-            StreamRecord::Watch { .. }
-            | StreamRecord::ChaosStart(_)
-            | StreamRecord::ChaosStep { .. }
-            | StreamRecord::ChaosEnd { .. }
-            // For the runner, which continues what a fault left stopped.
-            | StreamRecord::Stopped { .. }
-            | StreamRecord::Continued { .. } => {}
-            StreamRecord::LoadSlice(slice) => record.slices.push(slice),
-            StreamRecord::DriveTotals(saved) => {
-                let totals = saved.restore();
-                if let Some(phase) = saved.phase {
-                    record
-                        .phase_totals
-                        .entry(phase)
-                        .or_default()
-                        .merge(totals.clone());
-                }
-                record
-                    .totals
-                    .get_or_insert_with(OpTotals::default)
-                    .merge(totals);
-            }
-        }
-    }
-    for s in &record.series {
-        if let Some(last) = s.points.last() {
-            record.run.wall_ms = record.run.wall_ms.max(last.t_ms);
-        }
-    }
-    record
 }
 
 /// The verdict on `expect_findings`' `kind`: held when the run reported a

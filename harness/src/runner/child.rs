@@ -2,22 +2,20 @@
 //! sampler going, then assemble and write its report. Also used in-process
 //! when `BRUNT_INLINE=1`.
 
-use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::assemble::{RunRecord, assemble, run_info, scenario_info};
+use super::assemble::{assemble, run_info, scenario_info};
 use super::{CHILD_ENV, panic_message};
 use crate::Stress;
+use crate::analysis::fold;
 use crate::criteria::AbortCriteria;
+use crate::journal::{Journal, Record};
 use crate::load::Cancel;
 use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig, WatchList};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
-use crate::report::{
-    Event, Finding, Outcome, Report, ReportPaths, Series, Severity, StreamRecord, StreamWriter,
-    write_report,
-};
+use crate::report::{Finding, Outcome, Report, ReportPaths, Severity, write_report};
 use crate::settings::{EnvSettings, Resolved, resolve};
 
 /// How long tasks a scenario left running get to finish after its body.
@@ -92,7 +90,7 @@ fn abort_check(entry: &ScenarioEntry, cancel: &Cancel) -> Option<LiveCheck> {
             return None;
         }
         let reason = criteria.check(live, t_ms)?;
-        cancel.trip(t_ms, reason.clone()).then_some(reason)
+        cancel.trip().then_some(reason)
     }))
 }
 
@@ -109,7 +107,7 @@ pub(crate) fn execute(
     std::fs::create_dir_all(&settings.report_dir)?;
     let origin = Instant::now();
     let mut findings = early;
-    let stream = Arc::new(StreamWriter::create(&paths.stream).unwrap_or_else(|e| {
+    let journal = Arc::new(Journal::create(&paths.stream).unwrap_or_else(|e| {
         findings.push(Finding {
             severity: Severity::Warning,
             kind: "no_stream".into(),
@@ -119,14 +117,17 @@ pub(crate) fn execute(
                 paths.stream.display()
             ),
         });
-        StreamWriter::disabled()
+        Journal::in_memory()
     }));
     let scenario = scenario_info(entry);
-    let mut run = run_info(&settings);
-    stream.append(&StreamRecord::Start {
+    let run = run_info(&settings);
+    journal.append(&Record::Start {
         scenario: Box::new(scenario.clone()),
         run: Box::new(run.clone()),
     });
+    for finding in findings {
+        journal.append(&Record::Finding(finding));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("brunt-runtime")
@@ -139,19 +140,19 @@ pub(crate) fn execute(
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         origin,
         watched: Arc::clone(&watched),
-        stream: Arc::clone(&stream),
+        stream: Arc::clone(&journal),
         progress: Arc::clone(&progress),
         live_check: abort_check(entry, &cancel),
     });
     let sampler = match sampler {
         Ok(s) => Some(s),
         Err(e) => {
-            findings.push(Finding {
+            journal.append(&Record::Finding(Finding {
                 severity: Severity::Warning,
                 kind: "no_samples".into(),
                 title: "no resource samples".into(),
                 detail: format!("the resource sampler could not start: {e}"),
-            });
+            }));
             None
         }
     };
@@ -161,7 +162,7 @@ pub(crate) fn execute(
         settings,
         origin,
         runtime.handle().clone(),
-        Arc::clone(&stream),
+        Arc::clone(&journal),
         progress,
         watched,
         cancel.clone(),
@@ -202,68 +203,16 @@ pub(crate) fn execute(
         }
     };
     stress.event("scenario_end", "body returned");
-    run.wall_ms = origin.elapsed().as_secs_f64() * 1e3;
+    let wall_ms = origin.elapsed().as_secs_f64() * 1e3;
     let sampled = sampler.map(ResourceSampler::stop).unwrap_or_default();
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
-    let mut collected = stress.into_collected();
-    let aborted = cancel.tripped();
-    if let Some((t_ms, reason)) = aborted.clone() {
-        let at = collected.events.partition_point(|e| e.t_ms <= t_ms);
-        collected.events.insert(
-            at,
-            Event {
-                t_ms,
-                kind: "abort".into(),
-                message: reason,
-            },
-        );
-    }
-    findings.append(&mut collected.findings);
-    // The resource samples and per-second slices were streamed as the run
-    // went, not kept: read them back.
-    let mut series = sampled.series;
-    let mut slices = Vec::new();
-    for record in stream.read_back().unwrap_or_default() {
-        match record {
-            StreamRecord::LoadSlice(slice) => slices.push(slice),
-            StreamRecord::Sample {
-                process,
-                pid,
-                point,
-            } => match series
-                .iter_mut()
-                .find(|s| s.pid == pid && s.process == process)
-            {
-                Some(s) => s.points.push(point),
-                None => series.push(Series {
-                    process,
-                    pid,
-                    points: vec![point],
-                }),
-            },
-            _ => {}
-        }
-    }
-    let record = RunRecord {
-        scenario,
-        run,
-        totals: collected.totals,
-        slices,
-        phase_totals: BTreeMap::new(),
-        progress: None,
-        warmup_end_ms: collected.warmup_end_ms,
-        custom: collected.custom,
-        events: collected.events,
-        phases: collected.phases,
-        findings,
-        series,
-        custom_series: collected.series,
-        steps: collected.steps,
+    drop(stress);
+    journal.append(&Record::End {
+        t_ms: origin.elapsed().as_secs_f64() * 1e3,
+        wall_ms,
         sampler_cpu_percent: sampled.own_cpu_percent,
-        aborted: aborted.map(|(_, reason)| reason),
-        chaos: collected.chaos,
-    };
-
+    });
+    let record = fold(journal.records(), scenario, run);
     let report = assemble(record, entry, sample_ms, ended);
     write_report(&paths.report, &report)?;
     Ok(report)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use libtest_mimic::Failed;
 
 use super::CHILD_ENV;
-use super::assemble::{assemble, record_from_stream, run_info, scenario_info};
+use super::assemble::{assemble, run_info, scenario_info};
 use super::child::execute;
 use super::containment::Containment;
 use super::guard::{Breach, MemoryGuard};
@@ -17,14 +17,16 @@ use super::processes;
 use super::progress::LiveProgress;
 use super::snapshot::{SnapshotCheck, check_snapshot};
 use super::terminal::render_verdict;
+use crate::analysis::fold;
 use crate::chaos::shrink;
 use crate::chaos::{SCHEDULE_SCHEMA, ScheduleFile, ScheduledFault};
 use crate::criteria::Dimension;
+use crate::journal::{JournalTail, Record, read_journal};
 use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
 use crate::report::{
-    Event, Finding, Outcome, Report, ReportPaths, Severity, ShrinkSummary, StreamRecord,
-    StreamTail, format_value, read_stream, write_report,
+    Event, Finding, Outcome, Report, ReportPaths, Severity, ShrinkSummary, format_value,
+    write_report,
 };
 use crate::settings::{EnvSettings, Resolved, resolve};
 
@@ -538,7 +540,7 @@ fn isolate(
     let mut guard = settings
         .memory_limit
         .map(|limit| MemoryGuard::new(limit, child.id()));
-    let mut tail = StreamTail::new(&paths.stream);
+    let mut tail = JournalTail::new(&paths.stream);
     let mut progress = (options.progress && !options.nocapture)
         .then(|| LiveProgress::start(&entry.trial_name(), expected_length(settings)));
     let mut intervention = None;
@@ -553,7 +555,7 @@ fn isolate(
         stopped.observe(&records);
         if let Some(guard) = guard.as_mut() {
             for record in &records {
-                if let StreamRecord::Watch { pid, .. } = record {
+                if let Record::Watch { pid, .. } = record {
                     guard.watch(*pid);
                 }
             }
@@ -672,8 +674,8 @@ fn recover(
     reason: String,
     elapsed_ms: f64,
 ) -> Result<Report, Failed> {
-    let records = read_stream(&paths.stream).unwrap_or_default();
-    let mut record = record_from_stream(records, scenario_info(entry), run_info(settings));
+    let records = read_journal(&paths.stream).unwrap_or_default();
+    let mut record = fold(records, scenario_info(entry), run_info(settings));
     // The parent's clock started a little before the child's: an upper bound.
     let t_ms = record.run.wall_ms.max(elapsed_ms);
     record.run.wall_ms = t_ms;

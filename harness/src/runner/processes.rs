@@ -202,14 +202,12 @@ pub(crate) struct StoppedByChaos {
 
 impl StoppedByChaos {
     /// Notes the stops and continues among `records`.
-    pub(crate) fn observe(&mut self, records: &[crate::report::StreamRecord]) {
-        use crate::report::StreamRecord;
+    pub(crate) fn observe(&mut self, records: &[crate::journal::Record]) {
+        use crate::journal::Record;
         for record in records {
             match record {
-                StreamRecord::Stopped { pid, .. } if !self.pids.contains(pid) => {
-                    self.pids.push(*pid)
-                }
-                StreamRecord::Continued { pid, .. } => self.pids.retain(|p| p != pid),
+                Record::Stopped { pid, .. } if !self.pids.contains(pid) => self.pids.push(*pid),
+                Record::Continued { pid, .. } => self.pids.retain(|p| p != pid),
                 _ => {}
             }
         }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::criteria::Dimension;
-use crate::report::{StreamRecord, format_value};
+use crate::journal::Record;
+use crate::report::format_value;
 
 /// How often the bar is refreshed.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -74,15 +75,15 @@ impl LiveProgress {
     }
 
     /// Takes in what the child streamed since the last call.
-    pub(crate) fn observe(&mut self, records: &[StreamRecord]) {
+    pub(crate) fn observe(&mut self, records: &[Record]) {
         for record in records {
             match record {
-                StreamRecord::Progress { t_ms, ops, errors } => {
+                Record::Progress { t_ms, ops, errors } => {
                     self.rate = window_rate(&mut self.recent, *t_ms, *ops);
                     self.ops = *ops;
                     self.errors = *errors;
                 }
-                StreamRecord::Sample { process, point, .. } if process == "self" => {
+                Record::Sample { process, point, .. } if process == "self" => {
                     self.rss = Some(point.rss_bytes);
                 }
                 _ => {}
