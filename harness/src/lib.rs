@@ -42,10 +42,11 @@ mod runner;
 pub mod settings;
 mod stress;
 
+pub use analysis::{GrowthTrend, Trend, growth_trend, linear_trend};
 pub use load::{
     DriveError, DriveSummary, Escalation, Op, OpResult, OpStatus, Stage, Worker, expect_err,
 };
-pub use measure::{GrowthTrend, Trend, growth_trend, linear_trend, process_cpu_time};
+pub use measure::process_cpu_time;
 pub use runner::main;
 pub use stress::{Scope, Stress};
 

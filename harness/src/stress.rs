@@ -13,18 +13,17 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use tokio::runtime::Handle;
 
-use crate::criteria::{RATE_TOLERANCE, Unit, evaluate};
+use crate::analysis::{StepRun, judge_step};
+use crate::criteria::Unit;
 use crate::journal::{Journal, Record};
 use crate::load::{
     Cancel, ClosedPlan, DriveError, DriveSummary, Driven, DriverThreads, Drivers, Escalation,
     LoadRun, MixOp, Op, OpResult, OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage,
     Stop, Worker, Workload, next_level, run_closed, run_open,
 };
-use crate::measure::{
-    OpTotals, ProgressBoard, SavedTotals, WatchList, generator_bottleneck, load_metrics,
-};
+use crate::measure::{OpTotals, ProgressBoard, SavedTotals, WatchList};
 use crate::registry::ScenarioEntry;
-use crate::report::{CustomPoint, Event, Finding, MetricValue, Severity, Step};
+use crate::report::{CustomPoint, Event, Finding, MetricValue, Severity};
 use crate::settings::{Budget, Resolved};
 
 /// The machine's cores: driver and arrival threads for async ops.
@@ -876,39 +875,16 @@ impl Stress {
             elapsed += run.elapsed;
             let step_elapsed = run.elapsed;
             let step_totals = self.totals_of(run, start_ms, model);
-            let mut metrics = BTreeMap::new();
-            load_metrics(&step_totals, &mut metrics);
-            let value = |name: &str| metrics.get(name).and_then(|m| m.value);
-            let taint = escalation
-                .open
-                .then(|| generator_bottleneck(level, RATE_TOLERANCE, &metrics))
-                .flatten();
-            let verdicts = evaluate(escalation.until, None, false, &metrics, &Default::default());
-            let broken: Vec<String> = verdicts
-                .iter()
-                .filter(|v| !v.passed)
-                .map(|v| format!("{}: {}", v.expr, v.reason))
-                .collect();
-            let aborted = self.cancel.is_tripped();
-            let step = Step {
-                level,
-                start_ms,
-                duration_ms: step_elapsed.as_secs_f64() * 1e3,
-                ops: step_totals.ops,
-                errors: step_totals.errors,
-                throughput_per_s: value("throughput").unwrap_or(0.0),
-                offered_rate_per_s: value("offered_rate"),
-                latency_p50_ns: value("latency.p50"),
-                latency_p99_ns: value("latency.p99"),
-                held: broken.is_empty() && taint.is_none() && !aborted,
-                tainted: taint.is_some(),
-                aborted,
-                broken: if aborted {
-                    vec!["cut short by an abort criterion".to_string()]
-                } else {
-                    broken
+            let (step, taint) = judge_step(
+                StepRun {
+                    level,
+                    start_ms,
+                    elapsed: step_elapsed,
+                    totals: &step_totals,
+                    aborted: self.cancel.is_tripped(),
                 },
-            };
+                escalation,
+            );
             // Each step was judged against its own rate above; the run as a
             // whole declares no single rate to hold it to.
             let step_totals = OpTotals {

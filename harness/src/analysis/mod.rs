@@ -1,6 +1,21 @@
-//! From a run's journal to what it came to: the [`fold`] of its records
-//! into one [`RunRecord`], read by the report's assembly.
+//! What a run came to, from what it recorded: the [`fold`] of its journal
+//! into one [`RunRecord`], the built-in metrics of its load and resources,
+//! the chaos run's metrics and events, trend statistics, and the report with
+//! its verdicts. Reads what was recorded; measures nothing.
 
+mod chaos;
 mod fold;
+mod load;
+mod report;
+mod resources;
+mod step;
+mod trend;
+mod verdict;
 
+pub(crate) use chaos::{chaos_events, chaos_metrics};
 pub(crate) use fold::{RunRecord, fold};
+pub(crate) use load::{escalation_metrics, generator_bottleneck, load_metrics, pool_finding};
+pub(crate) use report::assemble;
+pub(crate) use resources::{LoadShape, resource_metrics};
+pub(crate) use step::{StepRun, judge_step};
+pub use trend::{GrowthTrend, Trend, growth_trend, linear_trend};

@@ -29,7 +29,6 @@
 //! debugging in fresh child processes, and what makes the replay command
 //! one line.
 
-mod analysis;
 mod engine;
 pub mod faults;
 pub mod proxy;
@@ -38,7 +37,6 @@ mod schedule;
 pub(crate) mod shrink;
 mod signal;
 
-pub(crate) use analysis::{chaos_events, chaos_metrics};
 pub(crate) use engine::ChaosEnv;
 pub use engine::{Chaos, ChaosDuration, ChaosError, ChaosFuture, ChaosOutcome, Fault, FaultCtx};
 pub use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};

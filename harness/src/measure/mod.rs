@@ -1,6 +1,6 @@
-//! Measurement: the per-thread op recorder (latency histograms and counts),
-//! the resource sampler thread, trend statistics, and the computation of the
-//! contract's built-in metrics from what was recorded and sampled.
+//! Measurement: the per-thread op recorder (latency histograms and counts)
+//! and the resource sampler thread. It records and samples; what the
+//! records come to (metrics, trends, verdicts) is `analysis/`.
 //!
 //! The recorder is on the hot path and stays per driver thread: a shared
 //! counter bumped per op costs most of a no-op loop's speed on two cores.
@@ -8,7 +8,6 @@
 //! runtime cannot delay the samples that would show it.
 
 pub(crate) mod host;
-mod metrics;
 #[cfg(target_os = "linux")]
 mod probe_linux;
 #[cfg(not(target_os = "linux"))]
@@ -16,12 +15,7 @@ mod probe_sysinfo;
 mod recorder;
 mod sampler;
 mod timeline;
-mod trend;
 
-pub(crate) use metrics::{
-    LoadShape, escalation_metrics, generator_bottleneck, load_metrics, pool_finding,
-    resource_metrics,
-};
 #[cfg(target_os = "linux")]
 pub(crate) use probe_linux::ProcessProbe;
 #[cfg(not(target_os = "linux"))]
@@ -29,7 +23,6 @@ pub(crate) use probe_sysinfo::ProcessProbe;
 pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard, SavedTotals, SetupTally};
 pub(crate) use sampler::{LiveCheck, LiveValue, ResourceSampler, SamplerConfig, WatchList};
 pub(crate) use timeline::{BinSlicer, SeriesPlan, Slice, SliceSink, Timeline};
-pub use trend::{GrowthTrend, Trend, growth_trend, linear_trend};
 
 /// CPU time consumed so far by the calling thread; `None` where the
 /// platform cannot tell.

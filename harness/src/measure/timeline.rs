@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::{OpTotals, load_metrics};
+use super::OpTotals;
 use crate::journal::{Journal, Record};
-use crate::report::{LoadBin, LoadBins, LoadPoint, MetricValue};
+use crate::report::{LoadBin, LoadBins, LoadPoint};
 
 /// The widths a slicer cuts at, ms, finest first. Each divides the next
 /// and 1,000: the nesting that makes every merge of slices exact.
@@ -371,12 +371,12 @@ impl Timeline {
         }
     }
 
-    /// The metrics of every whole window of `seconds` seconds inside the
-    /// measured load: windows are cut inside each stretch of measured load
+    /// The load of every whole window of `seconds` seconds inside the
+    /// measured load, with the window's start (ms): windows are cut inside each stretch of measured load
     /// (a pause between two drives holds no window), anchored at the
     /// stretch's first whole second. Seconds the load covered only in part
     /// (where a stretch started and ended) are left out.
-    pub(crate) fn windows(&self, seconds: u64) -> Vec<(f64, BTreeMap<String, MetricValue>)> {
+    pub(crate) fn windows(&self, seconds: u64) -> Vec<(f64, OpTotals)> {
         let mut out = Vec::new();
         for (start_ms, end_ms) in self.stretches() {
             self.windows_within(start_ms, end_ms, seconds, &mut out);
@@ -403,14 +403,14 @@ impl Timeline {
         start_ms: f64,
         end_ms: f64,
         seconds: u64,
-        out: &mut Vec<(f64, BTreeMap<String, MetricValue>)>,
+        out: &mut Vec<(f64, OpTotals)>,
     ) {
         let whole = whole_seconds_within(start_ms, end_ms);
         let mut start = whole.start;
         while seconds > 0 && start + seconds <= whole.end {
             let window: Vec<u64> = (start..start + seconds).collect();
-            if let Some(metrics) = self.metrics_of(&window) {
-                out.push((start as f64 * 1e3, metrics));
+            if let Some(totals) = self.totals_of(&window) {
+                out.push((start as f64 * 1e3, totals));
             }
             start += seconds;
         }
@@ -434,8 +434,8 @@ impl Timeline {
         out
     }
 
-    /// The load metrics of these seconds together (`None` without any).
-    pub(crate) fn metrics_of(&self, seconds: &[u64]) -> Option<BTreeMap<String, MetricValue>> {
+    /// The load of these seconds together (`None` without any).
+    pub(crate) fn totals_of(&self, seconds: &[u64]) -> Option<OpTotals> {
         if seconds.is_empty() {
             return None;
         }
@@ -452,9 +452,7 @@ impl Timeline {
                 }
             }
         }
-        let mut metrics = BTreeMap::new();
-        load_metrics(&totals, &mut metrics);
-        Some(metrics)
+        Some(totals)
     }
 
     /// The 99th-percentile latency of one second, ns (`None` when no op
@@ -840,6 +838,6 @@ mod tests {
         let starts: Vec<f64> = windows.iter().map(|w| w.0).collect();
         // No window of the empty pause (3–10 s), which would hold no ops.
         assert_eq!(starts, [0.0, 1000.0, 2000.0, 10_000.0, 11_000.0, 12_000.0]);
-        assert!(windows.iter().all(|w| w.1["ops"].value == Some(100.0)));
+        assert!(windows.iter().all(|w| w.1.ops == 100));
     }
 }

@@ -6,10 +6,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::assemble::{assemble, run_info, scenario_info};
+use super::run_info::{run_info, scenario_info};
 use super::{CHILD_ENV, panic_message};
 use crate::Stress;
-use crate::analysis::fold;
+use crate::analysis::{assemble, fold};
 use crate::criteria::AbortCriteria;
 use crate::journal::{Journal, Record};
 use crate::load::Cancel;

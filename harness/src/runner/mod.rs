@@ -4,13 +4,12 @@
 //! skips it. Run, it re-executes the test binary as a child for that one
 //! scenario (`parent`), with a hard deadline and a memory watchdog; the child
 //! (`child`) runs the body and writes the report. When the child dies, the
-//! parent writes the report itself from the child's stream (`assemble`), so
-//! nothing measured is lost. Scenarios run one at a time: stress
+//! parent writes the report itself from the child's journal (the same fold
+//! and assembly, in `analysis`), so nothing measured is lost. Scenarios run one at a time: stress
 //! measurements must not share the machine. The runner also says what a
 //! run came to: the verdict on the terminal (`terminal`) and the check of
 //! the report's structure against its snapshot (`snapshot`).
 
-mod assemble;
 mod child;
 mod containment;
 mod entry;
@@ -19,6 +18,7 @@ mod panic_site;
 mod parent;
 mod processes;
 mod progress;
+mod run_info;
 mod snapshot;
 mod terminal;
 mod turn;

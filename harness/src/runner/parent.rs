@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use libtest_mimic::Failed;
 
 use super::CHILD_ENV;
-use super::assemble::{assemble, run_info, scenario_info};
 use super::child::execute;
 use super::containment::Containment;
 use super::guard::{Breach, MemoryGuard};
 use super::processes;
 use super::progress::LiveProgress;
+use super::run_info::{run_info, scenario_info};
 use super::snapshot::{SnapshotCheck, check_snapshot};
 use super::terminal::render_verdict;
-use crate::analysis::fold;
+use crate::analysis::{assemble, fold};
 use crate::chaos::shrink;
 use crate::chaos::{SCHEDULE_SCHEMA, ScheduleFile, ScheduledFault};
 use crate::criteria::Dimension;

@@ -217,9 +217,11 @@ fn period_metrics(
         .collect();
     let periods = [("before", before), ("during", during), ("after", after)];
     for (period, seconds) in &periods {
-        let Some(measured) = timeline.metrics_of(seconds) else {
+        let Some(load) = timeline.totals_of(seconds) else {
             continue;
         };
+        let mut measured = BTreeMap::new();
+        super::load_metrics(&load, &mut measured);
         for base in brunt_grammar::PER_OP_METRICS {
             if let Some(value) = measured.get(*base) {
                 let mut value = value.clone();
