@@ -47,8 +47,9 @@ pub use load::{
     DriveError, DriveSummary, Escalation, Op, OpResult, OpStatus, Stage, Worker, expect_err,
 };
 pub use measure::process_cpu_time;
+pub use report::Scope;
 pub use runner::main;
-pub use stress::{Scope, Stress};
+pub use stress::Stress;
 
 /// Declares a stress scenario.
 ///

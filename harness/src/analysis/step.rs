@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{generator_bottleneck, load_metrics};
-use crate::criteria::{RATE_TOLERANCE, evaluate};
-use crate::load::Escalation;
+use crate::criteria::{Criterion, RATE_TOLERANCE, evaluate};
 use crate::measure::OpTotals;
 use crate::report::{Finding, Step};
 
@@ -19,20 +18,24 @@ pub(crate) struct StepRun<'a> {
     pub(crate) totals: &'a OpTotals,
     /// Whether an abort criterion cut the step short.
     pub(crate) aborted: bool,
+    /// The escalation's `until` conditions.
+    pub(crate) until: &'a [Criterion],
+    /// Whether the steps are arrival rates (else workers).
+    pub(crate) open: bool,
 }
 
 /// The step as the report shows it: held when every `until` condition held,
 /// the generator offered the step's rate and no abort cut it short. The
 /// finding, if any, says the generator could not offer the rate.
-pub(crate) fn judge_step(run: StepRun<'_>, escalation: &Escalation) -> (Step, Option<Finding>) {
+pub(crate) fn judge_step(run: StepRun<'_>) -> (Step, Option<Finding>) {
     let mut metrics = BTreeMap::new();
     load_metrics(run.totals, &mut metrics);
     let value = |name: &str| metrics.get(name).and_then(|m| m.value);
-    let taint = escalation
+    let taint = run
         .open
         .then(|| generator_bottleneck(run.level, RATE_TOLERANCE, &metrics))
         .flatten();
-    let verdicts = evaluate(escalation.until, None, false, &metrics, &Default::default());
+    let verdicts = evaluate(run.until, None, false, &metrics, &Default::default());
     let broken: Vec<String> = verdicts
         .iter()
         .filter(|v| !v.passed)

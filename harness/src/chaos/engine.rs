@@ -7,7 +7,7 @@
 //! then `s.drive(op).await`.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -163,6 +163,20 @@ impl ChaosEnv {
             settled,
         });
     }
+}
+
+/// The schedule `BRUNT_REPLAY` names, checked to be one of scenario
+/// `trial`'s.
+pub(crate) fn replay_schedule(path: &Path, trial: &str) -> Result<ScheduleFile, ChaosError> {
+    let file = ScheduleFile::load(path)?;
+    if file.scenario != trial {
+        return Err(ChaosError::ReplayOfAnother {
+            file: path.display().to_string(),
+            holds: file.scenario,
+            this: trial.to_string(),
+        });
+    }
+    Ok(file)
 }
 
 /// Why a chaos run could not run as declared.
@@ -470,15 +484,8 @@ impl Chaos {
         let env = self.env;
         let (schedule, replayed_from) = match &env.replay {
             Some(path) => {
-                let file = ScheduleFile::load(path)?;
+                let file = replay_schedule(path, &env.trial)?;
                 let shown = path.display().to_string();
-                if file.scenario != env.trial {
-                    return Err(ChaosError::ReplayOfAnother {
-                        file: shown,
-                        holds: file.scenario,
-                        this: env.trial.clone(),
-                    });
-                }
                 for f in &file.faults {
                     if !weights.iter().any(|(name, _)| *name == f.fault) {
                         return Err(ChaosError::UnknownFault {

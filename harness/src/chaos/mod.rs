@@ -37,8 +37,8 @@ mod schedule;
 pub(crate) mod shrink;
 mod signal;
 
-pub(crate) use engine::ChaosEnv;
 pub use engine::{Chaos, ChaosDuration, ChaosError, ChaosFuture, ChaosOutcome, Fault, FaultCtx};
+pub(crate) use engine::{ChaosEnv, replay_schedule};
 pub use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};
 pub use signal::Signal;
 pub(crate) use signal::send_signal;

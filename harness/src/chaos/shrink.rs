@@ -5,7 +5,10 @@
 //! remaining fault makes the failure go away.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::{SCHEDULE_SCHEMA, ScheduleFile, ScheduledFault};
+use crate::report::{Finding, Outcome, Report, Severity, ShrinkSummary};
 
 /// Most candidate runs shrinking takes by default (`BRUNT_SHRINK_RUNS`).
 pub(crate) const DEFAULT_SHRINK_RUNS: u32 = 64;
@@ -90,6 +93,159 @@ fn split<T: Clone>(items: &[T], n: usize) -> Vec<Vec<T>> {
         start = end;
     }
     out
+}
+
+/// What shrinking a failed chaos run is bound by, and where it writes.
+pub(crate) struct ShrinkPlan<'a> {
+    /// The scenario's trial name.
+    pub(crate) trial: String,
+    /// The seed and scale every candidate runs under (the failed run's).
+    pub(crate) seed: u64,
+    pub(crate) scale: f64,
+    /// The run's report directory: candidates run in `<stem>.shrink/` in
+    /// it, the minimal schedule goes to `<stem>.minimal.json`.
+    pub(crate) report_dir: &'a Path,
+    pub(crate) stem: &'a str,
+    /// Most candidate runs (`BRUNT_SHRINK_RUNS`) and wall time
+    /// (`BRUNT_SHRINK_TIME`).
+    pub(crate) budget_runs: u32,
+    pub(crate) budget_time: Duration,
+}
+
+/// Shrinks the schedule of a run that failed under chaos (unless it was
+/// itself a replay): the whole schedule is replayed first, then ddmin's
+/// candidates, each through `replay(schedule_file, report_dir)` — a fresh
+/// run of the scenario under that schedule, reporting into that directory
+/// (`None` when it could not run or the runner was interrupted). The
+/// minimal schedule goes to `<stem>.minimal.json`, and into `report` with
+/// the command that replays it and a finding. Returns what shrinking came
+/// to, or `None` when there was nothing to shrink (`report` unchanged).
+pub(crate) fn shrink_failure(
+    report: &mut Report,
+    plan: &ShrinkPlan<'_>,
+    mut replay: impl FnMut(&Path, &Path) -> Option<Report>,
+) -> Option<ShrinkSummary> {
+    let chaos = report.chaos.as_ref()?;
+    if chaos.replayed_from.is_some() || chaos.log.is_empty() || plan.budget_runs == 0 {
+        return None;
+    }
+    let dir = plan.report_dir.join(format!("{}.shrink", plan.stem));
+    std::fs::create_dir_all(&dir).ok()?;
+    let candidate_file = dir.join("candidate.json");
+    let schedule: Vec<ScheduledFault> = chaos
+        .log
+        .iter()
+        .map(|e| ScheduledFault {
+            index: e.index,
+            fault: e.fault.clone(),
+        })
+        .collect();
+    let file_of = |faults: &[ScheduledFault]| ScheduleFile {
+        schema: SCHEDULE_SCHEMA.to_string(),
+        scenario: plan.trial.clone(),
+        seed: plan.seed,
+        scale: plan.scale,
+        faults: faults.to_vec(),
+    };
+    let started = Instant::now();
+    let mut runs = 0u32;
+    let mut last_failing_log = None;
+    eprintln!(
+        "brunt: `{}` failed under chaos; shrinking its {} faults (at most {} runs, {:?})",
+        plan.trial,
+        schedule.len(),
+        plan.budget_runs,
+        plan.budget_time
+    );
+    let mut candidate = |faults: &[ScheduledFault]| -> Option<bool> {
+        if runs >= plan.budget_runs || started.elapsed() >= plan.budget_time {
+            return None;
+        }
+        runs += 1;
+        file_of(faults).save(&candidate_file).ok()?;
+        let result = replay(&candidate_file, &dir)?;
+        let failed = result.outcome != Outcome::Passed;
+        if failed {
+            last_failing_log = result.chaos.map(|c| c.log);
+        }
+        Some(failed)
+    };
+    // The whole schedule first: a failure that does not come back on
+    // replay depends on more than the schedule, and shrinking would chase
+    // noise.
+    let reproduced = candidate(&schedule) == Some(true);
+    let (minimal, complete) = if reproduced {
+        ddmin(schedule.clone(), &mut candidate)
+    } else {
+        (schedule.clone(), false)
+    };
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+    let minimal_file = plan.report_dir.join(format!("{}.minimal.json", plan.stem));
+    let _ = std::fs::remove_dir_all(&dir);
+    if reproduced && file_of(&minimal).save(&minimal_file).is_ok() {
+        let command = replay_command(&minimal_file, &plan.trial);
+        report
+            .findings
+            .push(shrunk_finding(&minimal, schedule.len(), complete, &command));
+        if let Some(reason) = report.reason.as_mut() {
+            reason.push_str(&format!("\nreplay the minimal failing schedule: {command}"));
+        }
+        let chaos = report.chaos.as_mut()?;
+        chaos.minimal = last_failing_log;
+        chaos.replay = Some(command);
+    } else if !reproduced {
+        report.findings.push(Finding {
+            severity: Severity::Warning,
+            kind: "chaos_not_reproduced".into(),
+            title: "chaos failure did not reproduce".into(),
+            detail: format!(
+                "replaying all {} faults under the same seed passed: the failure depends on more than the schedule (timing, load); nothing was shrunk",
+                schedule.len()
+            ),
+        });
+    }
+    let summary = ShrinkSummary {
+        original: schedule.len(),
+        reproduced,
+        minimal: minimal.len(),
+        runs,
+        elapsed_ms,
+        complete,
+        file: minimal_file.display().to_string(),
+    };
+    report.chaos.as_mut()?.shrink = Some(summary.clone());
+    Some(summary)
+}
+
+/// The finding of a shrunk failure: which faults remain, whether ddmin
+/// finished, and the command that replays them.
+fn shrunk_finding(
+    minimal: &[ScheduledFault],
+    original: usize,
+    complete: bool,
+    command: &str,
+) -> Finding {
+    Finding {
+        severity: Severity::Critical,
+        kind: "chaos_shrunk".to_string(),
+        title: format!(
+            "chaos failure shrunk to {} of {original} faults",
+            minimal.len()
+        ),
+        detail: format!(
+            "{}: {}; replay it with: {command}",
+            if complete {
+                "no single fault of it can be left out"
+            } else {
+                "the shrinking budget ran out first, so it may not be minimal"
+            },
+            minimal
+                .iter()
+                .map(|f| format!("#{} {}", f.index, f.fault))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// The one command that replays schedule `file` of scenario `trial` with

@@ -21,6 +21,7 @@ mod frame;
 mod open;
 mod pacer;
 mod pool;
+mod session;
 mod stages;
 mod workload;
 
@@ -33,6 +34,7 @@ pub(crate) use frame::{Cancel, OpEnd, RunFrame, Stop, guarded};
 pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
 pub(crate) use pacer::Pacer;
 pub(crate) use pool::PoolUse;
+pub(crate) use session::{LoadSession, LoadSettings, SessionContext, cores};
 pub(crate) use stages::Ramp;
 pub use stages::Stage;
 pub(crate) use workload::{Driven, MixOp, OpTable, PlainOp, Workload, split_mix};

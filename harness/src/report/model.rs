@@ -703,3 +703,48 @@ pub struct SamplePoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap_allocations: Option<u64>,
 }
+
+/// What a custom metric's value summarises, written as its `scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A single value observed once (the default of [`Stress::record`]).
+    Observed,
+    /// A total over the run.
+    Total,
+    /// An average over the run.
+    OverallAvg,
+    /// An average per process (e.g. bytes per spawned task).
+    PerProcessAvg,
+    /// An average per operation.
+    PerOp,
+    /// The highest value seen.
+    Peak,
+    /// A yes/no outcome, recorded as 1 or 0.
+    Binary,
+    /// A total over the whole node (process), e.g. the most processes alive
+    /// at once (seed 000's `process_count_max`).
+    PerNodeTotal,
+    /// A figure of the whole test's duration (seed 000's `time_to_limit_s`).
+    PerTestDuration,
+    /// One recovery operation, from its order to its end (seed 000's
+    /// `recovery_time_ms`).
+    PerRecoveryOperation,
+}
+
+impl Scope {
+    /// The scope as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Observed => "observed",
+            Scope::Total => "total",
+            Scope::OverallAvg => "overall_avg",
+            Scope::PerProcessAvg => "per_process_avg",
+            Scope::PerOp => "per_op",
+            Scope::Peak => "peak",
+            Scope::Binary => "binary",
+            Scope::PerNodeTotal => "per_node_total",
+            Scope::PerTestDuration => "per_test_duration",
+            Scope::PerRecoveryOperation => "per_recovery_operation",
+        }
+    }
+}

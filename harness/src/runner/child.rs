@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use super::run_info::{run_info, scenario_info};
 use super::{CHILD_ENV, panic_message};
-use crate::Stress;
 use crate::analysis::{assemble, fold};
 use crate::criteria::AbortCriteria;
 use crate::journal::{Journal, Record};
@@ -17,6 +16,7 @@ use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig, W
 use crate::registry::{Body, ScenarioEntry, find_scenario};
 use crate::report::{Finding, Outcome, Report, ReportPaths, Severity, write_report};
 use crate::settings::{EnvSettings, Resolved, resolve};
+use crate::stress::{Stress, StressContext};
 
 /// How long tasks a scenario left running get to finish after its body.
 const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
@@ -157,16 +157,16 @@ pub(crate) fn execute(
         }
     };
     let sample_ms = settings.sample.as_secs_f64() * 1e3;
-    let mut stress = Stress::new(
-        entry,
+    let mut stress = Stress::new(StressContext {
+        trial: entry.trial_name(),
         settings,
         origin,
-        runtime.handle().clone(),
-        Arc::clone(&journal),
+        runtime: runtime.handle().clone(),
+        journal: Arc::clone(&journal),
         progress,
         watched,
-        cancel.clone(),
-    );
+        cancel: cancel.clone(),
+    });
     if let Some(waited) = waited {
         stress.event("machine_wait", waited);
     }

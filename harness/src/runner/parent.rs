@@ -19,15 +19,11 @@ use super::snapshot::{SnapshotCheck, check_snapshot};
 use super::terminal::render_verdict;
 use crate::analysis::{assemble, fold};
 use crate::chaos::shrink;
-use crate::chaos::{SCHEDULE_SCHEMA, ScheduleFile, ScheduledFault};
 use crate::criteria::Dimension;
 use crate::journal::{JournalTail, Record, read_journal};
 use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
-use crate::report::{
-    Event, Finding, Outcome, Report, ReportPaths, Severity, ShrinkSummary, format_value,
-    write_report,
-};
+use crate::report::{Event, Outcome, Report, ReportPaths, format_value, write_report};
 use crate::settings::{EnvSettings, Resolved, resolve};
 
 /// How often the parent checks the child's exit, deadline and memory.
@@ -65,24 +61,14 @@ pub(crate) fn run_trial(
     }
     // A replay runs under the seed and scale of the run it came from.
     let replay = match &env.replay {
-        Some(path) => Some(ScheduleFile::load(path).map_err(|e| Failed::from(e.to_string()))?),
+        Some(path) => Some(
+            crate::chaos::replay_schedule(path, &entry.trial_name())
+                .map_err(|e| Failed::from(e.to_string()))?,
+        ),
         None => None,
     };
     let mut env = env.clone();
     if let Some(file) = &replay {
-        if file.scenario != entry.trial_name() {
-            return Err(Failed::from(
-                crate::chaos::ChaosError::ReplayOfAnother {
-                    file: env
-                        .replay
-                        .as_ref()
-                        .map_or(String::new(), |p| p.display().to_string()),
-                    holds: file.scenario.clone(),
-                    this: entry.trial_name(),
-                }
-                .to_string(),
-            ));
-        }
         env.seed = Some(file.seed);
         env.scale = Some(file.scale);
     }
@@ -224,11 +210,9 @@ pub(crate) fn run_trial(
     Err(Failed::from(message))
 }
 
-/// When a run with chaos failed (and was not itself a replay), shrinks its
-/// schedule: every candidate replayed in a fresh child under the same seed
-/// and scale, its report in a directory of its own. The minimal schedule
-/// goes to `<name>.minimal.json` and into the report with the command
-/// that replays it.
+/// When a run with chaos failed, shrinks its schedule (see
+/// [`shrink::shrink_failure`]): every candidate replayed in a fresh child
+/// under the same seed and scale, its report in a directory of its own.
 fn shrink_failure(
     entry: &'static ScenarioEntry,
     settings: &Resolved,
@@ -236,136 +220,35 @@ fn shrink_failure(
     paths: &ReportPaths,
     report: &mut Report,
 ) {
-    let Some(chaos) = report.chaos.as_ref() else {
-        return;
-    };
-    let budget_runs = env.shrink_runs.unwrap_or(shrink::DEFAULT_SHRINK_RUNS);
-    if chaos.replayed_from.is_some() || chaos.log.is_empty() || budget_runs == 0 {
-        return;
-    }
-    let budget_time = env.shrink_time.unwrap_or(shrink::DEFAULT_SHRINK_TIME);
     let stem = entry.file_stem();
-    let dir = settings.report_dir.join(format!("{stem}.shrink"));
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
-    let candidate_file = dir.join("candidate.json");
-    let schedule: Vec<ScheduledFault> = chaos
-        .log
-        .iter()
-        .map(|e| ScheduledFault {
-            index: e.index,
-            fault: e.fault.clone(),
-        })
-        .collect();
-    let file_of = |faults: &[ScheduledFault]| ScheduleFile {
-        schema: SCHEDULE_SCHEMA.to_string(),
-        scenario: entry.trial_name(),
+    let plan = shrink::ShrinkPlan {
+        trial: entry.trial_name(),
         seed: settings.seed,
         scale: settings.scale,
-        faults: faults.to_vec(),
+        report_dir: &settings.report_dir,
+        stem: &stem,
+        budget_runs: env.shrink_runs.unwrap_or(shrink::DEFAULT_SHRINK_RUNS),
+        budget_time: env.shrink_time.unwrap_or(shrink::DEFAULT_SHRINK_TIME),
     };
     let quiet = TrialOptions {
         nocapture: false,
         quiet: true,
         progress: false,
     };
-    let started = Instant::now();
-    let mut runs = 0u32;
-    let mut last_failing_log = None;
-    eprintln!(
-        "brunt: `{}` failed under chaos; shrinking its {} faults (at most {budget_runs} runs, {:?})",
-        entry.trial_name(),
-        schedule.len(),
-        budget_time
-    );
-    let mut replay = |faults: &[ScheduledFault]| -> Option<bool> {
-        if runs >= budget_runs || started.elapsed() >= budget_time {
-            return None;
-        }
+    let replay = |schedule: &Path, dir: &Path| {
         if processes::interrupted().is_some() {
             return None;
         }
-        runs += 1;
-        file_of(faults).save(&candidate_file).ok()?;
         let mut candidate = settings.clone();
-        candidate.report_dir = dir.clone();
-        candidate.replay = Some(candidate_file.clone());
-        let candidate_paths = ReportPaths::new(&dir, &stem);
+        candidate.report_dir = dir.to_path_buf();
+        candidate.replay = Some(schedule.to_path_buf());
+        let candidate_paths = ReportPaths::new(dir, &stem);
         candidate_paths.clear().ok()?;
-        let result = isolate(entry, &candidate, &candidate_paths, quiet, None).ok()?;
-        let failed = result.outcome != Outcome::Passed;
-        if failed {
-            last_failing_log = result.chaos.map(|c| c.log);
-        }
-        Some(failed)
+        isolate(entry, &candidate, &candidate_paths, quiet, None).ok()
     };
-    // The whole schedule first: a failure that does not come back on
-    // replay depends on more than the schedule, and shrinking would chase
-    // noise.
-    let reproduced = replay(&schedule) == Some(true);
-    let (minimal, complete) = if reproduced {
-        shrink::ddmin(schedule.clone(), &mut replay)
-    } else {
-        (schedule.clone(), false)
-    };
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
-    let minimal_file = settings.report_dir.join(format!("{stem}.minimal.json"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let chaos = report.chaos.as_mut().expect("checked above");
-    if reproduced && file_of(&minimal).save(&minimal_file).is_ok() {
-        let command = shrink::replay_command(&minimal_file, &entry.trial_name());
-        chaos.minimal = last_failing_log;
-        chaos.replay = Some(command.clone());
-        report.findings.push(Finding {
-            severity: Severity::Critical,
-            kind: "chaos_shrunk".to_string(),
-            title: format!(
-                "chaos failure shrunk to {} of {} faults",
-                minimal.len(),
-                schedule.len()
-            ),
-            detail: format!(
-                "{}: {}; replay it with: {command}",
-                if complete {
-                    "no single fault of it can be left out"
-                } else {
-                    "the shrinking budget ran out first, so it may not be minimal"
-                },
-                minimal
-                    .iter()
-                    .map(|f| format!("#{} {}", f.index, f.fault))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
-        if let Some(reason) = report.reason.as_mut() {
-            reason.push_str(&format!(
-                "
-replay the minimal failing schedule: {command}"
-            ));
-        }
-    } else if !reproduced {
-        report.findings.push(Finding {
-            severity: Severity::Warning,
-            kind: "chaos_not_reproduced".into(),
-            title: "chaos failure did not reproduce".into(),
-            detail: format!(
-                "replaying all {} faults under the same seed passed: the failure depends on more than the schedule (timing, load); nothing was shrunk",
-                schedule.len()
-            ),
-        });
-    }
-    chaos.shrink = Some(ShrinkSummary {
-        original: schedule.len(),
-        reproduced,
-        minimal: minimal.len(),
-        runs,
-        elapsed_ms,
-        complete,
-        file: minimal_file.display().to_string(),
-    });
-    if let Err(e) = write_report(&paths.report, report) {
+    if shrink::shrink_failure(report, &plan, replay).is_some()
+        && let Err(e) = write_report(&paths.report, report)
+    {
         eprintln!(
             "brunt: cannot rewrite {} after shrinking: {e}",
             paths.report.display()

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::load::{Escalation, Stage, next_level};
+use crate::load::{Escalation, LoadSettings, Stage, Stop, next_level};
 use crate::registry::Declared;
 use crate::settings::EnvSettings;
 
@@ -70,6 +70,16 @@ pub struct Resolved {
     pub replay: Option<PathBuf>,
     /// `BRUNT_CHECK_DETERMINISM`: draw each chaos schedule twice and compare.
     pub check_determinism: bool,
+    /// The closed-model workers as declared (stages ramp from them).
+    pub declared_concurrency: Option<u32>,
+    /// A closed-model worker's pause between ops.
+    pub think: Option<brunt_grammar::ThinkTime>,
+    /// Whether an `abort(...)` criterion may stop the load early.
+    pub cancellable: bool,
+    /// Weighted ops `(name, weight)` for `drive_mix`, as declared.
+    pub mix: &'static [(&'static str, u32)],
+    /// Ops each worker runs in order, for `drive_mix`, as declared.
+    pub flow: &'static [&'static str],
 }
 
 fn scale_duration(d: Duration, scale: f64) -> Duration {
@@ -132,6 +142,37 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         stages,
         replay: env.replay.clone(),
         check_determinism: env.check_determinism.unwrap_or(false),
+        declared_concurrency: declared.concurrency,
+        think: declared.think,
+        cancellable: declared.criteria.iter().any(|c| c.abort),
+        mix: declared.mix,
+        flow: declared.flow,
+    }
+}
+
+impl From<&Resolved> for LoadSettings {
+    fn from(r: &Resolved) -> LoadSettings {
+        LoadSettings {
+            budget: match r.budget {
+                Budget::Undeclared => None,
+                Budget::Duration(d) => Some(Stop::After(d)),
+                Budget::Iterations(n) => Some(Stop::Count(n)),
+            },
+            concurrency: r.concurrency,
+            declared_concurrency: r.declared_concurrency,
+            rate: r.rate,
+            max_in_flight: r.max_in_flight,
+            connections: r.connections,
+            warmup: r.warmup,
+            op_timeout: r.op_timeout,
+            seed: r.seed,
+            escalate: r.escalate,
+            stages: r.stages.clone(),
+            think: r.think,
+            cancellable: r.cancellable,
+            mix: r.mix,
+            flow: r.flow,
+        }
     }
 }
 
