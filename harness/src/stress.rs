@@ -67,6 +67,7 @@ impl Stress {
             journal: Arc::clone(&context.journal),
             progress: context.progress,
             cancel: context.cancel.clone(),
+            judge_step: crate::analysis::judge_step,
         });
         Stress {
             trial: context.trial,

@@ -4,6 +4,7 @@
 //! its verdicts. Reads what was recorded; measures nothing.
 
 mod chaos;
+mod contention;
 mod fold;
 mod load;
 mod report;
@@ -17,5 +18,5 @@ pub(crate) use fold::{RunRecord, fold};
 pub(crate) use load::{escalation_metrics, generator_bottleneck, load_metrics, pool_finding};
 pub(crate) use report::assemble;
 pub(crate) use resources::{LoadShape, resource_metrics};
-pub(crate) use step::{StepRun, judge_step};
+pub(crate) use step::judge_step;
 pub use trend::{GrowthTrend, Trend, growth_trend, linear_trend};

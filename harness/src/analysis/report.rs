@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::contention;
 use super::verdict::{Evidence, judge};
 use super::{
     LoadShape, RunRecord, chaos_events, chaos_metrics, escalation_metrics, load_metrics,
@@ -194,7 +195,7 @@ fn others_figure(record: &RunRecord, metrics: &mut BTreeMap<String, MetricValue>
         .series
         .iter()
         .find(|s| s.process == host::HOST_PROCESS)
-        .and_then(|h| host::others_metric(h, &scenario_series, record.run.host.cpus, metrics))
+        .and_then(|h| contention::others_metric(h, &scenario_series, record.run.host.cpus, metrics))
 }
 
 /// The per-window series the criteria with a `window` read.

@@ -2,27 +2,11 @@
 //! `until` conditions on the step's own metrics.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use super::{generator_bottleneck, load_metrics};
-use crate::criteria::{Criterion, RATE_TOLERANCE, evaluate};
-use crate::measure::OpTotals;
+use crate::criteria::{RATE_TOLERANCE, evaluate};
+use crate::load::StepRun;
 use crate::report::{Finding, Step};
-
-/// What one step ran: its level (workers, or arrivals per second), when it
-/// began (ms since the run started), how long it took and what it measured.
-pub(crate) struct StepRun<'a> {
-    pub(crate) level: f64,
-    pub(crate) start_ms: f64,
-    pub(crate) elapsed: Duration,
-    pub(crate) totals: &'a OpTotals,
-    /// Whether an abort criterion cut the step short.
-    pub(crate) aborted: bool,
-    /// The escalation's `until` conditions.
-    pub(crate) until: &'a [Criterion],
-    /// Whether the steps are arrival rates (else workers).
-    pub(crate) open: bool,
-}
 
 /// The step as the report shows it: held when every `until` condition held,
 /// the generator offered the step's rate and no abort cut it short. The

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::contention;
 use crate::criteria::{RATE_TOLERANCE, Unit, Verdict, Windows, evaluate};
-use crate::measure::host;
 use crate::registry::ScenarioEntry;
 use crate::report::{Finding, MetricValue, Outcome, Severity};
 
@@ -163,14 +163,14 @@ fn mark_contention(
     others: f64,
     metrics: &BTreeMap<String, MetricValue>,
 ) -> Option<Finding> {
-    let contended = others >= host::CONTENDED_PERCENT;
+    let contended = others >= contention::CONTENDED_PERCENT;
     let mut failed_contended = Vec::new();
     for v in verdicts.iter_mut() {
-        if !host::time_sensitive(&v.metric, metrics.get(&v.metric).map(|m| m.unit)) {
+        if !contention::time_sensitive(&v.metric, metrics.get(&v.metric).map(|m| m.unit)) {
             continue;
         }
         if contended && !v.passed {
-            v.reason = format!("{}; {}", v.reason, host::contention_note(others));
+            v.reason = format!("{}; {}", v.reason, contention::contention_note(others));
             failed_contended.push(format!("`{}`", v.expr));
         } else {
             v.reason = format!(
@@ -187,7 +187,7 @@ fn mark_contention(
         detail: format!(
             "the rest of the machine used {} CPU (host.cpu.others, at least {} counts as contended){}; rerun on a quiet machine before calling a time or rate criterion's failure the system's",
             crate::report::format_value(others, crate::criteria::Dimension::Percent),
-            crate::report::format_value(host::CONTENDED_PERCENT, crate::criteria::Dimension::Percent),
+            crate::report::format_value(contention::CONTENDED_PERCENT, crate::criteria::Dimension::Percent),
             if failed_contended.is_empty() {
                 String::new()
             } else {

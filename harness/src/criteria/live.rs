@@ -9,9 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::criteria::{Criterion, Windows, evaluate};
-use crate::measure::LiveValue;
+use crate::criteria::{Criterion, Unit, Windows, evaluate};
 use crate::report::MetricValue;
+
+/// One value known while the run is going: a metric name, its value in the
+/// unit's base terms (counts, bytes), and the unit.
+pub(crate) type LiveValue = (String, f64, Unit);
 
 /// The `abort(...)` criteria of a scenario.
 #[derive(Debug, Clone)]

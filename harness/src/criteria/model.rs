@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::criteria::{CmpOp, Unit};
 
 /// One declared criterion, `METRIC OP NUMBER[UNIT]`, checked at compile time.
@@ -29,23 +27,4 @@ pub struct Criterion {
     /// redis.get_calls`, `target.rss.growth <= 0.1 * heap.allocated`): the
     /// target is `target` (a plain factor) times that metric's value.
     pub versus: Option<&'static str>,
-}
-
-/// A criterion's verdict, as written to the report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    /// The criterion as written.
-    pub expr: String,
-    /// The metric it constrains.
-    pub metric: String,
-    /// The metric's value, in the metric's own unit; `null` when the run
-    /// never measured it.
-    pub actual: Option<f64>,
-    /// The metric's unit, so `actual` can be read.
-    #[serde(with = "crate::report::model::optional_unit_symbol")]
-    pub unit: Option<Unit>,
-    /// Whether the criterion holds.
-    pub passed: bool,
-    /// Why: the comparison with both sides, or what was missing.
-    pub reason: String,
 }

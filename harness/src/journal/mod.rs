@@ -7,10 +7,12 @@
 //! parent from the file when the child died, so a crashed run's report has
 //! what was measured up to the last interval, through the same code.
 
+mod payload;
 mod record;
 mod tail;
 mod writer;
 
+pub(crate) use payload::{PoolUse, SavedKind, SavedTotals, Slice};
 pub(crate) use record::Record;
 pub(crate) use tail::JournalTail;
 pub(crate) use writer::{Journal, read_journal};

@@ -40,10 +40,10 @@ pub(crate) enum Record {
     Watch { pid: u32, t_ms: f64 },
     /// One driver thread's measured ops of one second, for the per-second
     /// series (written as they are cut, so the recorder's memory stays flat).
-    LoadSlice(crate::measure::Slice),
+    LoadSlice(super::Slice),
     /// The merged measurements of one `drive` (or escalation step) when it
     /// ended, so a run that dies later keeps its latency histograms.
-    DriveTotals(Box<crate::measure::SavedTotals>),
+    DriveTotals(Box<super::SavedTotals>),
     /// A chaos run began: its schedule's fingerprint and settings (the log
     /// is empty; steps follow).
     ChaosStart(Box<crate::report::ChaosSection>),
@@ -68,7 +68,7 @@ pub(crate) enum Record {
     Point {
         series: String,
         #[serde(with = "crate::report::model::unit_symbol")]
-        unit: crate::criteria::Unit,
+        unit: brunt_grammar::Unit,
         point: crate::report::CustomPoint,
     },
     /// The child finished: its body returned (or panicked), the sampler and

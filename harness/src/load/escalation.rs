@@ -8,6 +8,8 @@
 use std::time::Duration;
 
 use crate::criteria::Criterion;
+use crate::measure::OpTotals;
+use crate::report::{Finding, Step};
 
 /// `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(...))`
 /// (workers) or `escalate(start = "100/s", …, max = "50000/s", …)`
@@ -43,6 +45,26 @@ pub(crate) fn next_level(level: f64, escalation: &Escalation) -> Option<f64> {
     };
     Some(raised.min(escalation.max))
 }
+
+/// What one step ran: its level (workers, or arrivals per second), when it
+/// began (ms since the run started), how long it took and what it measured.
+pub(crate) struct StepRun<'a> {
+    pub(crate) level: f64,
+    pub(crate) start_ms: f64,
+    pub(crate) elapsed: Duration,
+    pub(crate) totals: &'a OpTotals,
+    /// Whether an abort criterion cut the step short.
+    pub(crate) aborted: bool,
+    /// The escalation's `until` conditions.
+    pub(crate) until: &'a [Criterion],
+    /// Whether the steps are arrival rates (else workers).
+    pub(crate) open: bool,
+}
+
+/// Judges one step: held or broken, and the finding of a generator that
+/// could not offer the step's rate. The analysis supplies it (the load
+/// models run steps; what a step's figures come to is not theirs to say).
+pub(crate) type StepJudge = fn(StepRun<'_>) -> (Step, Option<Finding>);
 
 #[cfg(test)]
 mod tests {

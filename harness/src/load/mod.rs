@@ -25,22 +25,22 @@ mod session;
 mod stages;
 mod workload;
 
+pub use crate::measure::OpStatus;
 pub(crate) use closed::{ClosedPlan, run_closed};
 pub(crate) use drivers::{DriverThreads, Drivers, current_driver};
 pub use error::{DriveError, DriveSummary};
 pub use escalation::Escalation;
-pub(crate) use escalation::next_level;
+pub(crate) use escalation::{StepJudge, StepRun, next_level};
 pub(crate) use frame::{Cancel, OpEnd, RunFrame, Stop, guarded};
-pub(crate) use open::{GeneratorLoad, OpenPlan, run_open};
+pub(crate) use open::{OpenPlan, run_open};
 pub(crate) use pacer::Pacer;
-pub(crate) use pool::PoolUse;
 pub(crate) use session::{LoadSession, LoadSettings, SessionContext, cores};
 pub(crate) use stages::Ramp;
 pub use stages::Stage;
 pub(crate) use workload::{Driven, MixOp, OpTable, PlainOp, Workload, split_mix};
-pub use workload::{Op, OpResult, OpStatus, Worker, expect_err};
+pub use workload::{Op, OpResult, Worker, expect_err};
 
-use crate::measure::OpRecorder;
+use crate::measure::{GeneratorLoad, OpRecorder, PoolUse};
 use std::time::Duration;
 
 /// What one run of a load model hands back.

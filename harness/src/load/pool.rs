@@ -40,35 +40,6 @@ pub(crate) fn default_connections(rate: f64, max_in_flight: u32) -> u32 {
     (bounded as u32).min(max_in_flight.max(1))
 }
 
-/// How an open run's states were pooled, for the report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct PoolUse {
-    /// The bound on states held at once (0: the workload holds none).
-    pub(crate) bound: u64,
-    /// Whether `connections` declared the bound (else Brunt's default).
-    pub(crate) declared: bool,
-    /// Most states held at once, over every arrival thread.
-    pub(crate) peak: u64,
-    /// Arrivals that waited for a state.
-    pub(crate) queued: u64,
-    /// States built (or taken from an earlier run) while the run went:
-    /// the pool's growth, which shows in the generator's own memory and
-    /// descriptors.
-    #[serde(default)]
-    pub(crate) built: u64,
-}
-
-impl PoolUse {
-    /// Adds another run's use (runs are sequential: the larger peak).
-    pub(crate) fn add(&mut self, other: PoolUse) {
-        self.bound = self.bound.max(other.bound);
-        self.declared |= other.declared;
-        self.peak = self.peak.max(other.peak);
-        self.queued += other.queued;
-        self.built += other.built;
-    }
-}
-
 /// An arrival admitted but not yet started: what it will run and when it
 /// was meant to.
 #[derive(Debug, Clone, Copy)]

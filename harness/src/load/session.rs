@@ -12,10 +12,9 @@ use tokio::runtime::Handle;
 
 use super::{
     Cancel, ClosedPlan, DriveError, DriveSummary, Driven, DriverThreads, Drivers, Escalation,
-    LoadRun, OpResult, OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage, Stop, Workload,
-    next_level, run_closed, run_open,
+    LoadRun, OpResult, OpStatus, OpTable, OpenPlan, PlainOp, Ramp, RunFrame, Stage, StepJudge,
+    StepRun, Stop, Workload, next_level, run_closed, run_open,
 };
-use crate::analysis::{StepRun, judge_step};
 use crate::criteria::Unit;
 use crate::journal::{Journal, Record};
 use crate::measure::{OpTotals, ProgressBoard, SavedTotals};
@@ -65,6 +64,8 @@ pub(crate) struct SessionContext {
     pub(crate) journal: Arc<Journal>,
     pub(crate) progress: Arc<ProgressBoard>,
     pub(crate) cancel: Cancel,
+    /// Judges each escalation step.
+    pub(crate) judge_step: StepJudge,
 }
 
 /// A scenario's load across its drives.
@@ -78,6 +79,7 @@ pub(crate) struct LoadSession {
     journal: Arc<Journal>,
     progress: Arc<ProgressBoard>,
     cancel: Cancel,
+    judge_step: StepJudge,
     next_index: u64,
     /// Phases started so far: a drive's load counts in the last one.
     phases: usize,
@@ -98,6 +100,7 @@ impl LoadSession {
             journal: context.journal,
             progress: context.progress,
             cancel: context.cancel,
+            judge_step: context.judge_step,
             next_index: 0,
             phases: 0,
             measured: (0, 0),
@@ -571,7 +574,7 @@ impl LoadSession {
             elapsed += run.elapsed;
             let step_elapsed = run.elapsed;
             let step_totals = self.totals_of(run, start_ms, model);
-            let (step, taint) = judge_step(StepRun {
+            let (step, taint) = (self.judge_step)(StepRun {
                 level,
                 start_ms,
                 elapsed: step_elapsed,

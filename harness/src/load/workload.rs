@@ -14,24 +14,13 @@ use std::time::Instant;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
+use crate::measure::OpStatus;
+
 /// Identifies the worker whose state is being built (`Stress::drive_with`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Worker {
     /// 0, 1, 2, … in the order states are built.
     pub index: u64,
-}
-
-/// How an op ended, as Brunt counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpStatus {
-    /// It succeeded.
-    Ok,
-    /// It failed: counted in `errors`, against `success_rate`.
-    Error,
-    /// It failed as it was meant to (an invalid request answered with its
-    /// error): counted in `expected_errors`, neither in `errors` nor against
-    /// `success_rate`.
-    ExpectedError,
 }
 
 /// What an op may return: a `Result` (`Ok` a success, `Err` an error) or an

@@ -7,6 +7,7 @@
 //! The sampler is a plain OS thread, off the tokio runtime, so a saturated
 //! runtime cannot delay the samples that would show it.
 
+mod generator;
 pub(crate) mod host;
 #[cfg(target_os = "linux")]
 mod probe_linux;
@@ -16,13 +17,16 @@ mod recorder;
 mod sampler;
 mod timeline;
 
+pub(crate) use crate::journal::{PoolUse, SavedKind, SavedTotals, Slice};
+pub(crate) use generator::GeneratorLoad;
 #[cfg(target_os = "linux")]
 pub(crate) use probe_linux::ProcessProbe;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use probe_sysinfo::ProcessProbe;
-pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard, SavedTotals, SetupTally};
-pub(crate) use sampler::{LiveCheck, LiveValue, ResourceSampler, SamplerConfig, WatchList};
-pub(crate) use timeline::{BinSlicer, SeriesPlan, Slice, SliceSink, Timeline};
+pub use recorder::OpStatus;
+pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard, SetupTally};
+pub(crate) use sampler::{LiveCheck, ResourceSampler, SamplerConfig, WatchList};
+pub(crate) use timeline::{BinSlicer, SeriesPlan, SliceSink, Timeline};
 
 /// CPU time consumed so far by the calling thread; `None` where the
 /// platform cannot tell.

@@ -11,7 +11,20 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::{BinSlicer, SeriesPlan, SliceSink, Timeline};
-use crate::load::{GeneratorLoad, OpStatus, PoolUse};
+use super::{GeneratorLoad, PoolUse, SavedKind, SavedTotals};
+
+/// How an op ended, as Brunt counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpStatus {
+    /// It succeeded.
+    Ok,
+    /// It failed: counted in `errors`, against `success_rate`.
+    Error,
+    /// It failed as it was meant to (an invalid request answered with its
+    /// error): counted in `expected_errors`, neither in `errors` nor against
+    /// `success_rate`.
+    ExpectedError,
+}
 
 /// Highest latency the histograms resolve: one hour, in ns. Longer ops are
 /// recorded as one hour (and show as such in `latency.max`).
@@ -468,54 +481,6 @@ pub(crate) fn histogram_from_bins(bins: &[(u64, u64)]) -> Histogram<u64> {
         h.saturating_record_n(value, count);
     }
     h
-}
-
-/// [`OpTotals`] as written to the stream when a drive ends (the load
-/// series' slices travel on their own), so a child that dies afterwards keeps them.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct SavedTotals {
-    /// The phase the drive ran in, if any (by index).
-    pub(crate) phase: Option<usize>,
-    latency: Vec<(u64, u64)>,
-    service: Option<Vec<(u64, u64)>>,
-    ops: u64,
-    errors: u64,
-    measured_s: f64,
-    late: u64,
-    dropped: u64,
-    timeouts: u64,
-    op_timeout: bool,
-    declared_rate: Option<f64>,
-    issuing_s: f64,
-    generator_cpu_s: Option<f64>,
-    generator_waiting_s: f64,
-    generator_wall_s: f64,
-    generator_span_s: f64,
-    spans: Vec<(f64, f64)>,
-    #[serde(default)]
-    expected: u64,
-    /// Per op kind.
-    #[serde(default)]
-    kinds: Vec<SavedKind>,
-    /// Setup time bins and failed setups.
-    #[serde(default)]
-    setup: Option<(Vec<(u64, u64)>, u64)>,
-    /// Open model: the arrivals' sending lateness bins.
-    #[serde(default)]
-    lag: Option<Vec<(u64, u64)>>,
-    /// Open model: how the states were pooled.
-    #[serde(default)]
-    pool: PoolUse,
-}
-
-/// One op kind's totals as streamed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct SavedKind {
-    name: String,
-    latency: Vec<(u64, u64)>,
-    ops: u64,
-    errors: u64,
-    expected: u64,
 }
 
 impl SavedTotals {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use brunt_grammar::Unit;
 
 use super::{ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
+use crate::criteria::LiveValue;
 use crate::journal::{Journal, Record};
 use crate::report::{Event, SamplePoint};
 
@@ -33,10 +34,6 @@ pub(crate) struct SamplerConfig {
     /// criteria); a returned reason is streamed as an `abort` event.
     pub(crate) live_check: Option<LiveCheck>,
 }
-
-/// One value known while the run is going: a metric name, its value in the
-/// unit's base terms (counts, bytes), and the unit.
-pub(crate) type LiveValue = (String, f64, Unit);
 
 /// Judges the live values at `t_ms` since the run started; returns a reason
 /// when the run must stop.

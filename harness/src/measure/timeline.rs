@@ -24,10 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
 use super::OpTotals;
-use crate::journal::{Journal, Record};
+use crate::journal::{Journal, Record, Slice};
 use crate::report::{LoadBin, LoadBins, LoadPoint};
 
 /// The widths a slicer cuts at, ms, finest first. Each divides the next
@@ -108,44 +107,9 @@ fn chart_width_ms(length_ms: f64, busy_ms: f64, ops: u64, widest_slice_ms: u64) 
     width
 }
 
-/// One thread's ops that finished within one bin of the run's clock.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Slice {
-    /// The second the bin lies in, counted from the run's start.
-    pub(crate) second: u64,
-    /// Where the bin starts within that second, ms.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub(crate) offset_ms: u64,
-    /// The bin's width, ms (one of [`WIDTHS_MS`]; a whole second when
-    /// absent). The thread may have cut the bin's start finer: its ops
-    /// finished inside the bin, not necessarily across all of it.
-    #[serde(default = "one_second", skip_serializing_if = "is_one_second")]
-    pub(crate) width_ms: u64,
-    /// Ops finished in the bin.
-    pub(crate) ops: u64,
-    /// Of which errors.
-    pub(crate) errors: u64,
-    /// Latency bins hit: (highest value of the bin in ns, count).
-    pub(crate) bins: Vec<(u64, u64)>,
-}
-
-fn is_zero(value: &u64) -> bool {
-    *value == 0
-}
-
-fn one_second() -> u64 {
-    1_000
-}
-
-fn is_one_second(value: &u64) -> bool {
-    *value == 1_000
-}
-
-impl Slice {
-    /// Start of the slice's bin, ms since the run started.
-    fn start_ms(&self) -> u64 {
-        self.second * 1_000 + self.offset_ms
-    }
+/// Start of a slice's bin, ms since the run started.
+fn start_ms(slice: &Slice) -> u64 {
+    slice.second * 1_000 + slice.offset_ms
 }
 
 /// Where a slicer hands its finished slices.
@@ -331,7 +295,7 @@ impl Timeline {
     /// Adds slices (of any thread, in any order).
     pub(crate) fn absorb(&mut self, slices: impl IntoIterator<Item = Slice>) {
         for slice in slices {
-            let key = (slice.start_ms(), slice.width_ms);
+            let key = (start_ms(&slice), slice.width_ms);
             self.bins.entry(key).or_default().add(
                 slice.ops,
                 slice.errors,

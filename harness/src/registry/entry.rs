@@ -127,10 +127,43 @@ impl ScenarioEntry {
     }
 }
 
+/// A declaration for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use std::time::Duration;
+
+    use super::Declared;
+
+    pub(crate) const DECLARED: Declared = Declared {
+        duration: Some(Duration::from_secs(10)),
+        iterations: None,
+        concurrency: Some(8),
+        rate: None,
+        max_in_flight: None,
+        connections: None,
+        warmup: Some(Duration::from_secs(1)),
+        min_duration: None,
+        sample: None,
+        timeout: None,
+        op_timeout: None,
+        fail_on: None,
+        seed: Some(42),
+        memory_limit: None,
+        tags: &[],
+        expect_findings: &[],
+        criteria: &[],
+        escalate: None,
+        stages: &[],
+        mix: &[],
+        flow: &[],
+        think: None,
+    };
+}
+
 #[cfg(test)]
 mod tests {
+    use super::tests_support::DECLARED;
     use super::*;
-    use crate::settings::tests_support::DECLARED;
 
     fn entry(module_path: &'static str) -> ScenarioEntry {
         fn body(_: &mut Stress) -> ScenarioResult {

@@ -7,5 +7,7 @@ mod entry;
 mod list;
 
 pub use build::{ScenarioBuild, frame_probe, harness_optimised};
+#[cfg(test)]
+pub(crate) use entry::tests_support;
 pub use entry::{Body, BoxFuture, Declared, ScenarioEntry, ScenarioResult};
 pub(crate) use list::{all_scenarios, find_scenario};

@@ -1,7 +1,7 @@
 //! Human-readable numbers for renderers: a value in its dimension's base
 //! unit, shown in the unit that keeps it short.
 
-use crate::criteria::Dimension;
+use brunt_grammar::Dimension;
 
 /// Formats `base` (in the base unit of `dimension`: ns, bytes, bytes/s,
 /// ops/s, percent, count) for people: `12.3ms`, `1.50MiB`, `99.95%`.

@@ -16,6 +16,6 @@ pub use model::{
     Attempt, BuildInfo, ChaosLogEntry, ChaosSection, CustomPoint, CustomSeries, DeterminismCheck,
     Event, FaultShare, FaultTiming, FaultWeight, Finding, Host, LoadBin, LoadBins, LoadPoint,
     MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, SamplePoint, Samples, ScenarioInfo,
-    Scope, Series, Settings, SettledCheck, Severity, ShrinkSummary, Step,
+    Scope, Series, Settings, SettledCheck, Severity, ShrinkSummary, Step, Verdict,
 };
 pub(crate) use writer::{ReportPaths, write_report};

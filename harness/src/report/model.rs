@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::criteria::{Unit, Verdict};
+use brunt_grammar::Unit;
 
 /// A [`Unit`] in reports: its symbol (`ns`, `MiB`, `/s`, …).
 pub(crate) mod unit_symbol {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::criteria::Unit;
+    use brunt_grammar::Unit;
 
     pub(crate) fn serialize<S: Serializer>(unit: &Unit, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(unit.symbol())
@@ -28,7 +28,7 @@ pub(crate) mod unit_symbol {
 pub(crate) mod optional_unit_symbol {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::criteria::Unit;
+    use brunt_grammar::Unit;
 
     pub(crate) fn serialize<S: Serializer>(unit: &Option<Unit>, s: S) -> Result<S::Ok, S::Error> {
         match unit {
@@ -747,4 +747,23 @@ impl Scope {
             Scope::PerRecoveryOperation => "per_recovery_operation",
         }
     }
+}
+
+/// A criterion's verdict, as written to the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The criterion as written.
+    pub expr: String,
+    /// The metric it constrains.
+    pub metric: String,
+    /// The metric's value, in the metric's own unit; `null` when the run
+    /// never measured it.
+    pub actual: Option<f64>,
+    /// The metric's unit, so `actual` can be read.
+    #[serde(with = "crate::report::model::optional_unit_symbol")]
+    pub unit: Option<Unit>,
+    /// Whether the criterion holds.
+    pub passed: bool,
+    /// Why: the comparison with both sides, or what was missing.
+    pub reason: String,
 }

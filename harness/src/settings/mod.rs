@@ -7,6 +7,4 @@ mod resolved;
 
 pub(crate) use env::MAX_SCALE;
 pub use env::{EnvError, EnvSettings, LockSetting};
-#[cfg(test)]
-pub(crate) use resolved::tests_support;
 pub use resolved::{Budget, Resolved, default_target_dir, resolve};
