@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::load::put;
 use super::{GrowthTrend, growth_trend};
-use crate::criteria::Unit;
+use crate::criteria::{Dimension, Unit};
 use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, format_value};
 
 /// Fewest post-warm-up samples from which a growth trend is claimed.
@@ -230,56 +230,9 @@ pub(crate) fn resource_metrics(
             "peak",
             (family == "heap").then(|| "the most live heap seen at a sample".to_string()),
         );
-        let trends: Vec<PidTrend> = series
-            .iter()
-            .filter_map(|s| {
-                let after: Vec<(f64, f64)> = s
-                    .points
-                    .iter()
-                    .filter(|p| p.t_ms >= baseline_ms)
-                    .filter_map(|p| Some((p.t_ms / 1e3, read(p)?)))
-                    .collect();
-                let trend = growth_trend(&after)?;
-                Some(PidTrend {
-                    pid: s.pid,
-                    trend,
-                    baseline: after[0].1,
-                    span_s: after[after.len() - 1].0 - after[0].0,
-                })
-            })
-            .collect();
+        let trends = pid_trends(series, baseline_ms, read);
         let dimension = watched.unit.dimension();
-        let note = if trends.is_empty() {
-            format!("needs at least {MIN_TREND_SAMPLES} samples after warm-up")
-        } else {
-            let n: usize = trends.iter().map(|t| t.trend.n).sum();
-            let low: f64 = trends.iter().map(|t| t.trend.slope_low).sum();
-            let high: f64 = trends.iter().map(|t| t.trend.slope_high).sum();
-            let span = trends.iter().map(|t| t.span_s).fold(0.0, f64::max);
-            let judged = if span < MIN_LEAK_SPAN_S || n < MIN_LEAK_SAMPLES {
-                format!(
-                    "; too short to judge a leak ({span:.1}s; a leak is judged on at least {MIN_LEAK_SPAN_S}s and {MIN_LEAK_SAMPLES} samples after warm-up)"
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "growth: the end level less the start level (medians of a tenth of the samples at each end); Theil–Sen over {n} samples after warm-up{}; slope {} per second (95% CI {} to {}); Mann–Kendall z {}{judged}",
-                if trends.len() > 1 {
-                    format!(", per process ({}), summed", trends.len())
-                } else {
-                    String::new()
-                },
-                format_value(trends.iter().map(|t| t.trend.slope).sum(), dimension),
-                format_value(low, dimension),
-                format_value(high, dimension),
-                trends
-                    .iter()
-                    .map(|t| format!("{:.1}", t.trend.z))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-        };
+        let note = growth_note(&trends, dimension);
         let growth = (!trends.is_empty()).then(|| trends.iter().map(|t| t.trend.growth).sum());
         put(
             out,
@@ -303,80 +256,161 @@ pub(crate) fn resource_metrics(
         if family == "rss" && has_heap {
             continue;
         }
-        for t in &trends {
-            if t.span_s < MIN_LEAK_SPAN_S || t.trend.n < MIN_LEAK_SAMPLES {
-                // Too short to tell a leak from a pool filling once.
-                continue;
-            }
-            let material = t.trend.growth
-                >= watched
-                    .material_floor
-                    .max(watched.material_fraction * t.baseline);
-            if !(t.trend.keeps_rising() && material) {
-                continue;
-            }
-            let own_states = if prefix.is_empty() {
-                load.states_built
-            } else {
-                0
-            };
-            let (severity, verdict) = if rising_load {
-                (
-                    Severity::Info,
-                    "grew with the rising load (not judged a leak)".to_string(),
-                )
-            } else if own_states > 0 && explained_by_states(family, t.trend.growth, own_states) {
-                (
-                    Severity::Info,
-                    format!(
-                        "grew with the generator's pool of worker states ({own_states} built during the measured load; not judged a leak)"
-                    ),
-                )
-            } else {
-                (Severity::Warning, "leak suspected".to_string())
-            };
-            let resource = match family {
-                "rss" | "heap" => "memory",
-                "threads" => "thread",
-                _ => "fd",
-            };
-            findings.push(Finding {
-                severity,
-                kind: format!(
-                    "{}{resource}_{}",
-                    if prefix.is_empty() { "" } else { "target_" },
-                    if severity == Severity::Warning {
-                        "leak"
-                    } else {
-                        "growth"
-                    }
-                ),
-                title: format!(
-                    "{} {verdict}{}",
-                    watched.what,
-                    if prefix.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" in watched process {}", t.pid)
-                    }
-                ),
-                detail: format!(
-                    "{} grew by {} over {:.1}s after warm-up (from {}) and was still rising in the later half (Theil–Sen slope {} per second, 95% CI {} to {}; Mann–Kendall z {:.1} overall, {:.1} in the later half)",
-                    name(&format!("{family}.growth")),
-                    format_value(t.trend.growth, dimension),
-                    t.span_s,
-                    format_value(t.baseline, dimension),
-                    format_value(t.trend.slope, dimension),
-                    format_value(t.trend.slope_low, dimension),
-                    format_value(t.trend.slope_high, dimension),
-                    t.trend.z,
-                    t.trend.z_late,
-                ),
-            });
-        }
+        let own_states = if prefix.is_empty() {
+            load.states_built
+        } else {
+            0
+        };
+        findings.extend(
+            trends
+                .iter()
+                .filter_map(|t| leak_finding(prefix, watched, t, rising_load, own_states)),
+        );
     }
     cpu_metrics(&name, series, &points, cores, out);
     findings
+}
+
+/// Each process's growth trend of one resource after warm-up.
+fn pid_trends(
+    series: &[&Series],
+    baseline_ms: f64,
+    read: fn(&SamplePoint) -> Option<f64>,
+) -> Vec<PidTrend> {
+    series
+        .iter()
+        .filter_map(|s| {
+            let after: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .filter(|p| p.t_ms >= baseline_ms)
+                .filter_map(|p| Some((p.t_ms / 1e3, read(p)?)))
+                .collect();
+            let trend = growth_trend(&after)?;
+            Some(PidTrend {
+                pid: s.pid,
+                trend,
+                baseline: after[0].1,
+                span_s: after[after.len() - 1].0 - after[0].0,
+            })
+        })
+        .collect()
+}
+
+/// The note of a `*.growth` and `*.slope`: how growth was measured, the
+/// trend's statistics, and whether the stretch was long enough to judge a
+/// leak.
+fn growth_note(trends: &[PidTrend], dimension: Dimension) -> String {
+    if trends.is_empty() {
+        format!("needs at least {MIN_TREND_SAMPLES} samples after warm-up")
+    } else {
+        let n: usize = trends.iter().map(|t| t.trend.n).sum();
+        let low: f64 = trends.iter().map(|t| t.trend.slope_low).sum();
+        let high: f64 = trends.iter().map(|t| t.trend.slope_high).sum();
+        let span = trends.iter().map(|t| t.span_s).fold(0.0, f64::max);
+        let judged = if span < MIN_LEAK_SPAN_S || n < MIN_LEAK_SAMPLES {
+            format!(
+                "; too short to judge a leak ({span:.1}s; a leak is judged on at least {MIN_LEAK_SPAN_S}s and {MIN_LEAK_SAMPLES} samples after warm-up)"
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "growth: the end level less the start level (medians of a tenth of the samples at each end); Theil–Sen over {n} samples after warm-up{}; slope {} per second (95% CI {} to {}); Mann–Kendall z {}{judged}",
+            if trends.len() > 1 {
+                format!(", per process ({}), summed", trends.len())
+            } else {
+                String::new()
+            },
+            format_value(trends.iter().map(|t| t.trend.slope).sum(), dimension),
+            format_value(low, dimension),
+            format_value(high, dimension),
+            trends
+                .iter()
+                .map(|t| format!("{:.1}", t.trend.z))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+}
+
+/// The finding of one process's trend, if it is one: a resource that grew
+/// materially over a stretch long enough to judge and was still rising in
+/// its later half. A leak is suspected unless the load rose too, or the
+/// growth is what the generator's own pooled states (`own_states` built)
+/// explain.
+fn leak_finding(
+    prefix: &str,
+    watched: &Watched,
+    t: &PidTrend,
+    rising_load: bool,
+    own_states: u64,
+) -> Option<Finding> {
+    if t.span_s < MIN_LEAK_SPAN_S || t.trend.n < MIN_LEAK_SAMPLES {
+        // Too short to tell a leak from a pool filling once.
+        return None;
+    }
+    let family = watched.family;
+    let material = t.trend.growth
+        >= watched
+            .material_floor
+            .max(watched.material_fraction * t.baseline);
+    if !(t.trend.keeps_rising() && material) {
+        return None;
+    }
+    let (severity, verdict) = if rising_load {
+        (
+            Severity::Info,
+            "grew with the rising load (not judged a leak)".to_string(),
+        )
+    } else if own_states > 0 && explained_by_states(family, t.trend.growth, own_states) {
+        (
+            Severity::Info,
+            format!(
+                "grew with the generator's pool of worker states ({own_states} built during the measured load; not judged a leak)"
+            ),
+        )
+    } else {
+        (Severity::Warning, "leak suspected".to_string())
+    };
+    let resource = match family {
+        "rss" | "heap" => "memory",
+        "threads" => "thread",
+        _ => "fd",
+    };
+    let dimension = watched.unit.dimension();
+    Some(Finding {
+        severity,
+        kind: format!(
+            "{}{resource}_{}",
+            if prefix.is_empty() { "" } else { "target_" },
+            if severity == Severity::Warning {
+                "leak"
+            } else {
+                "growth"
+            }
+        ),
+        title: format!(
+            "{} {verdict}{}",
+            watched.what,
+            if prefix.is_empty() {
+                String::new()
+            } else {
+                format!(" in watched process {}", t.pid)
+            }
+        ),
+        detail: format!(
+            "{prefix}{family}.growth grew by {} over {:.1}s after warm-up (from {}) and was still rising in the later half (Theil–Sen slope {} per second, 95% CI {} to {}; Mann–Kendall z {:.1} overall, {:.1} in the later half)",
+            format_value(t.trend.growth, dimension),
+            t.span_s,
+            format_value(t.baseline, dimension),
+            format_value(t.trend.slope, dimension),
+            format_value(t.trend.slope_low, dimension),
+            format_value(t.trend.slope_high, dimension),
+            t.trend.z,
+            t.trend.z_late,
+        ),
+    })
 }
 
 /// `heap.live` (at the end), `heap.allocated` and `heap.allocations`

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 
+use super::ChaosError;
 use super::safety::SafetyFilter;
-use super::schedule::{ScheduleFile, ScheduleFileError, ScheduledFault, digest, draw, fault_seed};
+use super::schedule::{ScheduleFile, ScheduledFault, digest, draw, fault_seed};
 use crate::journal::{Journal, Record};
 use crate::load::Cancel;
 use crate::report::{
@@ -179,81 +180,6 @@ pub(crate) fn replay_schedule(path: &Path, trial: &str) -> Result<ScheduleFile, 
     Ok(file)
 }
 
-/// Why a chaos run could not run as declared.
-#[derive(Debug, thiserror::Error)]
-pub enum ChaosError {
-    /// `.every(...)` or another duration could not be read.
-    #[error("chaos: invalid duration {value:?} for .{setting}(...): {reason}")]
-    BadDuration {
-        /// The setting.
-        setting: &'static str,
-        /// The value given.
-        value: String,
-        /// Why it cannot be read.
-        reason: String,
-    },
-    /// No fault with a weight above zero.
-    #[error("chaos: no fault to draw: add one with .fault(name, weight, fault), weight above 0")]
-    NoFaults,
-    /// Two faults share a name.
-    #[error("chaos: two faults are named `{0}`; a schedule names faults, so names must differ")]
-    DuplicateFault(String),
-    /// No `.health(...)`.
-    #[error(
-        "chaos: no health check: add .health(|| async {{ … }}) so each fault is judged by whether the system recovers"
-    )]
-    NoHealth,
-    /// A second chaos run in one scenario.
-    #[error("chaos: a scenario holds one chaos run; this one already ran one")]
-    AlreadyRan,
-    /// `BRUNT_REPLAY` could not be read.
-    #[error(transparent)]
-    Replay(#[from] ScheduleFileError),
-    /// `BRUNT_REPLAY` holds another scenario's schedule.
-    #[error(
-        "BRUNT_REPLAY={file} holds a schedule of `{holds}`, not of `{this}`: run it with --exact {holds}"
-    )]
-    ReplayOfAnother {
-        /// The file.
-        file: String,
-        /// The scenario it was written for.
-        holds: String,
-        /// This scenario.
-        this: String,
-    },
-    /// `BRUNT_REPLAY` names a fault this scenario does not declare.
-    #[error(
-        "BRUNT_REPLAY={file}: fault #{index} `{fault}` is not declared by this scenario (declared: {declared})"
-    )]
-    UnknownFault {
-        /// The file.
-        file: String,
-        /// The fault's index.
-        index: u32,
-        /// Its name.
-        fault: String,
-        /// The declared faults.
-        declared: String,
-    },
-    /// The health check did not pass before the first fault.
-    #[error(
-        "chaos: the system was not healthy before any fault (its steady state must hold first): {0}"
-    )]
-    UnhealthyBeforeFaults(String),
-    /// `BRUNT_CHECK_DETERMINISM=1` drew two different schedules.
-    #[error(
-        "chaos: the schedule is not deterministic: drawn twice from seed {seed}, fingerprints {first} and {second}"
-    )]
-    NotDeterministic {
-        /// The seed.
-        seed: u64,
-        /// The first draw's fingerprint.
-        first: String,
-        /// The second's.
-        second: String,
-    },
-}
-
 /// What a chaos run ended with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChaosOutcome {
@@ -270,6 +196,17 @@ pub struct ChaosOutcome {
 }
 
 impl ChaosOutcome {
+    /// Counts one fault that ran, with its recovery time if health returned.
+    fn count(&mut self, entry: &ChaosLogEntry, recovery: Option<Duration>) {
+        self.ops += 1;
+        self.failures += u32::from(!entry.healthy);
+        self.fault_errors += u32::from(!entry.ok);
+        if let Some(d) = recovery {
+            self.recovery_max = Some(self.recovery_max.map_or(d, |m| m.max(d)));
+        }
+        self.log.push(entry.clone());
+    }
+
     /// Percent of faults the system recovered from.
     pub fn survival_rate(&self) -> f64 {
         if self.ops == 0 {
@@ -458,6 +395,22 @@ impl Chaos {
         self
     }
 
+    /// The declared faults' names and weights: names differ, and at least
+    /// one weight is above zero.
+    fn weights(faults: &[DeclaredFault]) -> Result<Vec<(&str, u32)>, ChaosError> {
+        for (i, f) in faults.iter().enumerate() {
+            if faults[..i].iter().any(|g| g.name == f.name) {
+                return Err(ChaosError::DuplicateFault(f.name.clone()));
+            }
+        }
+        let weights: Vec<(&str, u32)> =
+            faults.iter().map(|f| (f.name.as_str(), f.weight)).collect();
+        if weights.iter().all(|(_, w)| *w == 0) {
+            return Err(ChaosError::NoFaults);
+        }
+        Ok(weights)
+    }
+
     /// Runs the faults. Returns when every planned fault ran (or the first
     /// one the system did not recover from, unless `.keep_going()`), or the
     /// scenario was aborted. A fault the system did not recover from fails
@@ -468,39 +421,12 @@ impl Chaos {
         let every = self.every?;
         let recover_within = self.recover_within?;
         let health = self.health.ok_or(ChaosError::NoHealth)?;
-        for (i, f) in self.faults.iter().enumerate() {
-            if self.faults[..i].iter().any(|g| g.name == f.name) {
-                return Err(ChaosError::DuplicateFault(f.name.clone()));
-            }
-        }
-        let weights: Vec<(&str, u32)> = self
-            .faults
-            .iter()
-            .map(|f| (f.name.as_str(), f.weight))
-            .collect();
-        if weights.iter().all(|(_, w)| *w == 0) {
-            return Err(ChaosError::NoFaults);
-        }
+        let weights = Chaos::weights(&self.faults)?;
         let env = self.env;
         let (schedule, replayed_from) = match &env.replay {
             Some(path) => {
-                let file = replay_schedule(path, &env.trial)?;
-                let shown = path.display().to_string();
-                for f in &file.faults {
-                    if !weights.iter().any(|(name, _)| *name == f.fault) {
-                        return Err(ChaosError::UnknownFault {
-                            file: shown,
-                            index: f.index,
-                            fault: f.fault.clone(),
-                            declared: weights
-                                .iter()
-                                .map(|(n, _)| format!("`{n}`"))
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                        });
-                    }
-                }
-                (file.faults, Some(shown))
+                let (faults, shown) = replayed(path, &env.trial, &weights)?;
+                (faults, Some(shown))
             }
             None => (draw(env.seed, &weights, self.ops), None),
         };
@@ -526,14 +452,7 @@ impl Chaos {
             determinism: determinism.clone(),
             replayed_from,
             start_ms: ms_since(env.origin),
-            end_ms: None,
-            log: Vec::new(),
-            timing: Vec::new(),
-            distribution: Vec::new(),
-            minimal: None,
-            replay: None,
-            shrink: None,
-            settled: None,
+            ..ChaosSection::default()
         })?;
         if let Some(check) = determinism.filter(|d| !d.identical) {
             env.end(None);
@@ -589,40 +508,11 @@ impl Chaos {
                 stream: Arc::clone(&env.stream),
                 origin: env.origin,
             };
-            let result =
-                match tokio::time::timeout(self.fault_timeout, fault.inject(ctx.clone())).await {
-                    Ok(result) => result,
-                    Err(_) => Err(anyhow::anyhow!(
-                        "the fault did not finish within {:?}",
-                        self.fault_timeout
-                    )),
-                };
-            let fault_end = Instant::now();
-            let (recovery, health_error) =
-                recover(&health, fault_end, recover_within, self.poll).await;
-            let healthy = recovery.is_some();
-            let entry = ChaosLogEntry {
-                index,
-                fault: name,
-                detail: ctx.take_detail(),
-                ok: result.is_ok(),
-                healthy,
-            };
-            let timing = FaultTiming {
-                index,
-                at_ms: (started - env.origin).as_secs_f64() * 1e3,
-                fault_ms: (fault_end - started).as_secs_f64() * 1e3,
-                recovery_ms: recovery.map(|d| d.as_secs_f64() * 1e3),
-                error: result.err().map(|e| format!("{e:#}")),
-                health_error,
-            };
-            outcome.ops += 1;
-            outcome.failures += u32::from(!healthy);
-            outcome.fault_errors += u32::from(!entry.ok);
-            if let Some(d) = recovery {
-                outcome.recovery_max = Some(outcome.recovery_max.map_or(d, |m| m.max(d)));
-            }
-            outcome.log.push(entry.clone());
+            let bounds = (self.fault_timeout, recover_within, self.poll);
+            let (entry, timing, recovery) =
+                fault_step(ctx, name, started, fault.as_ref(), &health, bounds).await;
+            let healthy = entry.healthy;
+            outcome.count(&entry, recovery);
             env.record(Record::ChaosStep { entry, timing });
             if !healthy && !self.keep_going {
                 break;
@@ -642,6 +532,78 @@ impl Chaos {
         };
         env.end(settled);
         Ok(outcome)
+    }
+}
+
+/// The faults of the schedule file at `path` (and the path as shown),
+/// checked to be scenario `trial`'s and to name declared faults only.
+fn replayed(
+    path: &Path,
+    trial: &str,
+    weights: &[(&str, u32)],
+) -> Result<(Vec<ScheduledFault>, String), ChaosError> {
+    let file = replay_schedule(path, trial)?;
+    let shown = path.display().to_string();
+    if let Some(f) = file
+        .faults
+        .iter()
+        .find(|f| !weights.iter().any(|(name, _)| *name == f.fault))
+    {
+        return Err(ChaosError::UnknownFault {
+            file: shown,
+            index: f.index,
+            fault: f.fault.clone(),
+            declared: weights
+                .iter()
+                .map(|(n, _)| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok((file.faults, shown))
+}
+
+/// Runs one fault that started at `started` and waits for health to return:
+/// its log entry, its timing, and the recovery time if health returned.
+/// `bounds` are the fault's timeout, the recovery allowance and the health
+/// check's poll interval.
+async fn fault_step(
+    ctx: FaultCtx,
+    name: String,
+    started: Instant,
+    fault: &dyn Fault,
+    health: &HealthCheck,
+    (fault_timeout, recover_within, poll): (Duration, Duration, Duration),
+) -> (ChaosLogEntry, FaultTiming, Option<Duration>) {
+    let result = inject(fault, ctx.clone(), fault_timeout).await;
+    let fault_end = Instant::now();
+    let (recovery, health_error) = recover(health, fault_end, recover_within, poll).await;
+    let entry = ChaosLogEntry {
+        index: ctx.index,
+        fault: name,
+        detail: ctx.take_detail(),
+        ok: result.is_ok(),
+        healthy: recovery.is_some(),
+    };
+    let timing = FaultTiming {
+        index: ctx.index,
+        at_ms: (started - ctx.origin).as_secs_f64() * 1e3,
+        fault_ms: (fault_end - started).as_secs_f64() * 1e3,
+        recovery_ms: recovery.map(|d| d.as_secs_f64() * 1e3),
+        error: result.err().map(|e| format!("{e:#}")),
+        health_error,
+    };
+    (entry, timing, recovery)
+}
+
+/// Runs one fault, bounded by `timeout`: one that does not finish in time
+/// is an error of the fault.
+async fn inject(fault: &dyn Fault, ctx: FaultCtx, timeout: Duration) -> anyhow::Result<()> {
+    match tokio::time::timeout(timeout, fault.inject(ctx)).await {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!(
+            "the fault did not finish within {timeout:?}"
+        )),
     }
 }
 

@@ -30,6 +30,7 @@
 //! one line.
 
 mod engine;
+mod error;
 pub mod faults;
 pub mod proxy;
 mod safety;
@@ -37,8 +38,9 @@ mod schedule;
 pub(crate) mod shrink;
 mod signal;
 
-pub use engine::{Chaos, ChaosDuration, ChaosError, ChaosFuture, ChaosOutcome, Fault, FaultCtx};
+pub use engine::{Chaos, ChaosDuration, ChaosFuture, ChaosOutcome, Fault, FaultCtx};
 pub(crate) use engine::{ChaosEnv, replay_schedule};
+pub use error::ChaosError;
 pub use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};
 pub use signal::Signal;
 pub(crate) use signal::send_signal;

@@ -372,6 +372,84 @@ async fn connection(
     }
 }
 
+/// A `timeout` toxic in force: the stream is held open, data read
+/// meanwhile dropped (as toxiproxy's timeout does), and closed `after` (never
+/// when zero). `None` when the toxics changed first.
+async fn hold(
+    after: Duration,
+    from: &mut OwnedReadHalf,
+    buf: &mut [u8],
+    toxics: &mut watch::Receiver<Vec<Toxic>>,
+) -> Option<End> {
+    let close = async {
+        if after.is_zero() {
+            std::future::pending::<()>().await
+        } else {
+            tokio::time::sleep(after).await
+        }
+    };
+    tokio::pin!(close);
+    loop {
+        tokio::select! {
+            _ = &mut close => return Some(End::Close),
+            _ = toxics.changed() => return None,
+            read = from.read(buf) => match read {
+                Ok(0) | Err(_) => return Some(End::Close),
+                Ok(_) => {}
+            },
+        }
+    }
+}
+
+/// Writes one chunk under the data toxics in force: latency (with jitter)
+/// first, then sliced and paced to the bandwidth. Returns whether the write
+/// went through.
+async fn deliver(
+    to: &mut OwnedWriteHalf,
+    chunk: &[u8],
+    active: &[ToxicKind],
+    rng: &mut ChaCha8Rng,
+) -> bool {
+    for kind in active {
+        if let ToxicKind::Latency { latency, jitter } = kind {
+            let j = jitter.as_nanos() as i128;
+            let offset = if j > 0 { rng.random_range(-j..=j) } else { 0 };
+            let nanos = (latency.as_nanos() as i128 + offset).max(0) as u64;
+            tokio::time::sleep(Duration::from_nanos(nanos)).await;
+        }
+    }
+    let bandwidth = active.iter().find_map(|k| match k {
+        ToxicKind::Bandwidth { bytes_per_s } => Some(*bytes_per_s),
+        _ => None,
+    });
+    let slicer = active.iter().find_map(|k| match k {
+        ToxicKind::Slicer {
+            average,
+            variation,
+            delay,
+        } => Some((*average, *variation, *delay)),
+        _ => None,
+    });
+    match (bandwidth, slicer) {
+        (_, Some((average, variation, delay))) => {
+            let mut rest = chunk;
+            let mut ok = true;
+            while !rest.is_empty() && ok {
+                let lo = average.saturating_sub(variation).max(1);
+                let hi = (average + variation).max(lo);
+                let size = rng.random_range(lo..=hi).min(rest.len());
+                ok = write_paced(to, &rest[..size], bandwidth).await;
+                rest = &rest[size..];
+                if !rest.is_empty() {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            ok
+        }
+        (bandwidth, None) => write_paced(to, chunk, bandwidth).await,
+    }
+}
+
 /// Copies `from` to `to` under the toxics of `direction`, re-reading them
 /// at every chunk and whenever they change.
 async fn pump(
@@ -407,26 +485,10 @@ async fn pump(
             ToxicKind::Timeout { after } => Some(*after),
             _ => None,
         }) {
-            let close = async {
-                if after.is_zero() {
-                    std::future::pending::<()>().await
-                } else {
-                    tokio::time::sleep(after).await
-                }
-            };
-            tokio::pin!(close);
-            // Data read meanwhile is dropped, as toxiproxy's timeout does.
-            loop {
-                tokio::select! {
-                    _ = &mut close => return End::Close,
-                    _ = toxics.changed() => break,
-                    read = from.read(&mut buf) => match read {
-                        Ok(0) | Err(_) => return End::Close,
-                        Ok(_) => {}
-                    },
-                }
+            match hold(after, from, &mut buf, &mut toxics).await {
+                Some(end) => return end,
+                None => continue,
             }
-            continue;
         }
         let limit = active.iter().find_map(|k| match k {
             ToxicKind::LimitData { bytes } => Some(*bytes),
@@ -461,45 +523,7 @@ async fn pump(
             let room = (l - passed).min(n as u64) as usize;
             chunk = &buf[..room];
         }
-        for kind in &active {
-            if let ToxicKind::Latency { latency, jitter } = kind {
-                let j = jitter.as_nanos() as i128;
-                let offset = if j > 0 { rng.random_range(-j..=j) } else { 0 };
-                let nanos = (latency.as_nanos() as i128 + offset).max(0) as u64;
-                tokio::time::sleep(Duration::from_nanos(nanos)).await;
-            }
-        }
-        let bandwidth = active.iter().find_map(|k| match k {
-            ToxicKind::Bandwidth { bytes_per_s } => Some(*bytes_per_s),
-            _ => None,
-        });
-        let slicer = active.iter().find_map(|k| match k {
-            ToxicKind::Slicer {
-                average,
-                variation,
-                delay,
-            } => Some((*average, *variation, *delay)),
-            _ => None,
-        });
-        let written = match (bandwidth, slicer) {
-            (_, Some((average, variation, delay))) => {
-                let mut rest = chunk;
-                let mut ok = true;
-                while !rest.is_empty() && ok {
-                    let lo = average.saturating_sub(variation).max(1);
-                    let hi = (average + variation).max(lo);
-                    let size = rng.random_range(lo..=hi).min(rest.len());
-                    ok = write_paced(to, &rest[..size], bandwidth).await;
-                    rest = &rest[size..];
-                    if !rest.is_empty() {
-                        tokio::time::sleep(delay).await;
-                    }
-                }
-                ok
-            }
-            (bandwidth, None) => write_paced(to, chunk, bandwidth).await,
-        };
-        if !written {
+        if !deliver(to, chunk, &active, &mut rng).await {
             return End::Close;
         }
         passed += chunk.len() as u64;

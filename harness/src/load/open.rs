@@ -216,6 +216,78 @@ struct Lane<'a> {
     pacer: &'a Pacer,
 }
 
+/// Counts an op that ended on its lane's recorder: measured from its
+/// intended start (latency) and from its actual start (service time); a
+/// warm-up's op only counted.
+fn record_completed<S>(lane: &Lane<'_>, done: &Completed<S>) {
+    let frame = &lane.plan.frame;
+    lane.in_flight.fetch_sub(1, Ordering::Relaxed);
+    if done.state.is_none() {
+        // No state could be built: the op never ran (`setup.errors`).
+        return;
+    }
+    let kind = done.op.index();
+    if !frame.record {
+        match done.end {
+            Some(OpEnd::Finished(status)) => lane.recorder.borrow_mut().count(status, kind),
+            Some(OpEnd::Abandoned) => {}
+            _ => lane.recorder.borrow_mut().count(OpStatus::Error, kind),
+        }
+        return;
+    }
+    let mut recorder = lane.recorder.borrow_mut();
+    let late = done.started - done.intended > lane.late_after;
+    let latency = nanos(done.ended - done.intended);
+    let service = nanos(done.ended - done.started);
+    match done.end {
+        Some(OpEnd::Finished(status)) => {
+            recorder.record_open(latency, service, status, kind, late, done.ended)
+        }
+        Some(OpEnd::TimedOut) => {
+            recorder.record_open_timed_out(latency, service, kind, late, done.ended)
+        }
+        Some(OpEnd::Abandoned) => {}
+        None => recorder.record_unfinished(),
+    }
+}
+
+/// Runs an admitted arrival with an idle state, or builds one first. A
+/// queued arrival starts when a state comes back: its service time starts
+/// then, its latency counts from its intended start (the wait for a state
+/// included, as a client's would).
+fn run_op<'a, W: Workload>(
+    workload: &'a W,
+    frame: &'a RunFrame,
+    pending: Pending,
+    start: Start<W::State>,
+) -> impl Future<Output = Completed<W::State>> + 'a {
+    let issued = Instant::now();
+    async move {
+        let (mut state, started) = match start {
+            Start::Idle(state) => (Some(state), issued),
+            _ => (workload.acquire().await, Instant::now()),
+        };
+        let end = match state.as_mut() {
+            Some(state) => AssertUnwindSafe(guarded(
+                workload.call(state, pending.op, pending.index),
+                frame,
+            ))
+            .catch_unwind()
+            .await
+            .ok(),
+            None => Some(OpEnd::Abandoned),
+        };
+        Completed {
+            intended: pending.intended,
+            started,
+            ended: Instant::now(),
+            end,
+            op: pending.op,
+            state,
+        }
+    }
+}
+
 /// Issues one lane's arrivals on schedule and completes them; returns when
 /// its last arrival was issued, how long it waited for its schedule, and
 /// how many arrivals queued for a state and states it built.
@@ -227,67 +299,8 @@ async fn arrivals<W: Workload>(
     let frame = &lane.plan.frame;
     let mut last_issue = lane.start;
     let max_in_flight = lane.plan.max_in_flight as usize;
-    let record = |done: &Completed<W::State>| {
-        lane.in_flight.fetch_sub(1, Ordering::Relaxed);
-        if done.state.is_none() {
-            // No state could be built: the op never ran (`setup.errors`).
-            return;
-        }
-        let kind = done.op.index();
-        if !frame.record {
-            match done.end {
-                Some(OpEnd::Finished(status)) => lane.recorder.borrow_mut().count(status, kind),
-                Some(OpEnd::Abandoned) => {}
-                _ => lane.recorder.borrow_mut().count(OpStatus::Error, kind),
-            }
-            return;
-        }
-        let mut recorder = lane.recorder.borrow_mut();
-        let late = done.started - done.intended > lane.late_after;
-        let latency = nanos(done.ended - done.intended);
-        let service = nanos(done.ended - done.started);
-        match done.end {
-            Some(OpEnd::Finished(status)) => {
-                recorder.record_open(latency, service, status, kind, late, done.ended)
-            }
-            Some(OpEnd::TimedOut) => {
-                recorder.record_open_timed_out(latency, service, kind, late, done.ended)
-            }
-            Some(OpEnd::Abandoned) => {}
-            None => recorder.record_unfinished(),
-        }
-    };
-    // Runs an admitted arrival with an idle state, or builds one first. A
-    // queued arrival starts when a state comes back: its service time
-    // starts then, its latency counts from its intended start (the wait for
-    // a state included, as a client's would).
-    let run = |pending: Pending, start: Start<W::State>| {
-        let issued = Instant::now();
-        async move {
-            let (mut state, started) = match start {
-                Start::Idle(state) => (Some(state), issued),
-                _ => (workload.acquire().await, Instant::now()),
-            };
-            let end = match state.as_mut() {
-                Some(state) => AssertUnwindSafe(guarded(
-                    workload.call(state, pending.op, pending.index),
-                    frame,
-                ))
-                .catch_unwind()
-                .await
-                .ok(),
-                None => Some(OpEnd::Abandoned),
-            };
-            Completed {
-                intended: pending.intended,
-                started,
-                ended: Instant::now(),
-                end,
-                op: pending.op,
-                state,
-            }
-        }
-    };
+    let record = |done: &Completed<W::State>| record_completed(&lane, done);
+    let run = |pending: Pending, start: Start<W::State>| run_op(workload, frame, pending, start);
     let mut running = FuturesUnordered::new();
     // Records an op that ended and hands its state to the next queued
     // arrival, if any.

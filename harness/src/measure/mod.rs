@@ -15,6 +15,7 @@ mod probe_linux;
 mod probe_sysinfo;
 mod recorder;
 mod sampler;
+mod slicer;
 mod timeline;
 
 pub(crate) use crate::journal::{PoolUse, SavedKind, SavedTotals, Slice};
@@ -26,7 +27,8 @@ pub(crate) use probe_sysinfo::ProcessProbe;
 pub use recorder::OpStatus;
 pub(crate) use recorder::{OpRecorder, OpTotals, ProgressBoard, SetupTally};
 pub(crate) use sampler::{LiveCheck, ResourceSampler, SamplerConfig, WatchList};
-pub(crate) use timeline::{BinSlicer, SeriesPlan, SliceSink, Timeline};
+pub(crate) use slicer::{BinSlicer, SeriesPlan, SliceSink};
+pub(crate) use timeline::Timeline;
 
 /// CPU time consumed so far by the calling thread; `None` where the
 /// platform cannot tell.

@@ -73,30 +73,8 @@ pub(crate) fn run_trial(
         env.scale = Some(file.scale);
     }
     let env = &env;
-    // The machine is this scenario's alone while it runs, whichever process
-    // started it.
     // Held until the trial returns, verdict included.
-    let turn = match super::turn::lock_path(env) {
-        Some(path) => Some(
-            super::turn::take_turn(&path, &entry.trial_name(), |line| eprintln!("{line}"))
-                .map_err(|e| {
-                    Failed::from(format!(
-                        "cannot take the machine lock {}: {e} (BRUNT_LOCK=off runs without it)",
-                        path.display()
-                    ))
-                })?,
-        ),
-        None => None,
-    };
-    let waited = turn.as_ref().filter(|t| !t.waited.is_zero()).map(|t| {
-        let text = format!(
-            "waited {} for the machine while {} ran",
-            format_value(t.waited.as_nanos() as f64, Dimension::Time),
-            t.waited_for.as_deref().unwrap_or("another scenario")
-        );
-        eprintln!("brunt: `{}` {text}", entry.trial_name());
-        text
-    });
+    let (_turn, waited) = take_machine(entry, env)?;
     let seed: u64 = rand::random();
     let mut settings = resolve(&entry.declared, env, seed);
     settings
@@ -113,12 +91,7 @@ pub(crate) fn run_trial(
     let _claim = paths
         .claim(&entry.trial_name())
         .map_err(|e| Failed::from(e.to_string()))?;
-    paths.clear().map_err(|e| {
-        Failed::from(format!(
-            "cannot prepare report directory {}: {e}",
-            settings.report_dir.display()
-        ))
-    })?;
+    clear(&paths, &settings)?;
     let mut report = if settings.inline {
         execute(entry, settings.clone(), &paths, waited.clone(), Vec::new())
             .map_err(|e| Failed::from(format!("cannot write report: {e}")))?
@@ -144,12 +117,7 @@ pub(crate) fn run_trial(
             report.outcome.as_str(),
             attempts.len()
         );
-        paths.clear().map_err(|e| {
-            Failed::from(format!(
-                "cannot prepare report directory {}: {e}",
-                settings.report_dir.display()
-            ))
-        })?;
+        clear(&paths, &settings)?;
         report = isolate(entry, &settings, &paths, options, waited.as_deref())?;
     }
     if !attempts.is_empty() {
@@ -183,6 +151,60 @@ pub(crate) fn run_trial(
     if passed {
         return snapshot.map_err(Failed::from);
     }
+    let message = failure_message(&report, &paths, settings.inline, options, snapshot.err());
+    Err(Failed::from(message))
+}
+
+/// Takes the machine: it is this scenario's alone while it runs, whichever
+/// process started it (`BRUNT_LOCK`). Returns the turn, held until the
+/// trial returns, and how long the trial waited for it, if it did.
+fn take_machine(
+    entry: &ScenarioEntry,
+    env: &EnvSettings,
+) -> Result<(Option<super::turn::Turn>, Option<String>), Failed> {
+    let turn = match super::turn::lock_path(env) {
+        Some(path) => Some(
+            super::turn::take_turn(&path, &entry.trial_name(), |line| eprintln!("{line}"))
+                .map_err(|e| {
+                    Failed::from(format!(
+                        "cannot take the machine lock {}: {e} (BRUNT_LOCK=off runs without it)",
+                        path.display()
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let waited = turn.as_ref().filter(|t| !t.waited.is_zero()).map(|t| {
+        let text = format!(
+            "waited {} for the machine while {} ran",
+            format_value(t.waited.as_nanos() as f64, Dimension::Time),
+            t.waited_for.as_deref().unwrap_or("another scenario")
+        );
+        eprintln!("brunt: `{}` {text}", entry.trial_name());
+        text
+    });
+    Ok((turn, waited))
+}
+
+/// Clears the run's files before a run.
+fn clear(paths: &ReportPaths, settings: &Resolved) -> Result<(), Failed> {
+    paths.clear().map_err(|e| {
+        Failed::from(format!(
+            "cannot prepare report directory {}: {e}",
+            settings.report_dir.display()
+        ))
+    })
+}
+
+/// Why a trial failed: its outcome and reason, the tail of the child's log
+/// when the child did not end on its own, and a snapshot mismatch.
+fn failure_message(
+    report: &Report,
+    paths: &ReportPaths,
+    inline: bool,
+    options: TrialOptions,
+    snapshot: Option<String>,
+) -> String {
     let mut message = format!(
         "scenario `{}` {}",
         report.scenario.name,
@@ -192,7 +214,7 @@ pub(crate) fn run_trial(
         message.push_str(&format!(": {reason}"));
     }
     if !options.nocapture
-        && !settings.inline
+        && !inline
         && matches!(
             report.outcome,
             Outcome::Error | Outcome::Crashed | Outcome::TimedOut
@@ -204,10 +226,10 @@ pub(crate) fn run_trial(
             paths.log.display()
         ));
     }
-    if let Err(snapshot) = snapshot {
+    if let Some(snapshot) = snapshot {
         message.push_str(&format!("\n{snapshot}"));
     }
-    Err(Failed::from(message))
+    message
 }
 
 /// When a run with chaos failed, shrinks its schedule (see
@@ -479,8 +501,24 @@ fn isolate(
     stopped.continue_all();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
 
-    let ended = match (&intervention, status.as_ref().and_then(exit_signal)) {
-        (Some(Intervention::Deadline(limit)), _) => Some((
+    match ending(intervention.as_ref(), status, paths) {
+        Ok(report) => Ok(report),
+        Err((outcome, kind, reason)) => {
+            recover(entry, settings, paths, outcome, kind, reason, elapsed_ms)
+        }
+    }
+}
+
+/// How the child ended: its own report when it wrote one, else what the
+/// parent saw — the outcome, the timeline event's kind and the reason — for
+/// the report recovered from its journal.
+fn ending(
+    intervention: Option<&Intervention>,
+    status: Option<ExitStatus>,
+    paths: &ReportPaths,
+) -> Result<Report, (Outcome, &'static str, String)> {
+    match (intervention, status.as_ref().and_then(exit_signal)) {
+        (Some(Intervention::Deadline(limit)), _) => Err((
             Outcome::TimedOut,
             "timeout",
             format!(
@@ -489,9 +527,9 @@ fn isolate(
             ),
         )),
         (Some(Intervention::Memory(breach)), _) => {
-            Some((Outcome::Failed, "memory_guard", breach.reason()))
+            Err((Outcome::Failed, "memory_guard", breach.reason()))
         }
-        (Some(Intervention::Interrupted(signal)), _) => Some((
+        (Some(Intervention::Interrupted(signal)), _) => Err((
             Outcome::Error,
             "interrupted",
             format!(
@@ -499,7 +537,7 @@ fn isolate(
                 signal_name(*signal)
             ),
         )),
-        (None, Some(signal)) => Some((
+        (None, Some(signal)) => Err((
             Outcome::Crashed,
             "signal",
             format!(
@@ -515,8 +553,8 @@ fn isolate(
         (None, None) => match status.and_then(|s| s.code()) {
             Some(0) => match std::fs::read(&paths.report) {
                 Ok(bytes) => match serde_json::from_slice::<Report>(&bytes) {
-                    Ok(report) => return Ok(report),
-                    Err(e) => Some((
+                    Ok(report) => Ok(report),
+                    Err(e) => Err((
                         Outcome::Crashed,
                         "exit",
                         format!(
@@ -525,26 +563,24 @@ fn isolate(
                         ),
                     )),
                 },
-                Err(_) => Some((
+                Err(_) => Err((
                     Outcome::Crashed,
                     "exit",
                     "the child exited without writing a report".to_string(),
                 )),
             },
-            Some(code) => Some((
+            Some(code) => Err((
                 Outcome::Crashed,
                 "exit",
                 format!("the child exited with code {code} without writing a report"),
             )),
-            None => Some((
+            None => Err((
                 Outcome::Crashed,
                 "exit",
                 "the child's exit status could not be read".to_string(),
             )),
         },
-    };
-    let (outcome, kind, reason) = ended.unwrap_or((Outcome::Crashed, "exit", String::new()));
-    recover(entry, settings, paths, outcome, kind, reason, elapsed_ms)
+    }
 }
 
 /// Writes the report of a child that did not write its own, from its stream.
