@@ -23,9 +23,33 @@
 //! }
 //! ```
 //!
-//! Data flows one way: attribute → [`registry`] → runner → load + measure →
-//! [`report`] → [`criteria`] verdict → renderers (the suite's, which aggregate
-//! reports for CI, are the `brunt-suite` crate).
+//! # How a run's data moves
+//!
+//! One road, one way, from the op to the page:
+//!
+//! ```text
+//! #[brunt::stress]  ──▶ registry (ScenarioEntry, Declared)
+//!                          │  settings: resolved once (declaration, BRUNT_*, command line)
+//!                          ▼
+//! runner ── parent: one child process per scenario, deadline, memory guard
+//!   │       child:  the body on its runtime, with the sampler beside it
+//!   ▼
+//! Stress (the handle) ─▶ load::LoadSession ─▶ closed / open models on driver threads
+//!   │                       │ per-thread OpRecorder (histograms, counts, per-second slices)
+//!   │  measure: ResourceSampler (rss, cpu, fds, threads, heap, the machine)
+//!   │  chaos: faults, health checks
+//!   ▼ all of them only append
+//! journal: <name>.jsonl, one Record per line, flushed as it happens
+//!   ▼
+//! analysis::fold ─▶ RunRecord ─▶ analysis::assemble: metrics, criteria, verdict
+//!   │  (the child when it finishes; the parent, from the file, when it died)
+//!   ▼
+//! report: <name>.json (plain data) ─▶ terminal verdict, snapshot check (runner)
+//!                                  ─▶ brunt-suite: stress-report, baselines, HTML, JUnit
+//! ```
+//!
+//! The fold is the only place records become a run, so a report recovered
+//! from a crashed child has the same shape as one the child wrote itself.
 #![warn(missing_docs)]
 
 mod analysis;

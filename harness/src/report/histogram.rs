@@ -142,7 +142,7 @@ pub(crate) fn encode_histogram(h: &Histogram<u64>) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// Reads back a histogram written by [`encode_histogram`] (or by any
+/// Reads back a histogram written by `encode_histogram` (or by any
 /// HdrHistogram library's V2 deflate encoder); `name` names it in errors.
 pub fn decode_histogram(name: &str, text: &str) -> Result<Histogram<u64>, HistogramError> {
     let bytes = base64::engine::general_purpose::STANDARD

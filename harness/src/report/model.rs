@@ -555,7 +555,7 @@ pub struct SamplePoint {
 /// What a custom metric's value summarises, written as its `scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// A single value observed once (the default of [`Stress::record`]).
+    /// A single value observed once (the default of [`crate::Stress::record`]).
     Observed,
     /// A total over the run.
     Total,
