@@ -220,8 +220,7 @@ fn period_metrics(
         let Some(load) = timeline.totals_of(seconds) else {
             continue;
         };
-        let mut measured = BTreeMap::new();
-        super::load_metrics(&load, &mut measured);
+        let measured = super::load_metrics_of(&load);
         for base in brunt_grammar::PER_OP_METRICS {
             if let Some(value) = measured.get(*base) {
                 let mut value = value.clone();

@@ -40,9 +40,6 @@ pub(crate) struct RunRecord {
     pub(crate) aborted: Option<String>,
     /// The chaos run, if one ran.
     pub(crate) chaos: Option<ChaosSection>,
-    /// Whether the journal ends with the child's `end` record (else the
-    /// child died).
-    pub(crate) finished: bool,
 }
 
 impl RunRecord {
@@ -66,7 +63,6 @@ impl RunRecord {
             sampler_cpu_percent: None,
             aborted: None,
             chaos: None,
-            finished: false,
         }
     }
 }
@@ -80,6 +76,9 @@ pub(crate) fn fold(
     run: RunInfo,
 ) -> RunRecord {
     let mut record = RunRecord::new(scenario, run);
+    // Whether the journal ends with the child's `end` record (else the
+    // child died).
+    let mut finished = false;
     for r in records {
         match r {
             Record::Start { scenario, run } => {
@@ -175,12 +174,12 @@ pub(crate) fn fold(
                 record.sampler_cpu_percent = sampler_cpu_percent;
                 // A finished child's totals hold every op it counted.
                 record.progress = None;
-                record.finished = true;
+                finished = true;
                 break;
             }
         }
     }
-    if !record.finished {
+    if !finished {
         // A child that died: it ran at least until the last thing it wrote.
         for s in &record.series {
             if let Some(last) = s.points.last() {

@@ -34,6 +34,14 @@ pub(super) fn put(
     );
 }
 
+/// [`load_metrics`] of a stretch of load on its own: a criterion's window,
+/// a chaos period, an escalation step.
+pub(crate) fn load_metrics_of(totals: &OpTotals) -> BTreeMap<String, MetricValue> {
+    let mut metrics = BTreeMap::new();
+    load_metrics(totals, &mut metrics);
+    metrics
+}
+
 /// `ops`, `errors`, `success_rate`, `throughput`, `duration` and
 /// `latency.*` from the measured ops.
 pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {

@@ -15,7 +15,9 @@ mod verdict;
 
 pub(crate) use chaos::{chaos_events, chaos_metrics};
 pub(crate) use fold::{RunRecord, fold};
-pub(crate) use load::{escalation_metrics, generator_bottleneck, load_metrics, pool_finding};
+pub(crate) use load::{
+    escalation_metrics, generator_bottleneck, load_metrics, load_metrics_of, pool_finding,
+};
 pub(crate) use report::assemble;
 pub(crate) use resources::{LoadShape, resource_metrics};
 pub(crate) use step::judge_step;

@@ -9,7 +9,7 @@ use super::contention;
 use super::verdict::{Evidence, judge};
 use super::{
     LoadShape, RunRecord, chaos_events, chaos_metrics, escalation_metrics, load_metrics,
-    pool_finding, resource_metrics,
+    load_metrics_of, pool_finding, resource_metrics,
 };
 use crate::criteria::{Unit, Windows};
 use crate::measure::{OpTotals, host};
@@ -32,9 +32,7 @@ pub(crate) fn assemble(
         totals.timeline.absorb(std::mem::take(&mut record.slices));
     }
     for (index, totals) in &record.phase_totals {
-        if let Some(phase) = record.phases.get_mut(*index)
-            && phase.metrics.is_empty()
-        {
+        if let Some(phase) = record.phases.get_mut(*index) {
             load_metrics(totals, &mut phase.metrics);
         }
     }
@@ -209,11 +207,7 @@ fn criteria_windows(record: &RunRecord, entry: &ScenarioEntry) -> Windows {
                         .timeline
                         .windows(length.as_secs())
                         .into_iter()
-                        .map(|(start_ms, load)| {
-                            let mut metrics = BTreeMap::new();
-                            load_metrics(&load, &mut metrics);
-                            (start_ms, metrics)
-                        })
+                        .map(|(start_ms, load)| (start_ms, load_metrics_of(&load)))
                         .collect()
                 });
             }

@@ -1,9 +1,7 @@
 //! [`judge_step`]: one escalation step's load, judged by the escalation's
 //! `until` conditions on the step's own metrics.
 
-use std::collections::BTreeMap;
-
-use super::{generator_bottleneck, load_metrics};
+use super::{generator_bottleneck, load_metrics_of};
 use crate::criteria::{RATE_TOLERANCE, evaluate};
 use crate::load::StepRun;
 use crate::report::{Finding, Step};
@@ -12,8 +10,7 @@ use crate::report::{Finding, Step};
 /// the generator offered the step's rate and no abort cut it short. The
 /// finding, if any, says the generator could not offer the rate.
 pub(crate) fn judge_step(run: StepRun<'_>) -> (Step, Option<Finding>) {
-    let mut metrics = BTreeMap::new();
-    load_metrics(run.totals, &mut metrics);
+    let metrics = load_metrics_of(run.totals);
     let value = |name: &str| metrics.get(name).and_then(|m| m.value);
     let taint = run
         .open
