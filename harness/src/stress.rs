@@ -16,12 +16,12 @@ use tokio::runtime::Handle;
 use crate::criteria::Unit;
 use crate::journal::{Journal, Record};
 use crate::load::{
-    Cancel, DriveError, DriveSummary, Driven, LoadSession, LoadSettings, MixOp, Op, OpResult,
-    PlainOp, SessionContext, Worker, Workload, cores,
+    Cancel, DriveError, DriveSummary, Driven, LoadSession, MixOp, Op, OpResult, PlainOp,
+    SessionContext, Worker, Workload, cores,
 };
 use crate::measure::{ProgressBoard, WatchList};
 use crate::report::{CustomPoint, Event, Finding, MetricValue, Scope, Severity};
-use crate::settings::{Budget, Resolved};
+use crate::settings::Resolved;
 
 /// The run a scenario's handle belongs to: what the child sets up before
 /// the body runs.
@@ -61,7 +61,7 @@ impl Stress {
     pub(crate) fn new(context: StressContext) -> Stress {
         let load = LoadSession::new(SessionContext {
             trial: context.trial.clone(),
-            settings: LoadSettings::from(&context.settings),
+            settings: context.settings.load.clone(),
             origin: context.origin,
             runtime: context.runtime.clone(),
             journal: Arc::clone(&context.journal),
@@ -91,7 +91,7 @@ impl Stress {
     pub fn chaos(&self) -> crate::chaos::Chaos {
         crate::chaos::Chaos::new(crate::chaos::ChaosEnv {
             trial: self.trial.clone(),
-            seed: self.settings.seed,
+            seed: self.settings.seed(),
             origin: self.origin,
             stream: Arc::clone(&self.journal),
             started: Arc::clone(&self.chaos_started),
@@ -108,13 +108,13 @@ impl Stress {
     /// The seed in force (`BRUNT_SEED`, else the attribute's `seed`, else
     /// one drawn for this run and written to the report).
     pub fn seed(&self) -> u64 {
-        self.settings.seed
+        self.settings.seed()
     }
 
     /// A random generator seeded with [`Stress::seed`]: the same seed gives
     /// the same sequence on every platform (ChaCha8).
     pub fn rng(&self) -> rand::rngs::ChaCha8Rng {
-        rand::rngs::ChaCha8Rng::seed_from_u64(self.settings.seed)
+        rand::rngs::ChaCha8Rng::seed_from_u64(self.settings.seed())
     }
 
     /// `BRUNT_SCALE` (1.0 when unset). Durations and iteration counts are
@@ -125,23 +125,17 @@ impl Stress {
 
     /// Closed-model workers in force.
     pub fn concurrency(&self) -> u32 {
-        self.settings.concurrency
+        self.settings.load.concurrency
     }
 
     /// The measured duration in force, after scaling (if declared).
     pub fn duration(&self) -> Option<Duration> {
-        match self.settings.budget {
-            Budget::Duration(d) => Some(d),
-            _ => None,
-        }
+        self.settings.duration()
     }
 
     /// The measured op count in force, after scaling (if declared).
     pub fn iterations(&self) -> Option<u64> {
-        match self.settings.budget {
-            Budget::Iterations(n) => Some(n),
-            _ => None,
-        }
+        self.settings.iterations()
     }
 
     /// Time since the scenario started.

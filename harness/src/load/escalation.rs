@@ -14,7 +14,7 @@ use crate::report::{Finding, Step};
 /// `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(...))`
 /// (workers) or `escalate(start = "100/s", …, max = "50000/s", …)`
 /// (arrivals per second) as declared.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Escalation {
     /// Level of the first step: workers, or arrivals per second when `open`.
     pub start: f64,
@@ -25,7 +25,10 @@ pub struct Escalation {
     /// Length of each step (scaled by `BRUNT_SCALE`).
     pub step: Duration,
     /// Conditions every step must meet; the first step that misses one is
-    /// the breaking point.
+    /// the breaking point. Code of the declaration, not a setting: it does
+    /// not travel to the child with the settings, which links it again from
+    /// its own binary (`Resolved::link`).
+    #[serde(skip)]
     pub until: &'static [Criterion],
     /// Whether the levels are arrival rates of the open model (else
     /// closed-model workers).

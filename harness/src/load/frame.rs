@@ -13,7 +13,7 @@ use crate::journal::Journal;
 use crate::measure::{SeriesPlan, SliceSink};
 
 /// When a run ends.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Stop {
     /// No op starts after this long.
     After(Duration),

@@ -28,28 +28,46 @@ pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// What a scenario's load is declared as, after scaling and the
-/// environment: the part of the resolved settings the load reads.
-#[derive(Debug, Clone)]
+/// A scenario's load as declared, after scaling and the environment: the
+/// part of the resolved settings the load reads. The parent resolves it once
+/// and hands it to the child serialized; the declaration's code (`mix`,
+/// `flow`, `think`, the escalation's `until`) is linked again by the child
+/// from its own binary rather than sent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LoadSettings {
-    /// The measured load's extent (`None`: neither `duration` nor
+    /// The measured load's extent, scaled (`None`: neither `duration` nor
     /// `iterations` declared, so `drive` is unavailable).
     pub(crate) budget: Option<Stop>,
+    /// Closed-model workers.
     pub(crate) concurrency: u32,
     /// Closed-model workers as declared: stages ramp from them.
     pub(crate) declared_concurrency: Option<u32>,
+    /// Open-model arrivals per second (never scaled).
     pub(crate) rate: Option<f64>,
+    /// Open model: most ops in flight at once.
     pub(crate) max_in_flight: u32,
+    /// Open model: most worker states held at once, if declared.
     pub(crate) connections: Option<u32>,
+    /// Warm-up, scaled.
     pub(crate) warmup: Duration,
+    /// Longest an op may take (not scaled).
     pub(crate) op_timeout: Option<Duration>,
+    /// The seed in force.
     pub(crate) seed: u64,
+    /// Escalation, its step scaled.
     pub(crate) escalate: Option<Escalation>,
+    /// Stages, their durations scaled.
     pub(crate) stages: Vec<Stage>,
+    /// A closed-model worker's pause between ops.
+    #[serde(skip)]
     pub(crate) think: Option<brunt_grammar::ThinkTime>,
     /// Whether an `abort(...)` criterion may stop the load early.
     pub(crate) cancellable: bool,
+    /// Weighted ops `(name, weight)` for `drive_mix`, as declared.
+    #[serde(skip)]
     pub(crate) mix: &'static [(&'static str, u32)],
+    /// Ops each worker runs in order, for `drive_mix`, as declared.
+    #[serde(skip)]
     pub(crate) flow: &'static [&'static str],
 }
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 /// One stage as declared: ramp linearly to `target` over `duration`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
     /// How long the ramp lasts (scaled by `BRUNT_SCALE`).
     pub duration: Duration,

@@ -15,7 +15,7 @@ use crate::load::Cancel;
 use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig, WatchList};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
 use crate::report::{Finding, Outcome, Report, ReportPaths, Severity, write_report};
-use crate::settings::{EnvSettings, Resolved, resolve};
+use crate::settings::{RESOLVED_ENV, Resolved};
 use crate::stress::{Stress, StressContext};
 
 /// How long tasks a scenario left running get to finish after its body.
@@ -33,23 +33,25 @@ pub(crate) fn run_child(trial_name: &str) -> ! {
     // SAFETY: no other thread runs yet; nothing reads the environment
     // concurrently.
     let waited = std::env::var(super::WAITED_ENV).ok();
+    let handed = std::env::var(RESOLVED_ENV).unwrap_or_default();
     unsafe {
         std::env::remove_var(CHILD_ENV);
         std::env::remove_var(super::PARENT_ENV);
         std::env::remove_var(super::WAITED_ENV);
+        std::env::remove_var(RESOLVED_ENV);
     }
-    let env = match EnvSettings::from_env() {
-        Ok(env) => env,
+    let Some(entry) = find_scenario(trial_name) else {
+        eprintln!("brunt child: no scenario named `{trial_name}` in this binary");
+        std::process::exit(3);
+    };
+    // Resolved once, by the parent: the child reads no `BRUNT_*` itself.
+    let settings = match Resolved::from_handed(&handed, &entry.declared) {
+        Ok(settings) => settings,
         Err(e) => {
             eprintln!("brunt child: {e}");
             std::process::exit(2);
         }
     };
-    let Some(entry) = find_scenario(trial_name) else {
-        eprintln!("brunt child: no scenario named `{trial_name}` in this binary");
-        std::process::exit(3);
-    };
-    let settings = resolve(&entry.declared, &env, 0);
     let paths = ReportPaths::new(&settings.report_dir, &entry.file_stem());
     let mut early = Vec::new();
     if let super::containment::ChildContainment::TreeOnly(reason) = containment {

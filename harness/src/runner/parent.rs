@@ -24,7 +24,7 @@ use crate::journal::{JournalTail, Record, read_journal};
 use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
 use crate::report::{Event, Outcome, Report, ReportPaths, format_value, write_report};
-use crate::settings::{EnvSettings, Resolved, resolve};
+use crate::settings::{EnvSettings, RESOLVED_ENV, Resolved, resolve};
 
 /// How often the parent checks the child's exit, deadline and memory.
 const WATCH_INTERVAL: Duration = Duration::from_millis(5);
@@ -245,7 +245,7 @@ fn shrink_failure(
     let stem = entry.file_stem();
     let plan = shrink::ShrinkPlan {
         trial: entry.trial_name(),
-        seed: settings.seed,
+        seed: settings.seed(),
         scale: settings.scale,
         report_dir: &settings.report_dir,
         stem: &stem,
@@ -324,32 +324,17 @@ fn spawn_child(
     containment: &Containment,
 ) -> std::io::Result<Child> {
     let exe = std::env::current_exe()?;
+    let handed = settings.to_handed().map_err(std::io::Error::other)?;
     let mut command = Command::new(exe);
     command
         .env(CHILD_ENV, entry.trial_name())
-        .env("BRUNT_SEED", settings.seed.to_string())
-        .env("BRUNT_SCALE", settings.scale.to_string())
-        .env(
-            "BRUNT_CHECK_DETERMINISM",
-            if settings.check_determinism { "1" } else { "0" },
-        )
-        .env(
-            "BRUNT_MEMORY_LIMIT",
-            settings
-                .memory_limit
-                .map_or(String::new(), |b| format!("{b}B")),
-        )
-        .env("BRUNT_REPORT_DIR", &settings.report_dir)
+        .env(RESOLVED_ENV, handed)
         .env(super::PARENT_ENV, std::process::id().to_string())
         .env(super::turn::TURN_HELD_ENV, "1")
         .stdin(Stdio::null());
     match waited {
         Some(text) => command.env(super::WAITED_ENV, text),
         None => command.env_remove(super::WAITED_ENV),
-    };
-    match &settings.replay {
-        Some(file) => command.env("BRUNT_REPLAY", file),
-        None => command.env_remove("BRUNT_REPLAY"),
     };
     if !options.nocapture {
         let log = File::create(&paths.log)?;
@@ -369,13 +354,12 @@ fn spawn_child(
 /// How long a run is expected to last, for the progress bar: its warm-up and
 /// measured load, when the declaration says.
 fn expected_length(settings: &Resolved) -> Option<Duration> {
-    let staged: Duration = settings.stages.iter().map(|s| s.duration).sum();
-    let load = match settings.budget {
+    let staged: Duration = settings.load.stages.iter().map(|s| s.duration).sum();
+    let load = match settings.duration() {
         _ if !staged.is_zero() => Some(staged),
-        crate::settings::Budget::Duration(d) => Some(d),
-        _ => None,
+        duration => duration,
     };
-    load.map(|d| d + settings.warmup)
+    load.map(|d| d + settings.load.warmup)
 }
 
 /// Kills the still-running child and everything it started: its process

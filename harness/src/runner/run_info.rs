@@ -6,51 +6,52 @@ use std::time::SystemTime;
 use crate::measure::machine_memory;
 use crate::registry::{Declared, ScenarioEntry};
 use crate::report::{Host, RunInfo, ScenarioInfo, Settings};
-use crate::settings::{Budget, Resolved};
+use crate::settings::Resolved;
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn declared_settings(d: &Declared) -> Settings {
-    Settings {
-        duration_ms: d.duration.map(ms),
-        min_duration_ms: d.min_duration.map(ms),
-        iterations: d.iterations,
-        concurrency: d.concurrency,
-        rate_per_s: d.rate,
-        max_in_flight: d.max_in_flight,
-        connections: d.connections,
-        warmup_ms: d.warmup.map(ms),
-        sample_ms: d.sample.map(ms),
-        timeout_ms: d.timeout.map(ms),
-        op_timeout_ms: d.op_timeout.map(ms),
-        seed: d.seed,
-        memory_limit_bytes: d.memory_limit,
+impl From<&Declared> for Settings {
+    /// What the attribute declared, before scaling and the environment.
+    fn from(d: &Declared) -> Settings {
+        Settings {
+            duration_ms: d.duration.map(ms),
+            min_duration_ms: d.min_duration.map(ms),
+            iterations: d.iterations,
+            concurrency: d.concurrency,
+            rate_per_s: d.rate,
+            max_in_flight: d.max_in_flight,
+            connections: d.connections,
+            warmup_ms: d.warmup.map(ms),
+            sample_ms: d.sample.map(ms),
+            timeout_ms: d.timeout.map(ms),
+            op_timeout_ms: d.op_timeout.map(ms),
+            seed: d.seed,
+            memory_limit_bytes: d.memory_limit,
+        }
     }
 }
 
-fn effective_settings(r: &Resolved) -> Settings {
-    Settings {
-        duration_ms: match r.budget {
-            Budget::Duration(d) => Some(ms(d)),
-            _ => None,
-        },
-        min_duration_ms: None,
-        iterations: match r.budget {
-            Budget::Iterations(n) => Some(n),
-            _ => None,
-        },
-        concurrency: Some(r.concurrency),
-        rate_per_s: r.rate,
-        max_in_flight: r.rate.map(|_| r.max_in_flight),
-        connections: r.rate.and(r.connections),
-        warmup_ms: Some(ms(r.warmup)),
-        sample_ms: Some(ms(r.sample)),
-        timeout_ms: Some(ms(r.timeout)),
-        op_timeout_ms: r.op_timeout.map(ms),
-        seed: Some(r.seed),
-        memory_limit_bytes: r.memory_limit,
+impl From<&Resolved> for Settings {
+    /// What was in force: the open model's bounds only when it ran.
+    fn from(r: &Resolved) -> Settings {
+        let load = &r.load;
+        Settings {
+            duration_ms: r.duration().map(ms),
+            min_duration_ms: None,
+            iterations: r.iterations(),
+            concurrency: Some(load.concurrency),
+            rate_per_s: load.rate,
+            max_in_flight: load.rate.map(|_| load.max_in_flight),
+            connections: load.rate.and(load.connections),
+            warmup_ms: Some(ms(load.warmup)),
+            sample_ms: Some(ms(r.sample)),
+            timeout_ms: Some(ms(r.timeout)),
+            op_timeout_ms: load.op_timeout.map(ms),
+            seed: Some(load.seed),
+            memory_limit_bytes: r.memory_limit,
+        }
     }
 }
 
@@ -62,7 +63,7 @@ pub(crate) fn scenario_info(entry: &ScenarioEntry) -> ScenarioInfo {
         file: entry.file.to_string(),
         line: entry.line,
         tags: entry.declared.tags.iter().map(|t| t.to_string()).collect(),
-        declared: declared_settings(&entry.declared),
+        declared: Settings::from(&entry.declared),
     }
 }
 
@@ -83,9 +84,9 @@ pub(crate) fn run_info(settings: &Resolved) -> RunInfo {
         started_at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
         wall_ms: 0.0,
         scale: settings.scale,
-        seed: settings.seed,
+        seed: settings.seed(),
         inline: settings.inline,
-        effective: effective_settings(settings),
+        effective: Settings::from(settings),
         host: host(),
         brunt_version: env!("CARGO_PKG_VERSION").to_string(),
         build: None,

@@ -7,4 +7,5 @@ mod resolved;
 
 pub(crate) use env::MAX_SCALE;
 pub use env::{EnvError, EnvSettings, LockSetting};
-pub use resolved::{Budget, Resolved, default_target_dir, resolve};
+pub(crate) use resolved::RESOLVED_ENV;
+pub use resolved::{HandedError, Resolved, default_target_dir, resolve};

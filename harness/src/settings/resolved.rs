@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::load::{Escalation, LoadSettings, Stage, Stop, next_level};
 use crate::registry::Declared;
 use crate::settings::EnvSettings;
@@ -20,40 +22,17 @@ const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
 /// Deadline when the run's length cannot be derived (iterations, or no load).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// How much measured load `Stress::drive` runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Budget {
-    /// No `duration` or `iterations` declared: `drive` is unavailable.
-    Undeclared,
-    /// Run for this long (after warm-up).
-    Duration(Duration),
-    /// Run exactly this many measured ops.
-    Iterations(u64),
-}
-
-/// Everything one scenario run needs to know, after scaling.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything one scenario run needs to know, after scaling. The parent
+/// resolves it once ([`resolve`]) and hands it to the child whole, as JSON in
+/// [`RESOLVED_ENV`]; the child never reads `BRUNT_*` itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resolved {
-    /// The measured load's extent, scaled.
-    pub budget: Budget,
-    /// Closed-model workers.
-    pub concurrency: u32,
-    /// Open-model arrivals per second (never scaled).
-    pub rate: Option<f64>,
-    /// Open model: most ops in flight at once.
-    pub max_in_flight: u32,
-    /// Open model: most worker states held at once, if declared.
-    pub connections: Option<u32>,
-    /// Warm-up, scaled.
-    pub warmup: Duration,
+    /// What the load runs.
+    pub(crate) load: LoadSettings,
     /// Resource sampling interval (not scaled: it is a resolution, not load).
     pub sample: Duration,
     /// Hard deadline of the child process.
     pub timeout: Duration,
-    /// Longest an op may take (not scaled).
-    pub op_timeout: Option<Duration>,
-    /// The seed in force.
-    pub seed: u64,
     /// Resident-memory limit of the child, in bytes.
     pub memory_limit: Option<u64>,
     /// `BRUNT_SCALE`.
@@ -62,41 +41,35 @@ pub struct Resolved {
     pub report_dir: PathBuf,
     /// Whether the scenario runs in the test process.
     pub inline: bool,
-    /// Escalation, its step scaled.
-    pub escalate: Option<Escalation>,
-    /// Stages, their durations scaled.
-    pub stages: Vec<Stage>,
     /// `BRUNT_REPLAY`: a chaos schedule file to run instead of drawing one.
     pub replay: Option<PathBuf>,
     /// `BRUNT_CHECK_DETERMINISM`: draw each chaos schedule twice and compare.
     pub check_determinism: bool,
-    /// The closed-model workers as declared (stages ramp from them).
-    pub declared_concurrency: Option<u32>,
-    /// A closed-model worker's pause between ops.
-    pub think: Option<brunt_grammar::ThinkTime>,
-    /// Whether an `abort(...)` criterion may stop the load early.
-    pub cancellable: bool,
-    /// Weighted ops `(name, weight)` for `drive_mix`, as declared.
-    pub mix: &'static [(&'static str, u32)],
-    /// Ops each worker runs in order, for `drive_mix`, as declared.
-    pub flow: &'static [&'static str],
 }
+
+/// The variable the parent hands a child its [`Resolved`] settings in.
+pub(crate) const RESOLVED_ENV: &str = "__BRUNT_RESOLVED";
+
+/// Why a child could not take the settings its parent handed it.
+#[derive(Debug, thiserror::Error)]
+#[error("the settings handed to this child ({RESOLVED_ENV}) {0}")]
+pub struct HandedError(String);
 
 fn scale_duration(d: Duration, scale: f64) -> Duration {
     Duration::try_from_secs_f64(d.as_secs_f64() * scale).unwrap_or(Duration::MAX)
 }
 
 /// Merges a declaration with the environment. `fallback_seed` is used when
-/// neither declares a seed (the parent draws one and hands it to the child
-/// through `BRUNT_SEED`, so both agree and the report can be replayed).
+/// neither declares a seed (the parent draws one; the child receives it with
+/// the rest, so both agree and the report can be replayed).
 pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Resolved {
     let scale = env.scale.unwrap_or(1.0);
     let budget = match (declared.duration, declared.iterations) {
-        (Some(d), _) => Budget::Duration(
+        (Some(d), _) => Some(Stop::After(
             scale_duration(d, scale).max(declared.min_duration.unwrap_or_default().min(d)),
-        ),
-        (None, Some(n)) => Budget::Iterations(((n as f64) * scale).ceil().max(1.0) as u64),
-        (None, None) => Budget::Undeclared,
+        )),
+        (None, Some(n)) => Some(Stop::Count(((n as f64) * scale).ceil().max(1.0) as u64)),
+        (None, None) => None,
     };
     let warmup = declared
         .warmup
@@ -119,60 +92,87 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
         None => match (budget, escalate) {
             _ if !stages.is_empty() => 2 * (warmup + staged) + DEADLINE_MARGIN,
             (_, Some(e)) => 2 * (warmup + e.step * escalation_steps(&e)) + DEADLINE_MARGIN,
-            (Budget::Duration(d), None) => 2 * (d + warmup) + DEADLINE_MARGIN,
+            (Some(Stop::After(d)), None) => 2 * (d + warmup) + DEADLINE_MARGIN,
             _ => DEFAULT_TIMEOUT.max(scale_duration(DEFAULT_TIMEOUT, scale)),
         },
     };
     Resolved {
-        budget,
-        concurrency: declared.concurrency.unwrap_or(1),
-        rate: declared.rate,
-        max_in_flight: declared.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-        connections: declared.connections,
-        warmup,
+        load: LoadSettings {
+            budget,
+            concurrency: declared.concurrency.unwrap_or(1),
+            declared_concurrency: declared.concurrency,
+            rate: declared.rate,
+            max_in_flight: declared.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            connections: declared.connections,
+            warmup,
+            op_timeout: declared.op_timeout,
+            seed: env.seed.or(declared.seed).unwrap_or(fallback_seed),
+            escalate,
+            stages,
+            think: declared.think,
+            cancellable: declared.criteria.iter().any(|c| c.abort),
+            mix: declared.mix,
+            flow: declared.flow,
+        },
         sample: declared.sample.unwrap_or(DEFAULT_SAMPLE),
         timeout,
-        op_timeout: declared.op_timeout,
-        seed: env.seed.or(declared.seed).unwrap_or(fallback_seed),
         memory_limit: env.memory_limit.or(declared.memory_limit),
         scale,
         report_dir: env.report_dir.clone().unwrap_or_else(default_report_dir),
         inline: env.inline.unwrap_or(false),
-        escalate,
-        stages,
         replay: env.replay.clone(),
         check_determinism: env.check_determinism.unwrap_or(false),
-        declared_concurrency: declared.concurrency,
-        think: declared.think,
-        cancellable: declared.criteria.iter().any(|c| c.abort),
-        mix: declared.mix,
-        flow: declared.flow,
     }
 }
 
-impl From<&Resolved> for LoadSettings {
-    fn from(r: &Resolved) -> LoadSettings {
-        LoadSettings {
-            budget: match r.budget {
-                Budget::Undeclared => None,
-                Budget::Duration(d) => Some(Stop::After(d)),
-                Budget::Iterations(n) => Some(Stop::Count(n)),
-            },
-            concurrency: r.concurrency,
-            declared_concurrency: r.declared_concurrency,
-            rate: r.rate,
-            max_in_flight: r.max_in_flight,
-            connections: r.connections,
-            warmup: r.warmup,
-            op_timeout: r.op_timeout,
-            seed: r.seed,
-            escalate: r.escalate,
-            stages: r.stages.clone(),
-            think: r.think,
-            cancellable: r.cancellable,
-            mix: r.mix,
-            flow: r.flow,
+impl Resolved {
+    /// The seed in force.
+    pub fn seed(&self) -> u64 {
+        self.load.seed
+    }
+
+    /// The measured duration in force, after scaling (if declared).
+    pub fn duration(&self) -> Option<Duration> {
+        match self.load.budget {
+            Some(Stop::After(d)) => Some(d),
+            _ => None,
         }
+    }
+
+    /// The measured op count in force, after scaling (if declared).
+    pub fn iterations(&self) -> Option<u64> {
+        match self.load.budget {
+            Some(Stop::Count(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The settings as the child receives them ([`RESOLVED_ENV`]).
+    pub(crate) fn to_handed(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+
+    /// The settings a parent handed this child, linked to the declaration
+    /// the child runs: what is code there (mixes, flows, think times, an
+    /// escalation's conditions) never travels, since the child's binary is
+    /// the parent's.
+    pub(crate) fn from_handed(text: &str, declared: &Declared) -> Result<Resolved, HandedError> {
+        let mut settings: Resolved =
+            serde_json::from_str(text).map_err(|e| HandedError(format!("do not parse: {e}")))?;
+        let load = &mut settings.load;
+        load.think = declared.think;
+        load.mix = declared.mix;
+        load.flow = declared.flow;
+        match (&mut load.escalate, declared.escalate) {
+            (Some(escalate), Some(declared)) => escalate.until = declared.until,
+            (None, None) => {}
+            _ => {
+                return Err(HandedError(
+                    "disagree with this binary's declaration about escalation".into(),
+                ));
+            }
+        }
+        Ok(settings)
     }
 }
 
@@ -225,19 +225,16 @@ mod tests {
             ..EnvSettings::default()
         };
         let r = resolve(&DECLARED, &env, 0);
-        assert_eq!(r.budget, Budget::Duration(Duration::from_secs(1)));
-        assert_eq!(r.warmup, Duration::from_millis(100));
-        assert_eq!(r.concurrency, 8);
+        assert_eq!(r.duration(), Some(Duration::from_secs(1)));
+        assert_eq!(r.load.warmup, Duration::from_millis(100));
+        assert_eq!(r.load.concurrency, 8);
         assert_eq!(r.sample, DEFAULT_SAMPLE);
         let iterations = Declared {
             duration: None,
             iterations: Some(1000),
             ..DECLARED
         };
-        assert_eq!(
-            resolve(&iterations, &env, 0).budget,
-            Budget::Iterations(100)
-        );
+        assert_eq!(resolve(&iterations, &env, 0).iterations(), Some(100));
     }
 
     #[test]
@@ -251,11 +248,11 @@ mod tests {
                 scale: Some(scale),
                 ..EnvSettings::default()
             };
-            resolve(&declared, &env, 0).budget
+            resolve(&declared, &env, 0).duration()
         };
-        assert_eq!(at(0.1), Budget::Duration(Duration::from_secs(4)));
-        assert_eq!(at(0.5), Budget::Duration(Duration::from_secs(5)));
-        assert_eq!(at(2.0), Budget::Duration(Duration::from_secs(20)));
+        assert_eq!(at(0.1), Some(Duration::from_secs(4)));
+        assert_eq!(at(0.5), Some(Duration::from_secs(5)));
+        assert_eq!(at(2.0), Some(Duration::from_secs(20)));
     }
 
     #[test]
@@ -264,8 +261,8 @@ mod tests {
             seed: Some(7),
             ..EnvSettings::default()
         };
-        assert_eq!(resolve(&DECLARED, &env, 0).seed, 7);
-        assert_eq!(resolve(&DECLARED, &EnvSettings::default(), 0).seed, 42);
+        assert_eq!(resolve(&DECLARED, &env, 0).seed(), 7);
+        assert_eq!(resolve(&DECLARED, &EnvSettings::default(), 0).seed(), 42);
     }
 
     #[test]
@@ -287,6 +284,52 @@ mod tests {
             resolve(&declared, &down, 0).timeout,
             Duration::from_secs(60)
         );
+    }
+
+    #[test]
+    fn a_child_receives_the_parents_settings_whole() {
+        use crate::criteria::{CmpOp, Criterion};
+        static UNTIL: [Criterion; 1] = [Criterion {
+            expr: "latency.p99 <= 50ms",
+            metric: "latency.p99",
+            op: CmpOp::Le,
+            target: 50.0,
+            unit: Some(crate::criteria::Unit::Milliseconds),
+            window: None,
+            abort: false,
+            versus: None,
+        }];
+        let declared = Declared {
+            escalate: Some(Escalation {
+                start: 2.0,
+                factor: 2.0,
+                max: 16.0,
+                step: Duration::from_secs(4),
+                until: &UNTIL,
+                open: false,
+            }),
+            mix: &[("get", 7), ("set", 3)],
+            flow: &["login", "browse"],
+            think: Some(brunt_grammar::ThinkTime::Fixed(Duration::from_millis(5))),
+            ..DECLARED
+        };
+        let env = EnvSettings {
+            scale: Some(0.25),
+            memory_limit: Some(1 << 30),
+            replay: Some(PathBuf::from("/tmp/a.minimal.json")),
+            ..EnvSettings::default()
+        };
+        let parent = resolve(&declared, &env, 99);
+        let handed = parent.to_handed().unwrap();
+        let child = Resolved::from_handed(&handed, &declared).unwrap();
+        assert_eq!(child, parent);
+        assert_eq!(child.load.escalate.unwrap().until, &UNTIL[..]);
+        assert_eq!(child.load.escalate.unwrap().step, Duration::from_secs(1));
+
+        let err = Resolved::from_handed("{\"load\":", &declared).unwrap_err();
+        assert!(err.to_string().contains(RESOLVED_ENV), "{err}");
+        let err = Resolved::from_handed(&handed, &DECLARED).unwrap_err();
+        assert!(err.to_string().contains("escalation"), "{err}");
     }
 
     #[test]
