@@ -29,9 +29,10 @@
 //!
 //! ```text
 //! #[brunt::stress]  ──▶ registry (ScenarioEntry, Declared)
-//!                          │  settings: resolved once (declaration, BRUNT_*, command line)
+//!                          │  settings: resolved once, in the parent (declaration, BRUNT_*)
 //!                          ▼
-//! runner ── parent: one child process per scenario, deadline, memory guard
+//! runner ── parent: one child process per scenario, handed its settings whole;
+//!   │               deadline, memory guard
 //!   │       child:  the body on its runtime, with the sampler beside it
 //!   ▼
 //! Stress (the handle) ─▶ load::LoadSession ─▶ closed / open models on driver threads
@@ -44,8 +45,8 @@
 //! analysis::fold ─▶ RunRecord ─▶ analysis::assemble: metrics, criteria, verdict
 //!   │  (the child when it finishes; the parent, from the file, when it died)
 //!   ▼
-//! report: <name>.json (plain data) ─▶ terminal verdict, snapshot check (runner)
-//!                                  ─▶ brunt-suite: stress-report, baselines, HTML, JUnit
+//! brunt-report: <name>.json (plain data) ─▶ terminal verdict, snapshot check (runner)
+//!                                        ─▶ brunt-suite: stress-report, baselines, HTML, JUnit
 //! ```
 //!
 //! The fold is the only place records become a run, so a report recovered
@@ -54,24 +55,23 @@
 
 mod analysis;
 pub mod chaos;
-pub mod criteria;
+mod criteria;
 pub mod heap;
-pub mod input;
 mod journal;
 mod load;
 mod measure;
-pub mod registry;
-pub mod report;
+mod registry;
 mod runner;
-pub mod settings;
+mod settings;
 mod stress;
 
-pub use analysis::{GrowthTrend, Trend, growth_trend, linear_trend};
-pub use load::{
-    DriveError, DriveSummary, Escalation, Op, OpResult, OpStatus, Stage, Worker, expect_err,
-};
+/// The report model is its own crate, shared with `brunt-suite`.
+use brunt_report as report;
+
+pub use brunt_grammar::Unit;
+pub use brunt_report::{Scope, Severity};
+pub use load::{DriveError, DriveSummary, Op, OpResult, OpStatus, Worker, expect_err};
 pub use measure::process_cpu_time;
-pub use report::Scope;
 pub use runner::main;
 pub use stress::Stress;
 
@@ -112,11 +112,12 @@ pub use brunt_macros::stress;
 
 /// What a scenario file needs: `use brunt::prelude::*;`.
 pub mod prelude {
+    #[doc(no_inline)]
     pub use crate::chaos::{Fault, FaultCtx};
-    pub use crate::criteria::Unit;
-    pub use crate::report::Severity;
+    #[doc(no_inline)]
     pub use crate::{
-        DriveError, DriveSummary, Op, OpResult, OpStatus, Scope, Stress, Worker, expect_err,
+        DriveError, DriveSummary, Op, OpResult, OpStatus, Scope, Severity, Stress, Unit, Worker,
+        expect_err,
     };
 }
 

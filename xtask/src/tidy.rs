@@ -103,8 +103,14 @@ pub fn check(root: &Path) -> Vec<String> {
             ));
         }
     }
-    let env_source =
-        std::fs::read_to_string(root.join("harness/src/settings/env.rs")).unwrap_or_default();
+    let env_path = root.join("harness/grammar/src/env.rs");
+    let env_source = std::fs::read_to_string(&env_path).unwrap_or_else(|e| {
+        problems.push(format!(
+            "cannot read {} (where BRUNT_* variables are read): {e}",
+            env_path.display()
+        ));
+        String::new()
+    });
     for var in env_vars(&env_source) {
         if !readme.contains(&var) {
             problems.push(format!(
@@ -140,7 +146,7 @@ pub fn check(root: &Path) -> Vec<String> {
         }
     }
     // The README's example of a bad environment value is the error itself.
-    let scale_error = brunt::settings::EnvSettings::from_lookup(|var| {
+    let scale_error = brunt_grammar::env::EnvSettings::from_lookup(|var| {
         (var == "BRUNT_SCALE").then(|| "lots".to_string())
     })
     .map_or_else(|e| e.to_string(), |_| String::new());

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod criterion;
+pub mod env;
 mod error;
 mod metric;
 mod unit;

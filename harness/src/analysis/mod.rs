@@ -21,4 +21,4 @@ pub(crate) use load::{
 pub(crate) use report::assemble;
 pub(crate) use resources::{LoadShape, resource_metrics};
 pub(crate) use step::judge_step;
-pub use trend::{GrowthTrend, Trend, growth_trend, linear_trend};
+pub(crate) use trend::{GrowthTrend, growth_trend};

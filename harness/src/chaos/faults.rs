@@ -13,6 +13,7 @@ use rand::rngs::ChaCha8Rng;
 
 use super::engine::{ChaosFuture, Fault, FaultCtx};
 
+#[doc(no_inline)]
 pub use super::signal::Signal;
 
 /// A value of `range` (its start when empty). A fault drawing several

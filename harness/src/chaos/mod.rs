@@ -41,6 +41,6 @@ mod signal;
 pub use engine::{Chaos, ChaosDuration, ChaosFuture, ChaosOutcome, Fault, FaultCtx};
 pub(crate) use engine::{ChaosEnv, replay_schedule};
 pub use error::ChaosError;
-pub use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};
+pub(crate) use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};
 pub use signal::Signal;
 pub(crate) use signal::send_signal;

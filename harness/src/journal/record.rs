@@ -67,7 +67,7 @@ pub(crate) enum Record {
     /// A point of a scenario's own series (`Stress::record_point`).
     Point {
         series: String,
-        #[serde(with = "crate::report::model::unit_symbol")]
+        #[serde(with = "brunt_report::unit_symbol")]
         unit: brunt_grammar::Unit,
         point: crate::report::CustomPoint,
     },

@@ -6,6 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::files::{ReportPaths, write_report};
 use super::run_info::{run_info, scenario_info};
 use super::{CHILD_ENV, panic_message};
 use crate::analysis::{assemble, fold};
@@ -14,7 +15,7 @@ use crate::journal::{Journal, Record};
 use crate::load::Cancel;
 use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig, WatchList};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
-use crate::report::{Finding, Outcome, Report, ReportPaths, Severity, write_report};
+use crate::report::{Finding, Outcome, Report, Severity};
 use crate::settings::{RESOLVED_ENV, Resolved};
 use crate::stress::{Stress, StressContext};
 

@@ -13,6 +13,7 @@
 mod child;
 mod containment;
 mod entry;
+mod files;
 mod guard;
 mod panic_site;
 mod parent;

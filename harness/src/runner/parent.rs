@@ -11,6 +11,7 @@ use libtest_mimic::Failed;
 use super::CHILD_ENV;
 use super::child::execute;
 use super::containment::Containment;
+use super::files::{ReportPaths, write_report};
 use super::guard::{Breach, MemoryGuard};
 use super::processes;
 use super::progress::LiveProgress;
@@ -23,7 +24,7 @@ use crate::criteria::Dimension;
 use crate::journal::{JournalTail, Record, read_journal};
 use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
-use crate::report::{Event, Outcome, Report, ReportPaths, format_value, write_report};
+use crate::report::{Event, Outcome, Report, format_value};
 use crate::settings::{EnvSettings, RESOLVED_ENV, Resolved, resolve};
 
 /// How often the parent checks the child's exit, deadline and memory.

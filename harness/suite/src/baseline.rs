@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Suite, SuiteError, baseline_file_json, load_suite};
 use crate::stats::{RESAMPLES, RelativeChange, relative_change};
-use brunt::report::Report;
+use brunt_report::Report;
 
 /// Where baselines live: one directory per name.
 #[derive(Debug, Clone)]

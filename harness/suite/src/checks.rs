@@ -6,7 +6,7 @@
 //! here, once, as the file is read: every time inside the run, every
 //! histogram within its cap and all of a report's within the report's.
 
-use brunt::report::{Report, decode_histogram};
+use brunt_report::{Report, decode_histogram};
 
 /// The longest run a report may describe, in ms (a year: soaks are days).
 const MAX_RUN_MS: f64 = 366.0 * 86_400_000.0;

@@ -17,7 +17,7 @@ use crate::baseline::{BaselineStore, CompareOptions, Comparison, compare};
 use crate::model::{Shard, Suite, SuiteMeta, load_reports, load_run_dir};
 use crate::render::{render_html, render_json, render_junit, render_markdown};
 use crate::view::{exit_code, verdict_line};
-use brunt::settings::EnvSettings;
+use brunt_grammar::env::EnvSettings;
 
 /// The command's arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -471,7 +471,7 @@ fn run_suite(
     let (git_commit, git_dirty) = git_state();
     let passed = reports
         .iter()
-        .all(|r| r.outcome == brunt::report::Outcome::Passed);
+        .all(|r| r.outcome == brunt_report::Outcome::Passed);
     let runner_failed = (!status.success() && passed).then(|| {
         format!(
             "the runner exited with {status} although every scenario passed: a changed or unreferenced snapshot fails the run too (see its output above)"

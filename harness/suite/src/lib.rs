@@ -7,8 +7,8 @@
 //!   reports' HDR histograms);
 //! - [`baseline`](BaselineStore): saved runs and the comparison with one,
 //!   judged as criterion judges benchmarks;
-//! - renderers: [`render_markdown`], [`render_json`], [`render_junit`],
-//!   [`render_html`];
+//! - renderers: [`render_markdown`], [`render_json`] (a [`SuiteFile`], the
+//!   type `--merge` reads back), [`render_junit`], [`render_html`];
 //! - the command: [`xtask_main`], [`stress_report`].
 //!
 //! A crate of its own, apart from `brunt`: a scenario binary runs scenarios
@@ -23,6 +23,7 @@ mod command;
 mod model;
 mod render;
 mod stats;
+mod suite_file;
 mod view;
 
 pub use baseline::{
@@ -36,4 +37,8 @@ pub use model::{
 };
 pub use render::{render_html, render_json, render_junit, render_markdown};
 pub use stats::{RelativeChange, Spread, relative_change, spread};
+pub use suite_file::{
+    ChaosSummary, CriterionEntry, FailedCriterionEntry, LatencySummary, ScenarioSummary, SuiteFile,
+    SuiteLatency, SuiteMetric, SuiteSummary, SuiteTotal, ThroughputConsistency,
+};
 pub use view::{exit_code, verdict_line};

@@ -10,8 +10,10 @@ use std::str::FromStr;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use brunt::input::{InputError, InputKind};
-use brunt::report::{Host, Outcome, Report, SCHEMA, decode_histogram, merge_histograms};
+use brunt_report::input::{InputError, InputKind};
+
+use crate::suite_file::SuiteFile;
+use brunt_report::{Host, Outcome, Report, SCHEMA, decode_histogram, merge_histograms};
 
 /// The schema identifier of `stress-report.json`.
 pub const SUITE_SCHEMA: &str = "brunt.stress-report/v1";
@@ -186,8 +188,8 @@ fn read_json(
     kind: InputKind,
 ) -> Result<serde_json::Value, SuiteError> {
     let read = match dir {
-        Some(dir) => brunt::input::read_in_dir(dir, path, kind),
-        None => brunt::input::read_file(path, kind),
+        Some(dir) => brunt_report::input::read_in_dir(dir, path, kind),
+        None => brunt_report::input::read_file(path, kind),
     };
     let text = read.map_err(|e| match e {
         InputError::Io { path, source } => SuiteError::Read { path, source },
@@ -295,13 +297,15 @@ pub fn load_run_dir(dir: &Path) -> Result<Suite, SuiteError> {
     let path = dir.join("stress-report.json");
     let value = read_json(Some(dir), &path, InputKind::Suite)?;
     expect_schema(&path, &value, SUITE_SCHEMA)?;
-    let meta: SuiteMeta =
-        serde_json::from_value(value["meta"].clone()).map_err(|e| SuiteError::Corrupt {
-            path: path.clone(),
-            detail: format!("its `meta` does not parse: {e}"),
-        })?;
+    let file: SuiteFile = serde_json::from_value(value).map_err(|e| SuiteError::Corrupt {
+        path: path.clone(),
+        detail: format!("it does not parse as {SUITE_SCHEMA}: {e}"),
+    })?;
     let reports = load_reports(&dir.join("reports"))?;
-    Ok(Suite { meta, reports })
+    Ok(Suite {
+        meta: file.meta,
+        reports,
+    })
 }
 
 impl Suite {

@@ -3,7 +3,7 @@
 //! relative change in the mean, as criterion estimates one — and the series
 //! they read: a run's load second by second.
 
-use brunt::report::Report;
+use brunt_report::Report;
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;

@@ -9,8 +9,8 @@ use brunt_grammar::parse_criterion;
 use crate::baseline::Comparison;
 use crate::model::{Suite, SuiteMeta};
 use crate::stats::{Spread, load_seconds, spread};
-use brunt::criteria::Verdict;
-use brunt::report::{MetricValue, Outcome, Report, format_value};
+use brunt_report::Verdict;
+use brunt_report::{MetricValue, Outcome, Report, format_value};
 
 /// A metric's value for people, in the unit that keeps it short; `–` when
 /// missing.
@@ -24,13 +24,13 @@ pub fn metric_text(metric: Option<&MetricValue>) -> String {
 /// A time in ns for people (`3.1ms`); `–` when missing.
 pub fn ns_text(value: Option<f64>) -> String {
     value.map_or("–".to_string(), |v| {
-        format_value(v, brunt::criteria::Dimension::Time)
+        format_value(v, brunt_grammar::Dimension::Time)
     })
 }
 
 /// Whether an escalation step held: `yes`, `tainted` (the generator, not
 /// the system, fell behind) or `no`.
-pub fn step_held(step: &brunt::report::Step) -> &'static str {
+pub fn step_held(step: &brunt_report::Step) -> &'static str {
     if step.held {
         "yes"
     } else if step.tainted {
@@ -197,12 +197,12 @@ pub fn trimmed(value: f64) -> String {
 /// An escalation step's level with its unit: `16 workers` for a closed
 /// model, `2,000/s` for an open one (an escalation of rates reports
 /// `breaking_rate`; its steps an offered rate).
-pub fn step_level(report: &Report, step: &brunt::report::Step) -> String {
+pub fn step_level(report: &Report, step: &brunt_report::Step) -> String {
     let open = report.metrics.contains_key("breaking_rate")
         || report.metrics.contains_key("max_sustainable_rate")
         || report.steps.iter().any(|s| s.offered_rate_per_s.is_some());
     let count = if step.level.fract() == 0.0 {
-        format_value(step.level, brunt::criteria::Dimension::Count)
+        format_value(step.level, brunt_grammar::Dimension::Count)
     } else {
         trimmed(step.level)
     };
@@ -339,8 +339,8 @@ pub fn precision(report: &Report, name: &str, metric: &MetricValue) -> String {
         "total" => "exact count".to_string(),
         "trend" => format!("trend over the samples after warm-up, {sampled}"),
         _ => match metric.unit.dimension() {
-            brunt::criteria::Dimension::Time => "ns clock".to_string(),
-            brunt::criteria::Dimension::Rate => "exact count over ns clock".to_string(),
+            brunt_grammar::Dimension::Time => "ns clock".to_string(),
+            brunt_grammar::Dimension::Rate => "exact count over ns clock".to_string(),
             _ => "as measured by the scenario".to_string(),
         },
     }
@@ -407,7 +407,7 @@ pub fn is_error(outcome: Outcome) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use brunt::report::{LoadBin, LoadBins, LoadPoint, Step};
+    use brunt_report::{LoadBin, LoadBins, LoadPoint, Step};
 
     fn report() -> Report {
         serde_json::from_str(include_str!("../../tests/data/report.json")).unwrap()
@@ -534,7 +534,7 @@ mod tests {
             "breaking_rate".to_string(),
             MetricValue {
                 value: None,
-                unit: brunt::criteria::Unit::PerSecond,
+                unit: brunt_grammar::Unit::PerSecond,
                 scope: "observed".to_string(),
                 note: None,
             },

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use brunt::chaos::ScheduleFile;
+use brunt_report::ScheduleFile;
 use brunt_suite::{
     BASELINE_SCHEMA, CompareOptions, Suite, SuiteMeta, compare, load_reports, load_suite,
     render_html, render_json, render_junit, render_markdown,
@@ -313,7 +313,7 @@ fn use_suite(suite: &Suite) {
     let _ = render_html(suite, Some(&comparison));
 }
 
-fn suite_of(reports: Vec<brunt::report::Report>) -> Suite {
+fn suite_of(reports: Vec<brunt_report::Report>) -> Suite {
     Suite {
         meta: SuiteMeta {
             scale: 1.0,
@@ -388,7 +388,7 @@ fn a_mutated_baseline_is_read_or_refused_within_bounds() {
 fn a_mutated_schedule_is_read_or_refused_within_bounds() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let doc = json!({
-        "schema": brunt::chaos::SCHEDULE_SCHEMA,
+        "schema": brunt_report::SCHEDULE_SCHEMA,
         "scenario": "chaos::monkey",
         "seed": 7,
         "scale": 1.0,

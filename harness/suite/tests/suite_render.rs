@@ -183,7 +183,14 @@ fn merges_of_mismatched_or_incomplete_shards_are_refused() {
 #[test]
 fn json_structure() {
     let suite = suite();
-    let mut json = render_json(&suite, None);
+    let file = render_json(&suite, None);
+    // The file is what `--merge` reads back.
+    let text = serde_json::to_string(&file).unwrap();
+    assert_eq!(
+        serde_json::from_str::<brunt_suite::SuiteFile>(&text).unwrap(),
+        file
+    );
+    let mut json = serde_json::to_value(&file).unwrap();
     // Metric names and finding titles, not their values.
     for scenario in json["scenarios"].as_array_mut().unwrap() {
         let names: Vec<String> = scenario["metrics"]
@@ -221,7 +228,7 @@ fn the_html_is_one_file_with_a_chart_per_series() {
         "no chaos caption"
     );
     let mut crashed = suite();
-    crashed.reports[0].outcome = brunt::report::Outcome::Crashed;
+    crashed.reports[0].outcome = brunt_report::Outcome::Crashed;
     crashed.reports[0].reason = Some("killed by signal 9 (SIGKILL)".to_string());
     let junit = render_junit(&crashed, None);
     // A crash is an error, not a failure.

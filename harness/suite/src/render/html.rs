@@ -19,7 +19,7 @@ use crate::view::{
     ns_text, report_metric, reproduce_command, step_held, step_level, throughput_consistency,
     trimmed, verdict_line, width_text,
 };
-use brunt::report::Report;
+use brunt_report::Report;
 
 /// Escapes text for HTML.
 fn esc(text: &str) -> String {
@@ -527,7 +527,7 @@ fn charts(report: &Report) -> Vec<String> {
         };
         out.extend(figure(&chart, &caption));
     }
-    let series_lines = |f: fn(&brunt::report::SamplePoint) -> Option<f64>| -> Vec<Line> {
+    let series_lines = |f: fn(&brunt_report::SamplePoint) -> Option<f64>| -> Vec<Line> {
         report
             .samples
             .series
@@ -630,7 +630,7 @@ pub fn render_html(suite: &Suite, comparison: Option<&Comparison>) -> String {
         "<h2>Results</h2>\n<table id=\"results\">\n<tr><th>Scenario</th><th>Ops</th><th>Duration</th><th>Ops/s</th><th>Success rate</th><th>p99 latency</th><th>Outcome</th></tr>"
     );
     for r in &suite.reports {
-        let failed = r.outcome != brunt::report::Outcome::Passed;
+        let failed = r.outcome != brunt_report::Outcome::Passed;
         let _ = writeln!(
             h,
             "<tr{}><td><a href=\"#{}\">{}</a></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
@@ -757,7 +757,7 @@ fn scenario_section(h: &mut String, suite: &Suite, r: &Report) {
         "<section class=\"scenario\" id=\"{}\">\n<h2>{} <span class=\"{}\">{}</span></h2>",
         anchor(&r.scenario.name),
         esc(&r.scenario.name),
-        if r.outcome == brunt::report::Outcome::Passed {
+        if r.outcome == brunt_report::Outcome::Passed {
             "pass"
         } else {
             "fail"

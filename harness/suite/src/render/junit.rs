@@ -17,7 +17,7 @@ use quick_junit::{
 use crate::baseline::Comparison;
 use crate::model::Suite;
 use crate::view::{criterion_actual, criterion_target, is_error, reproduce_command};
-use brunt::report::{Outcome, Report};
+use brunt_report::{Outcome, Report};
 
 /// Renders the suite as JUnit XML.
 pub fn render_junit(suite: &Suite, comparison: Option<&Comparison>) -> String {

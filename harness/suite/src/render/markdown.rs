@@ -9,7 +9,7 @@ use crate::view::{
     criterion_actual, criterion_target, failed_criteria, limits, metric_text, ns_text,
     report_metric, reproduce_command, step_held, step_level, throughput_consistency, verdict_line,
 };
-use brunt::report::{Report, format_value};
+use brunt_report::{Report, format_value};
 
 /// Escapes a table cell.
 fn cell(text: &str) -> String {
@@ -38,10 +38,7 @@ pub fn render_markdown(suite: &Suite, comparison: Option<&Comparison>) -> String
                 "{}, {} CPUs, {}",
                 h.os,
                 h.cpus,
-                format_value(
-                    h.total_memory_bytes as f64,
-                    brunt::criteria::Dimension::Size
-                )
+                format_value(h.total_memory_bytes as f64, brunt_grammar::Dimension::Size)
             )),
         meta.started_at,
         match (&meta.shard, meta.merged_shards.is_empty()) {
@@ -82,7 +79,7 @@ pub fn render_markdown(suite: &Suite, comparison: Option<&Comparison>) -> String
         }
     }
     for report in suite.reports.iter().filter(|r| r.reason.is_some()) {
-        if !matches!(report.outcome, brunt::report::Outcome::Failed) {
+        if !matches!(report.outcome, brunt_report::Outcome::Failed) {
             let _ = writeln!(
                 out,
                 "- `{}` {}: {}",
@@ -163,8 +160,8 @@ pub fn render_markdown(suite: &Suite, comparison: Option<&Comparison>) -> String
             let _ = writeln!(
                 out,
                 "Across {n} scenarios: mean {}, standard deviation {}, coefficient of variation {}. Scenarios differ in work per op, so a wide spread says the workloads differ, not that one is unstable.\n",
-                format_value(s.mean, brunt::criteria::Dimension::Rate),
-                format_value(s.sd, brunt::criteria::Dimension::Rate),
+                format_value(s.mean, brunt_grammar::Dimension::Rate),
+                format_value(s.sd, brunt_grammar::Dimension::Rate),
                 s.cv_pct.map_or("–".to_string(), |cv| format!("{cv:.1}%"))
             );
         }
@@ -207,7 +204,7 @@ pub fn render_markdown(suite: &Suite, comparison: Option<&Comparison>) -> String
 
 fn outcome_text(r: &Report) -> String {
     match r.outcome {
-        brunt::report::Outcome::Passed if r.flaky => format!(
+        brunt_report::Outcome::Passed if r.flaky => format!(
             "⚠️ passed, **flaky** (failed {} of {} runs: {})",
             r.attempts.len(),
             r.attempts.len() + 1,
@@ -217,7 +214,7 @@ fn outcome_text(r: &Report) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        brunt::report::Outcome::Passed => "✅ passed".to_string(),
+        brunt_report::Outcome::Passed => "✅ passed".to_string(),
         o => format!("❌ **{}**", o.as_str()),
     }
 }
@@ -288,7 +285,7 @@ fn render_comparison(out: &mut String, c: &Comparison) {
 }
 
 fn value_in(value: Option<f64>, unit: &str) -> String {
-    match (value, brunt::criteria::Unit::from_symbol(unit)) {
+    match (value, brunt_grammar::Unit::from_symbol(unit)) {
         (Some(v), Ok(u)) => format_value(u.to_base(v), u.dimension()),
         (Some(v), Err(_)) => format!("{v}"),
         (None, _) => "–".to_string(),

@@ -11,35 +11,39 @@ use super::ChaosSection;
 use brunt_grammar::Unit;
 
 /// A [`Unit`] in reports: its symbol (`ns`, `MiB`, `/s`, …).
-pub(crate) mod unit_symbol {
+pub mod unit_symbol {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use brunt_grammar::Unit;
 
-    pub(crate) fn serialize<S: Serializer>(unit: &Unit, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the unit's symbol.
+    pub fn serialize<S: Serializer>(unit: &Unit, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(unit.symbol())
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Unit, D::Error> {
+    /// Reads a symbol; an unknown one is an error naming it.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Unit, D::Error> {
         let symbol = String::deserialize(d)?;
         Unit::from_symbol(&symbol).map_err(serde::de::Error::custom)
     }
 }
 
 /// An optional [`Unit`] in reports, as its symbol or `null`.
-pub(crate) mod optional_unit_symbol {
+pub mod optional_unit_symbol {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use brunt_grammar::Unit;
 
-    pub(crate) fn serialize<S: Serializer>(unit: &Option<Unit>, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the unit's symbol, or `null`.
+    pub fn serialize<S: Serializer>(unit: &Option<Unit>, s: S) -> Result<S::Ok, S::Error> {
         match unit {
             Some(unit) => s.serialize_some(unit.symbol()),
             None => s.serialize_none(),
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Unit>, D::Error> {
+    /// Reads a symbol or `null`; an unknown symbol is an error naming it.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Unit>, D::Error> {
         Option::<String>::deserialize(d)?
             .map(|symbol| Unit::from_symbol(&symbol).map_err(serde::de::Error::custom))
             .transpose()
@@ -409,7 +413,7 @@ pub struct Samples {
     /// The whole run's latency histograms, keyed by metric family
     /// (`latency`, `service_time`, `setup.time`, `op.<name>.latency`), each
     /// in HdrHistogram's V2 deflate encoding, base64
-    /// ([`decode_histogram`](crate::report::decode_histogram)): what lets
+    /// ([`decode_histogram`](crate::decode_histogram)): what lets
     /// reports of different processes merge exactly.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub histograms: BTreeMap<String, String>,
@@ -438,12 +442,7 @@ pub struct CustomPoint {
 }
 
 /// Appends `point` to the series named `name`, creating it.
-pub(crate) fn push_point(
-    series: &mut Vec<CustomSeries>,
-    name: &str,
-    unit: Unit,
-    point: CustomPoint,
-) {
+pub fn push_point(series: &mut Vec<CustomSeries>, name: &str, unit: Unit, point: CustomPoint) {
     match series.iter_mut().find(|s| s.name == name) {
         Some(s) => s.points.push(point),
         None => series.push(CustomSeries {
@@ -555,7 +554,7 @@ pub struct SamplePoint {
 /// What a custom metric's value summarises, written as its `scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// A single value observed once (the default of [`crate::Stress::record`]).
+    /// A single value observed once (the default of `Stress::record`).
     Observed,
     /// A total over the run.
     Total,
@@ -608,7 +607,7 @@ pub struct Verdict {
     /// never measured it.
     pub actual: Option<f64>,
     /// The metric's unit, so `actual` can be read.
-    #[serde(with = "crate::report::model::optional_unit_symbol")]
+    #[serde(with = "crate::model::optional_unit_symbol")]
     pub unit: Option<Unit>,
     /// Whether the criterion holds.
     pub passed: bool,

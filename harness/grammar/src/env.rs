@@ -4,11 +4,10 @@
 
 use std::path::PathBuf;
 
-use brunt_grammar::parse_size;
+use crate::parse_size;
 
 /// An environment variable with a value Brunt cannot use.
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("invalid {var}={value:?}: expected {expected}")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EnvError {
     /// The variable's name.
     pub var: &'static str,
@@ -18,9 +17,21 @@ pub struct EnvError {
     pub expected: &'static str,
 }
 
+impl std::fmt::Display for EnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid {}={:?}: expected {}",
+            self.var, self.value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for EnvError {}
+
 /// The largest `BRUNT_SCALE`: a million times any declared duration still
 /// fits a duration, and no run is meant to last longer.
-pub(crate) const MAX_SCALE: f64 = 1e6;
+pub const MAX_SCALE: f64 = 1e6;
 
 /// The settings the environment gives, each `None` when unset.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -147,7 +158,7 @@ impl EnvSettings {
             })?);
         }
         if let Some((var, value)) = get("BRUNT_SHRINK_TIME") {
-            let time = brunt_grammar::parse_duration(value.trim())
+            let time = crate::parse_duration(value.trim())
                 .ok()
                 .filter(|d| !d.is_zero());
             settings.shrink_time = Some(time.ok_or(EnvError {

@@ -132,7 +132,7 @@ fn check_encoding(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Encodes `h` as HdrHistogram's V2 deflate encoding in base64.
-pub(crate) fn encode_histogram(h: &Histogram<u64>) -> String {
+pub fn encode_histogram(h: &Histogram<u64>) -> String {
     let mut bytes = Vec::new();
     // Writing to a Vec cannot fail, and every recorded count fits V2's
     // encoding.
