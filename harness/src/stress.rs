@@ -93,7 +93,7 @@ impl Stress {
             trial: self.trial.clone(),
             seed: self.settings.seed(),
             origin: self.origin,
-            stream: Arc::clone(&self.journal),
+            journal: Arc::clone(&self.journal),
             started: Arc::clone(&self.chaos_started),
             cancel: self.cancel.clone(),
             replay: self.settings.replay.clone(),
@@ -187,7 +187,7 @@ impl Stress {
         let metric = MetricValue {
             value: Some(value),
             unit,
-            scope: scope.as_str().to_string(),
+            scope,
             note: None,
         };
         self.keep_metric(name.to_string(), metric);

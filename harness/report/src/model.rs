@@ -283,7 +283,7 @@ pub struct MetricValue {
     pub unit: Unit,
     /// What the value summarises: `total`, `overall_avg`, `percentile`,
     /// `peak`, `trend`, …
-    pub scope: String,
+    pub scope: Scope,
     /// Why the value is missing or how it was obtained, when that matters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -551,8 +551,9 @@ pub struct SamplePoint {
     pub heap_allocations: Option<u64>,
 }
 
-/// What a custom metric's value summarises, written as its `scope`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a metric's value summarises, written as its `scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// A single value observed once (the default of `Stress::record`).
     Observed,
@@ -576,6 +577,20 @@ pub enum Scope {
     /// One recovery operation, from its order to its end (seed 000's
     /// `recovery_time_ms`).
     PerRecoveryOperation,
+    /// A percentile of a distribution (from a histogram).
+    Percentile,
+    /// The smallest value seen.
+    Min,
+    /// The largest value of a distribution (a histogram's maximum).
+    Max,
+    /// The first sample.
+    Start,
+    /// The last sample.
+    End,
+    /// A trend over samples: a slope, or the growth it amounts to.
+    Trend,
+    /// A span of time measured once (e.g. back to the steady state).
+    Time,
 }
 
 impl Scope {
@@ -592,6 +607,13 @@ impl Scope {
             Scope::PerNodeTotal => "per_node_total",
             Scope::PerTestDuration => "per_test_duration",
             Scope::PerRecoveryOperation => "per_recovery_operation",
+            Scope::Percentile => "percentile",
+            Scope::Min => "min",
+            Scope::Max => "max",
+            Scope::Start => "start",
+            Scope::End => "end",
+            Scope::Trend => "trend",
+            Scope::Time => "time",
         }
     }
 }
@@ -613,4 +635,38 @@ pub struct Verdict {
     pub passed: bool,
     /// Why: the comparison with both sides, or what was missing.
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scope;
+
+    #[test]
+    fn a_scope_is_written_as_it_is_named() {
+        let all = [
+            Scope::Observed,
+            Scope::Total,
+            Scope::OverallAvg,
+            Scope::PerProcessAvg,
+            Scope::PerOp,
+            Scope::Peak,
+            Scope::Binary,
+            Scope::PerNodeTotal,
+            Scope::PerTestDuration,
+            Scope::PerRecoveryOperation,
+            Scope::Percentile,
+            Scope::Min,
+            Scope::Max,
+            Scope::Start,
+            Scope::End,
+            Scope::Trend,
+            Scope::Time,
+        ];
+        for scope in all {
+            let written = serde_json::to_string(&scope).unwrap();
+            assert_eq!(written, format!("\"{}\"", scope.as_str()));
+            assert_eq!(serde_json::from_str::<Scope>(&written).unwrap(), scope);
+        }
+        assert!(serde_json::from_str::<Scope>("\"sometimes\"").is_err());
+    }
 }

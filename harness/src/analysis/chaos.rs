@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::criteria::Unit;
 use crate::measure::Timeline;
-use crate::report::{ChaosSection, Event, FaultShare, Finding, MetricValue, Severity};
+use crate::report::{ChaosSection, Event, FaultShare, Finding, MetricValue, Scope, Severity};
 
 /// One `fault` event per fault (when it began, what it did) and one
 /// `unhealthy` event per fault the system did not recover from.
@@ -56,11 +56,11 @@ pub(crate) fn chaos_events(section: &ChaosSection) -> Vec<Event> {
     events
 }
 
-fn metric(value: Option<f64>, unit: Unit, scope: &str, note: Option<String>) -> MetricValue {
+fn metric(value: Option<f64>, unit: Unit, scope: Scope, note: Option<String>) -> MetricValue {
     MetricValue {
         value,
         unit,
-        scope: scope.to_string(),
+        scope,
         note,
     }
 }
@@ -107,7 +107,7 @@ pub(crate) fn chaos_metrics(
             }
         })
         .collect();
-    let count = |v: u32| metric(Some(f64::from(v)), Unit::Count, "total", None);
+    let count = |v: u32| metric(Some(f64::from(v)), Unit::Count, Scope::Total, None);
     metrics.insert("chaos.ops".into(), count(ops));
     metrics.insert("chaos.failures".into(), count(failures));
     metrics.insert("chaos.fault_errors".into(), count(fault_errors));
@@ -116,7 +116,7 @@ pub(crate) fn chaos_metrics(
         metric(
             (ops > 0).then(|| 100.0 * f64::from(ops.saturating_sub(failures)) / f64::from(ops)),
             Unit::Percent,
-            "overall_avg",
+            Scope::OverallAvg,
             (ops == 0).then(|| "no fault ran".to_string()),
         ),
     );
@@ -130,19 +130,19 @@ pub(crate) fn chaos_metrics(
     let mean =
         (!recoveries.is_empty()).then(|| recoveries.iter().sum::<f64>() / recoveries.len() as f64);
     for (name, value, scope) in [
-        ("recovery.time.min", recoveries.first().copied(), "min"),
-        ("recovery.time.mean", mean, "overall_avg"),
+        ("recovery.time.min", recoveries.first().copied(), Scope::Min),
+        ("recovery.time.mean", mean, Scope::OverallAvg),
         (
             "recovery.time.p50",
             nearest_rank(&recoveries, 0.50),
-            "percentile",
+            Scope::Percentile,
         ),
         (
             "recovery.time.p99",
             nearest_rank(&recoveries, 0.99),
-            "percentile",
+            Scope::Percentile,
         ),
-        ("recovery.time.max", recoveries.last().copied(), "max"),
+        ("recovery.time.max", recoveries.last().copied(), Scope::Max),
     ] {
         metrics.insert(
             name.into(),
@@ -246,13 +246,13 @@ fn period_metrics(
         (None, _) => metric(
             None,
             Unit::Milliseconds,
-            "time",
+            Scope::Time,
             Some("no whole second of load before the first fault: no baseline".into()),
         ),
         (Some(_), true) => metric(
             None,
             Unit::Milliseconds,
-            "time",
+            Scope::Time,
             Some("no whole second of load after the last fault".into()),
         ),
         (Some(band), false) => {
@@ -263,7 +263,7 @@ fn period_metrics(
                 Some(second) => metric(
                     Some((*second as f64 * 1e3 + 1e3 - end).max(0.0)),
                     Unit::Milliseconds,
-                    "time",
+                    Scope::Time,
                     Some(format!(
                         "from the last fault's recovery to the end of the first second whose p99 is within {:.0}% of the steady state's worst ({:.3} ms)",
                         BASELINE_TOLERANCE * 100.0,
@@ -273,7 +273,7 @@ fn period_metrics(
                 None => metric(
                     None,
                     Unit::Milliseconds,
-                    "time",
+                    Scope::Time,
                     Some(format!(
                         "latency did not return within {:.0}% of the steady state's worst p99 ({:.3} ms) in the {} s measured after the faults",
                         BASELINE_TOLERANCE * 100.0,

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::criteria::{Dimension, Unit, base_metric};
-use crate::report::{MetricValue, Series, format_value};
+use crate::report::{MetricValue, Scope, Series, format_value};
 
 /// Above this (percent of one core) the rest of the machine competed for the
 /// cores: half a core, a tenth of the time slices a 2-core machine has each
@@ -64,7 +64,7 @@ pub(crate) fn others_metric(
         MetricValue {
             value: Some(others),
             unit: Unit::Percent,
-            scope: "overall_avg".into(),
+            scope: Scope::OverallAvg,
             note: Some(format!(
                 "CPU the rest of the machine used during the run (/proc/stat less the scenario's and its watched processes'), percent of one core of {cores}{}",
                 if others >= CONTENDED_PERCENT {

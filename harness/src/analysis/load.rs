@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 
 use crate::criteria::Unit;
 use crate::measure::{OpTotals, SetupTally};
-use crate::report::{Finding, MetricValue, Severity, Step, format_value};
+use crate::report::{Finding, MetricValue, Scope, Severity, Step, format_value};
 
 /// Writes one metric.
 pub(super) fn put(
@@ -20,7 +20,7 @@ pub(super) fn put(
     name: String,
     value: Option<f64>,
     unit: Unit,
-    scope: &str,
+    scope: Scope,
     note: Option<String>,
 ) {
     out.insert(
@@ -28,7 +28,7 @@ pub(super) fn put(
         MetricValue {
             value,
             unit,
-            scope: scope.to_string(),
+            scope,
             note,
         },
     );
@@ -60,7 +60,7 @@ pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricV
         "duration".into(),
         Some(seconds),
         Unit::Seconds,
-        "total",
+        Scope::Total,
         None,
     );
     if totals.op_timeout {
@@ -69,7 +69,7 @@ pub(crate) fn load_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricV
             "timeouts".into(),
             Some(totals.timeouts as f64),
             Unit::Count,
-            "total",
+            Scope::Total,
             Some("ops that passed op_timeout: errors, recorded with the timeout as latency".into()),
         );
     }
@@ -113,7 +113,7 @@ fn counted_metrics(
         name("ops"),
         Some(ops as f64),
         Unit::Count,
-        "total",
+        Scope::Total,
         None,
     );
     put(
@@ -121,7 +121,7 @@ fn counted_metrics(
         name("errors"),
         Some(errors as f64),
         Unit::Count,
-        "total",
+        Scope::Total,
         None,
     );
     put(
@@ -129,7 +129,7 @@ fn counted_metrics(
         name("expected_errors"),
         Some(expected as f64),
         Unit::Count,
-        "total",
+        Scope::Total,
         None,
     );
     let meant = ops.saturating_sub(expected);
@@ -138,7 +138,7 @@ fn counted_metrics(
         name("success_rate"),
         (meant > 0).then(|| (meant - errors.min(meant)) as f64 / meant as f64 * 100.0),
         Unit::Percent,
-        "overall_avg",
+        Scope::OverallAvg,
         if meant > 0 {
             (expected > 0)
                 .then(|| "over the ops meant to succeed (expected errors left out)".to_string())
@@ -154,7 +154,7 @@ fn counted_metrics(
         name("throughput"),
         (seconds > 0.0).then(|| succeeded as f64 / seconds),
         Unit::PerSecond,
-        "overall_avg",
+        Scope::OverallAvg,
         if seconds <= 0.0 {
             Some("no measured time".to_string())
         } else {
@@ -168,7 +168,7 @@ fn counted_metrics(
         name("attempted_rate"),
         (seconds > 0.0).then(|| ops as f64 / seconds),
         Unit::PerSecond,
-        "overall_avg",
+        Scope::OverallAvg,
         Some(if seconds <= 0.0 {
             "no measured time".to_string()
         } else {
@@ -189,11 +189,15 @@ fn setup_metrics(setup: &SetupTally, out: &mut BTreeMap<String, MetricValue>) {
     };
     let quantile = |q: f64| built.map(|()| h.value_at_quantile(q) as f64);
     for (name, value, scope) in [
-        ("setup.time.min", built.map(|()| h.min() as f64), "min"),
-        ("setup.time.mean", built.map(|()| h.mean()), "overall_avg"),
-        ("setup.time.p50", quantile(0.50), "percentile"),
-        ("setup.time.p99", quantile(0.99), "percentile"),
-        ("setup.time.max", built.map(|()| h.max() as f64), "max"),
+        ("setup.time.min", built.map(|()| h.min() as f64), Scope::Min),
+        (
+            "setup.time.mean",
+            built.map(|()| h.mean()),
+            Scope::OverallAvg,
+        ),
+        ("setup.time.p50", quantile(0.50), Scope::Percentile),
+        ("setup.time.p99", quantile(0.99), Scope::Percentile),
+        ("setup.time.max", built.map(|()| h.max() as f64), Scope::Max),
     ] {
         put(
             out,
@@ -209,7 +213,7 @@ fn setup_metrics(setup: &SetupTally, out: &mut BTreeMap<String, MetricValue>) {
         "setup.errors".into(),
         Some(setup.errors as f64),
         Unit::Count,
-        "total",
+        Scope::Total,
         Some("worker states that failed to build (their workers ran no op)".into()),
     );
 }
@@ -220,14 +224,14 @@ fn histogram_metrics(family: &str, h: &Histogram<u64>, out: &mut BTreeMap<String
     let no_ops = empty.then(|| "no op was measured".to_string());
     let quantile = |q: f64| (!empty).then(|| h.value_at_quantile(q) as f64);
     let values = [
-        ("min", (!empty).then(|| h.min() as f64), "min"),
-        ("mean", (!empty).then(|| h.mean()), "overall_avg"),
-        ("p50", quantile(0.50), "percentile"),
-        ("p90", quantile(0.90), "percentile"),
-        ("p95", quantile(0.95), "percentile"),
-        ("p99", quantile(0.99), "percentile"),
-        ("p999", quantile(0.999), "percentile"),
-        ("max", (!empty).then(|| h.max() as f64), "max"),
+        ("min", (!empty).then(|| h.min() as f64), Scope::Min),
+        ("mean", (!empty).then(|| h.mean()), Scope::OverallAvg),
+        ("p50", quantile(0.50), Scope::Percentile),
+        ("p90", quantile(0.90), Scope::Percentile),
+        ("p95", quantile(0.95), Scope::Percentile),
+        ("p99", quantile(0.99), Scope::Percentile),
+        ("p999", quantile(0.999), Scope::Percentile),
+        ("max", (!empty).then(|| h.max() as f64), Scope::Max),
     ];
     for (name, value, scope) in values {
         put(
@@ -250,7 +254,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "late".into(),
         Some(totals.late as f64),
         Unit::Count,
-        "total",
+        Scope::Total,
         None,
     );
     put(
@@ -258,7 +262,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "dropped".into(),
         Some(totals.dropped as f64),
         Unit::Count,
-        "total",
+        Scope::Total,
         None,
     );
     let issuing = totals.issuing.as_secs_f64();
@@ -267,7 +271,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "offered_rate".into(),
         (issuing > 0.0).then(|| (totals.ops + totals.dropped) as f64 / issuing),
         Unit::PerSecond,
-        "overall_avg",
+        Scope::OverallAvg,
         Some("arrivals offered (run or dropped) per second of issuing".to_string()),
     );
     let busy = totals.generator.busy();
@@ -276,7 +280,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "generator.busy".into(),
         busy.map(|b| b * 100.0),
         Unit::Percent,
-        "overall_avg",
+        Scope::OverallAvg,
         Some("share of the arrival threads' time not spent waiting for the schedule".to_string()),
     );
     let cpu = totals.generator.cpu_cores();
@@ -285,7 +289,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "generator.cpu".into(),
         cpu.map(|c| c * 100.0),
         Unit::Percent,
-        "overall_avg",
+        Scope::OverallAvg,
         Some(if cpu.is_some() {
             "CPU time of all arrival threads over the issuing's wall time, percent of one core (ops run on these threads: their CPU is included)".to_string()
         } else {
@@ -320,7 +324,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
             "connections.peak".into(),
             Some(pool.peak as f64),
             Unit::Count,
-            "max",
+            Scope::Max,
             Some(format!("most worker states held at once, under {bound}")),
         );
     }
@@ -329,7 +333,7 @@ fn open_metrics(totals: &OpTotals, out: &mut BTreeMap<String, MetricValue>) {
         "queued".into(),
         Some(pool.queued as f64),
         Unit::Count,
-        "total",
+        Scope::Total,
         Some(
             "arrivals that waited for an idle worker state (their wait is in `latency`)"
                 .to_string(),
@@ -395,7 +399,14 @@ pub(crate) fn escalation_metrics(
             format!("no condition broke up to the highest {what} tried"),
         ),
     };
-    put(out, breaking.into(), value, unit, "observed", Some(note));
+    put(
+        out,
+        breaking.into(),
+        value,
+        unit,
+        Scope::Observed,
+        Some(note),
+    );
     let last_held = steps.iter().take_while(|s| s.held).last();
     let none_held = last_held
         .is_none()
@@ -405,7 +416,7 @@ pub(crate) fn escalation_metrics(
         sustainable.into(),
         last_held.map(|s| s.level),
         unit,
-        "peak",
+        Scope::Peak,
         none_held.clone(),
     );
     put(
@@ -413,7 +424,7 @@ pub(crate) fn escalation_metrics(
         "max_sustainable_throughput".into(),
         last_held.map(|s| s.throughput_per_s),
         Unit::PerSecond,
-        "peak",
+        Scope::Peak,
         none_held,
     );
 }

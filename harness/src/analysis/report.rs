@@ -15,7 +15,7 @@ use crate::criteria::{Unit, Windows};
 use crate::measure::{OpTotals, host};
 use crate::registry::ScenarioEntry;
 use crate::report::{
-    BuildInfo, Finding, MetricValue, Outcome, Report, SCHEMA, Samples, Series, Severity,
+    BuildInfo, Finding, MetricValue, Outcome, Report, SCHEMA, Samples, Scope, Series, Severity,
     encode_histogram,
 };
 
@@ -122,7 +122,7 @@ fn load_figures(record: &RunRecord, metrics: &mut BTreeMap<String, MetricValue>)
                 MetricValue {
                     value: Some(value as f64),
                     unit: Unit::Count,
-                    scope: "total".to_string(),
+                    scope: Scope::Total,
                     note: note.clone(),
                 },
             );
@@ -172,7 +172,7 @@ fn resource_figures(
             MetricValue {
                 value: Some(cpu),
                 unit: Unit::Percent,
-                scope: "overall_avg".to_string(),
+                scope: Scope::OverallAvg,
                 note: Some(
                     "Brunt's resource sampler's own CPU use, percent of one core".to_string(),
                 ),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::load::put;
 use super::{GrowthTrend, growth_trend};
 use crate::criteria::{Dimension, Unit};
-use crate::report::{Finding, MetricValue, SamplePoint, Series, Severity, format_value};
+use crate::report::{Finding, MetricValue, SamplePoint, Scope, Series, Severity, format_value};
 
 /// Fewest post-warm-up samples from which a growth trend is claimed.
 pub(crate) const MIN_TREND_SAMPLES: usize = 3;
@@ -207,7 +207,7 @@ pub(crate) fn resource_metrics(
                     name("rss.start"),
                     values.first().copied(),
                     watched.unit,
-                    "start",
+                    Scope::Start,
                     None,
                 );
                 put(
@@ -215,7 +215,7 @@ pub(crate) fn resource_metrics(
                     name("rss.end"),
                     values.last().copied(),
                     watched.unit,
-                    "end",
+                    Scope::End,
                     None,
                 );
             }
@@ -227,7 +227,7 @@ pub(crate) fn resource_metrics(
             name(&format!("{family}.peak")),
             values.iter().copied().reduce(f64::max),
             watched.unit,
-            "peak",
+            Scope::Peak,
             (family == "heap").then(|| "the most live heap seen at a sample".to_string()),
         );
         let trends = pid_trends(series, baseline_ms, read);
@@ -239,7 +239,7 @@ pub(crate) fn resource_metrics(
             name(&format!("{family}.growth")),
             growth,
             watched.unit,
-            "trend",
+            Scope::Trend,
             Some(note.clone()),
         );
         if let Some(slope_unit) = watched.slope_unit {
@@ -248,7 +248,7 @@ pub(crate) fn resource_metrics(
                 name(&format!("{family}.slope")),
                 (!trends.is_empty()).then(|| trends.iter().map(|t| t.trend.slope).sum()),
                 slope_unit,
-                "trend",
+                Scope::Trend,
                 Some(note),
             );
         }
@@ -429,7 +429,7 @@ fn heap_totals(points: &[SamplePoint], out: &mut BTreeMap<String, MetricValue>) 
         "heap.live".into(),
         last.heap_live_bytes.map(|b| b as f64),
         Unit::Bytes,
-        "end",
+        Scope::End,
         Some(
             "bytes allocated and not freed at the last sample (brunt::heap::CountingAllocator)"
                 .into(),
@@ -440,7 +440,7 @@ fn heap_totals(points: &[SamplePoint], out: &mut BTreeMap<String, MetricValue>) 
         "heap.allocated".into(),
         during(|p| p.heap_allocated_bytes),
         Unit::Bytes,
-        "total",
+        Scope::Total,
         Some("bytes allocated between the first and last sample".into()),
     );
     put(
@@ -448,7 +448,7 @@ fn heap_totals(points: &[SamplePoint], out: &mut BTreeMap<String, MetricValue>) 
         "heap.allocations".into(),
         during(|p| p.heap_allocations),
         Unit::Count,
-        "total",
+        Scope::Total,
         Some("allocations between the first and last sample".into()),
     );
 }
@@ -488,7 +488,7 @@ fn cpu_metrics(
         name("cpu.mean"),
         mean,
         Unit::Percent,
-        "overall_avg",
+        Scope::OverallAvg,
         no_cpu
             .clone()
             .or_else(|| Some("CPU time over wall time, percent of one core".into())),
@@ -502,7 +502,7 @@ fn cpu_metrics(
             .reduce(f64::max)
             .map(|p| p.min(cores * 100.0)),
         Unit::Percent,
-        "peak",
+        Scope::Peak,
         no_cpu.or_else(|| {
             Some(format!(
                 "busiest sampling interval, percent of one core (at most {:.0}% on {cores} cores)",

@@ -58,7 +58,7 @@ pub struct FaultCtx {
     safety: Arc<SafetyFilter>,
     /// Where stopped and continued processes are noted, so the runner can
     /// continue what a killed scenario left stopped.
-    stream: Arc<Journal>,
+    journal: Arc<Journal>,
     origin: Instant,
 }
 
@@ -113,11 +113,11 @@ impl FaultCtx {
         // still tells the runner what to continue.
         let t_ms = self.origin.elapsed().as_secs_f64() * 1e3;
         if signal == super::Signal::Stop {
-            self.stream.append(&Record::Stopped { pid, t_ms });
+            self.journal.append(&Record::Stopped { pid, t_ms });
         }
         let sent = super::signal::send_signal(pid, signal);
         if signal == super::Signal::Cont && sent.is_ok() {
-            self.stream.append(&Record::Continued { pid, t_ms });
+            self.journal.append(&Record::Continued { pid, t_ms });
         }
         sent
     }
@@ -133,7 +133,7 @@ pub(crate) struct ChaosEnv {
     pub(crate) trial: String,
     pub(crate) seed: u64,
     pub(crate) origin: Instant,
-    pub(crate) stream: Arc<Journal>,
+    pub(crate) journal: Arc<Journal>,
     /// Whether the scenario's one chaos run has started.
     pub(crate) started: Arc<AtomicBool>,
     pub(crate) cancel: Cancel,
@@ -145,7 +145,7 @@ impl ChaosEnv {
     /// Writes `record` to the run's journal, which the report's chaos
     /// section is folded from.
     fn record(&self, record: Record) {
-        self.stream.append(&record);
+        self.journal.append(&record);
     }
 
     /// Records the start of the scenario's one chaos run.
@@ -505,7 +505,7 @@ impl Chaos {
                 seed: fault_seed(env.seed, index),
                 detail: Arc::new(Mutex::new(String::new())),
                 safety: Arc::clone(&safety),
-                stream: Arc::clone(&env.stream),
+                journal: Arc::clone(&env.journal),
                 origin: env.origin,
             };
             let bounds = (self.fault_timeout, recover_within, self.poll);

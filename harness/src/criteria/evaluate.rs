@@ -391,7 +391,7 @@ mod tests {
                     MetricValue {
                         value: *v,
                         unit: Unit::from_symbol(u).unwrap(),
-                        scope: "total".into(),
+                        scope: crate::report::Scope::Total,
                         note: v.is_none().then(|| "fewer than 3 samples".to_string()),
                     },
                 )

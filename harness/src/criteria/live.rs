@@ -49,7 +49,7 @@ impl AbortCriteria {
                     MetricValue {
                         value: Some(*value),
                         unit: *unit,
-                        scope: "live".into(),
+                        scope: crate::report::Scope::Observed,
                         note: None,
                     },
                 )

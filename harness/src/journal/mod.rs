@@ -12,7 +12,7 @@ mod record;
 mod tail;
 mod writer;
 
-pub(crate) use payload::{PoolUse, SavedKind, SavedTotals, Slice};
+pub(crate) use payload::{Encoded, PoolUse, SavedKind, SavedTotals, Slice};
 pub(crate) use record::Record;
 pub(crate) use tail::JournalTail;
 pub(crate) use writer::{Journal, read_journal};

@@ -2,7 +2,30 @@
 //! bin of the run's clock ([`Slice`]) and a drive's merged measurements
 //! ([`SavedTotals`]), as the recorder writes them and the fold reads them.
 
-use serde::{Deserialize, Serialize};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A histogram as the journal writes it: in the report's own encoding
+/// (HdrHistogram's V2 deflate, base64), so every histogram Brunt writes
+/// down, to the journal or to the report, goes through one codec. Exact: the
+/// same bins at the same resolution come back.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Encoded(pub(crate) Histogram<u64>);
+
+impl Serialize for Encoded {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&brunt_report::encode_histogram(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Encoded {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Encoded, D::Error> {
+        let text = String::deserialize(d)?;
+        brunt_report::decode_histogram("journal", &text)
+            .map(Encoded)
+            .map_err(serde::de::Error::custom)
+    }
+}
 
 /// One thread's ops that finished within one bin of the run's clock.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,8 +66,8 @@ fn is_one_second(value: &u64) -> bool {
 pub(crate) struct SavedTotals {
     /// The phase the drive ran in, if any (by index).
     pub(crate) phase: Option<usize>,
-    pub(crate) latency: Vec<(u64, u64)>,
-    pub(crate) service: Option<Vec<(u64, u64)>>,
+    pub(crate) latency: Encoded,
+    pub(crate) service: Option<Encoded>,
     pub(crate) ops: u64,
     pub(crate) errors: u64,
     pub(crate) measured_s: f64,
@@ -64,12 +87,12 @@ pub(crate) struct SavedTotals {
     /// Per op kind.
     #[serde(default)]
     pub(crate) kinds: Vec<SavedKind>,
-    /// Setup time bins and failed setups.
+    /// Setup times and failed setups.
     #[serde(default)]
-    pub(crate) setup: Option<(Vec<(u64, u64)>, u64)>,
-    /// Open model: the arrivals' sending lateness bins.
+    pub(crate) setup: Option<(Encoded, u64)>,
+    /// Open model: the arrivals' sending lateness.
     #[serde(default)]
-    pub(crate) lag: Option<Vec<(u64, u64)>>,
+    pub(crate) lag: Option<Encoded>,
     /// Open model: how the states were pooled.
     #[serde(default)]
     pub(crate) pool: PoolUse,
@@ -79,7 +102,7 @@ pub(crate) struct SavedTotals {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SavedKind {
     pub(crate) name: String,
-    pub(crate) latency: Vec<(u64, u64)>,
+    pub(crate) latency: Encoded,
     pub(crate) ops: u64,
     pub(crate) errors: u64,
     pub(crate) expected: u64,

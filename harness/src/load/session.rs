@@ -517,7 +517,7 @@ impl LoadSession {
             let metric = MetricValue {
                 value: Some(*sum as f64),
                 unit: Unit::Count,
-                scope: Scope::Total.as_str().to_string(),
+                scope: Scope::Total,
                 note: Some("ops of the warm-up (excluded from every other metric)".to_string()),
             };
             self.append(Record::Metric {

@@ -18,7 +18,7 @@ mod sampler;
 mod slicer;
 mod timeline;
 
-pub(crate) use crate::journal::{PoolUse, SavedKind, SavedTotals, Slice};
+pub(crate) use crate::journal::{Encoded, PoolUse, SavedKind, SavedTotals, Slice};
 pub(crate) use generator::GeneratorLoad;
 #[cfg(target_os = "linux")]
 pub(crate) use probe_linux::ProcessProbe;

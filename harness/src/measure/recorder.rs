@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::{BinSlicer, SeriesPlan, SliceSink, Timeline};
-use super::{GeneratorLoad, PoolUse, SavedKind, SavedTotals};
+use super::{Encoded, GeneratorLoad, PoolUse, SavedKind, SavedTotals};
 
 /// How an op ended, as Brunt counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -465,32 +465,14 @@ impl From<OpRecorder> for OpTotals {
     }
 }
 
-/// A histogram as the bins it recorded: (highest value of the bin, count).
-/// Recording each value back into a histogram of the same bounds fills the
-/// same bins: exact, at the histogram's own resolution.
-pub(crate) fn histogram_bins(h: &Histogram<u64>) -> Vec<(u64, u64)> {
-    h.iter_recorded()
-        .map(|b| (b.value_iterated_to(), b.count_at_value()))
-        .collect()
-}
-
-/// The histogram whose bins are `bins`.
-pub(crate) fn histogram_from_bins(bins: &[(u64, u64)]) -> Histogram<u64> {
-    let mut h = new_histogram();
-    for &(value, count) in bins {
-        h.saturating_record_n(value, count);
-    }
-    h
-}
-
 impl SavedTotals {
     /// The totals of one drive, in phase `phase`.
     pub(crate) fn new(totals: &OpTotals, phase: Option<usize>) -> SavedTotals {
         SavedTotals {
             phase,
-            latency: histogram_bins(&totals.latency),
-            service: totals.service.as_ref().map(histogram_bins),
-            lag: totals.lag.as_ref().map(histogram_bins),
+            latency: Encoded(totals.latency.clone()),
+            service: totals.service.clone().map(Encoded),
+            lag: totals.lag.clone().map(Encoded),
             pool: totals.pool,
             ops: totals.ops,
             errors: totals.errors,
@@ -515,7 +497,7 @@ impl SavedTotals {
                     let name = totals.kind_names.get(k).map_or("op", String::as_str);
                     SavedKind {
                         name: name.to_string(),
-                        latency: histogram_bins(&t.latency),
+                        latency: Encoded(t.latency.clone()),
                         ops: t.ops,
                         errors: t.errors,
                         expected: t.expected,
@@ -525,7 +507,7 @@ impl SavedTotals {
             setup: totals
                 .setup
                 .as_ref()
-                .map(|s| (histogram_bins(&s.time), s.errors)),
+                .map(|s| (Encoded(s.time.clone()), s.errors)),
         }
     }
 
@@ -537,12 +519,12 @@ impl SavedTotals {
             timeline.add_span(start, end);
         }
         OpTotals {
-            latency: histogram_from_bins(&self.latency),
+            latency: self.latency.0.clone(),
             ops: self.ops,
             errors: self.errors,
             measured: seconds(self.measured_s),
-            service: self.service.as_deref().map(histogram_from_bins),
-            lag: self.lag.as_deref().map(histogram_from_bins),
+            service: self.service.as_ref().map(|h| h.0.clone()),
+            lag: self.lag.as_ref().map(|h| h.0.clone()),
             pool: self.pool,
             late: self.late,
             dropped: self.dropped,
@@ -562,15 +544,15 @@ impl SavedTotals {
                 .kinds
                 .iter()
                 .map(|k| KindTally {
-                    latency: histogram_from_bins(&k.latency),
+                    latency: k.latency.0.clone(),
                     ops: k.ops,
                     errors: k.errors,
                     expected: k.expected,
                 })
                 .collect(),
             kind_names: self.kinds.iter().map(|k| k.name.clone()).collect(),
-            setup: self.setup.as_ref().map(|(bins, errors)| SetupTally {
-                time: histogram_from_bins(bins),
+            setup: self.setup.as_ref().map(|(time, errors)| SetupTally {
+                time: time.0.clone(),
                 errors: *errors,
             }),
         }
@@ -658,5 +640,29 @@ mod tests {
         assert_eq!(totals.latency.len(), 2000);
         let p99 = totals.latency.value_at_quantile(0.99);
         assert!((4_990_000..=5_010_000).contains(&p99), "{p99}");
+    }
+
+    #[test]
+    fn journaled_totals_come_back_exact() {
+        let mut recorder = OpRecorder::new(None, None, 1);
+        let now = Instant::now();
+        for i in 0..5_000u64 {
+            let status = if i % 7 == 0 {
+                OpStatus::Error
+            } else {
+                OpStatus::Ok
+            };
+            recorder.record(1_000 + i * i, status, 0, now);
+        }
+        let mut totals = OpTotals::default();
+        totals.absorb(recorder);
+        let line = serde_json::to_string(&SavedTotals::new(&totals, Some(2))).unwrap();
+        let saved: SavedTotals = serde_json::from_str(&line).unwrap();
+        assert_eq!(saved.phase, Some(2));
+        let back = saved.restore();
+        assert_eq!((back.ops, back.errors), (totals.ops, totals.errors));
+        assert_eq!(back.latency, totals.latency, "every bin, every count");
+        let broken = line.replace("\"latency\":\"", "\"latency\":\"!");
+        assert!(serde_json::from_str::<SavedTotals>(&broken).is_err());
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use brunt_report::{ChaosLogEntry, FaultShare, Finding, Step};
+use brunt_report::{ChaosLogEntry, FaultShare, Finding, Scope, Step};
 
 use crate::baseline::Comparison;
 use crate::model::SuiteMeta;
@@ -66,7 +66,7 @@ pub struct SuiteTotal {
     /// Always `count`.
     pub unit: String,
     /// Always `total`.
-    pub scope: String,
+    pub scope: Scope,
     /// Always `exact count`.
     pub precision: String,
 }
@@ -77,7 +77,7 @@ impl SuiteTotal {
         SuiteTotal {
             value,
             unit: "count".into(),
-            scope: "total".into(),
+            scope: Scope::Total,
             precision: "exact count".into(),
         }
     }
@@ -103,7 +103,7 @@ pub struct LatencySummary {
     /// Always `ns`.
     pub unit: String,
     /// Always `percentile`.
-    pub scope: String,
+    pub scope: Scope,
     /// How exact the figures are.
     pub precision: String,
     /// Values recorded.
@@ -192,7 +192,7 @@ pub struct SuiteMetric {
     /// Its unit's symbol.
     pub unit: String,
     /// What it is over (`overall_avg`, `peak`, …).
-    pub scope: String,
+    pub scope: Scope,
     /// How it was measured and how exact it is.
     pub precision: String,
     /// A caveat the run recorded, if any.

@@ -10,7 +10,7 @@ use crate::baseline::Comparison;
 use crate::model::{Suite, SuiteMeta};
 use crate::stats::{Spread, load_seconds, spread};
 use brunt_report::Verdict;
-use brunt_report::{MetricValue, Outcome, Report, format_value};
+use brunt_report::{MetricValue, Outcome, Report, Scope, format_value};
 
 /// A metric's value for people, in the unit that keeps it short; `–` when
 /// missing.
@@ -335,9 +335,9 @@ pub fn precision(report: &Report, name: &str, metric: &MetricValue) -> String {
     if family.starts_with("threads.") || family.starts_with("fds.") {
         return format!("exact count, {sampled}");
     }
-    match metric.scope.as_str() {
-        "total" => "exact count".to_string(),
-        "trend" => format!("trend over the samples after warm-up, {sampled}"),
+    match metric.scope {
+        Scope::Total => "exact count".to_string(),
+        Scope::Trend => format!("trend over the samples after warm-up, {sampled}"),
         _ => match metric.unit.dimension() {
             brunt_grammar::Dimension::Time => "ns clock".to_string(),
             brunt_grammar::Dimension::Rate => "exact count over ns clock".to_string(),
@@ -535,7 +535,7 @@ mod tests {
             MetricValue {
                 value: None,
                 unit: brunt_grammar::Unit::PerSecond,
-                scope: "observed".to_string(),
+                scope: Scope::Observed,
                 note: None,
             },
         );

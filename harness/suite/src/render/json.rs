@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use brunt_report::Report;
+use brunt_report::{Report, Scope};
 
 use crate::baseline::Comparison;
 use crate::model::{SUITE_SCHEMA, Suite, SuiteMeta};
@@ -82,7 +82,7 @@ fn latency(suite: &Suite) -> SuiteLatency {
             let q = |q: f64| hist.value_at_quantile(q);
             let summary = LatencySummary {
                 unit: "ns".into(),
-                scope: "percentile".into(),
+                scope: Scope::Percentile,
                 precision: "3 significant digits (HDR histograms of every scenario, added)".into(),
                 count: hist.len(),
                 p50: q(0.5),
@@ -105,7 +105,7 @@ fn scenario(meta: &SuiteMeta, r: &Report) -> ScenarioSummary {
             let metric = SuiteMetric {
                 value: m.value,
                 unit: m.unit.symbol().to_string(),
-                scope: m.scope.clone(),
+                scope: m.scope,
                 precision: precision(r, name, m),
                 note: m.note.clone(),
             };

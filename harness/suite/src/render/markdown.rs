@@ -187,7 +187,7 @@ pub fn render_markdown(suite: &Suite, comparison: Option<&Comparison>) -> String
                     "| `{}` | `{name}` | {} | {} |",
                     r.scenario.name,
                     metric_text(Some(m)),
-                    cell(m.note.as_deref().unwrap_or(&m.scope))
+                    cell(m.note.as_deref().unwrap_or(m.scope.as_str()))
                 );
             }
         }
