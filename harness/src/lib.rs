@@ -65,9 +65,6 @@ mod runner;
 mod settings;
 mod stress;
 
-/// The report model is its own crate, shared with `brunt-suite`.
-use brunt_report as report;
-
 pub use brunt_grammar::Unit;
 pub use brunt_report::{Scope, Severity};
 pub use load::{DriveError, DriveSummary, Op, OpResult, OpStatus, Worker, expect_err};
@@ -130,7 +127,7 @@ pub mod __private {
     pub use crate::registry::{
         Body, BoxFuture, Declared, ScenarioBuild, ScenarioEntry, ScenarioResult, frame_probe,
     };
-    pub use crate::report::Severity;
     pub use brunt_grammar::ThinkTime;
+    pub use brunt_report::Severity;
     pub use inventory;
 }

@@ -20,8 +20,8 @@ use crate::load::{
     SessionContext, Worker, Workload, cores,
 };
 use crate::measure::{ProgressBoard, WatchList};
-use crate::report::{CustomPoint, Event, Finding, MetricValue, Scope, Severity};
 use crate::settings::Resolved;
+use brunt_report::{CustomPoint, Event, Finding, MetricValue, Scope, Severity};
 
 /// The run a scenario's handle belongs to: what the child sets up before
 /// the body runs.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ChaosSection;
+use crate::chaos::ChaosSection;
 
 use brunt_grammar::Unit;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::criteria::Unit;
 use crate::measure::Timeline;
-use crate::report::{ChaosSection, Event, FaultShare, Finding, MetricValue, Scope, Severity};
+use brunt_report::{ChaosSection, Event, FaultShare, Finding, MetricValue, Scope, Severity};
 
 /// One `fault` event per fault (when it began, what it did) and one
 /// `unhealthy` event per fault the system did not recover from.
@@ -290,7 +290,7 @@ fn period_metrics(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{ChaosLogEntry, FaultTiming, FaultWeight};
+    use brunt_report::{ChaosLogEntry, FaultTiming, FaultWeight};
 
     fn section() -> ChaosSection {
         let entry = |index, fault: &str, healthy| ChaosLogEntry {

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::criteria::{Dimension, Unit, base_metric};
-use crate::report::{MetricValue, Scope, Series, format_value};
+use brunt_report::{MetricValue, Scope, Series, format_value};
 
 /// Above this (percent of one core) the rest of the machine competed for the
 /// cores: half a core, a tenth of the time slices a 2-core machine has each

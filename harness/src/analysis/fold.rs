@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::journal::Record;
 use crate::measure::{OpTotals, Slice};
-use crate::report::{
+use brunt_report::{
     ChaosSection, CustomSeries, Event, Finding, MetricValue, Phase, RunInfo, ScenarioInfo, Series,
     Step, push_point,
 };

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 
 use crate::criteria::Unit;
 use crate::measure::{OpTotals, SetupTally};
-use crate::report::{Finding, MetricValue, Scope, Severity, Step, format_value};
+use brunt_report::{Finding, MetricValue, Scope, Severity, Step, format_value};
 
 /// Writes one metric.
 pub(super) fn put(

@@ -14,7 +14,7 @@ use super::{
 use crate::criteria::{Unit, Windows};
 use crate::measure::{OpTotals, host};
 use crate::registry::ScenarioEntry;
-use crate::report::{
+use brunt_report::{
     BuildInfo, Finding, MetricValue, Outcome, Report, SCHEMA, Samples, Scope, Series, Severity,
     encode_histogram,
 };

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::load::put;
 use super::{GrowthTrend, growth_trend};
 use crate::criteria::{Dimension, Unit};
-use crate::report::{Finding, MetricValue, SamplePoint, Scope, Series, Severity, format_value};
+use brunt_report::{Finding, MetricValue, SamplePoint, Scope, Series, Severity, format_value};
 
 /// Fewest post-warm-up samples from which a growth trend is claimed.
 pub(crate) const MIN_TREND_SAMPLES: usize = 3;

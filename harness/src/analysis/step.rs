@@ -4,7 +4,7 @@
 use super::{generator_bottleneck, load_metrics_of};
 use crate::criteria::{RATE_TOLERANCE, evaluate};
 use crate::load::StepRun;
-use crate::report::{Finding, Step};
+use brunt_report::{Finding, Step};
 
 /// The step as the report shows it: held when every `until` condition held,
 /// the generator offered the step's rate and no abort cut it short. The

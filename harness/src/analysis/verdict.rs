@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::contention;
 use crate::criteria::{RATE_TOLERANCE, Unit, Verdict, Windows, evaluate};
 use crate::registry::ScenarioEntry;
-use crate::report::{Finding, MetricValue, Outcome, Severity};
+use brunt_report::{Finding, MetricValue, Outcome, Severity};
 
 use super::generator_bottleneck;
 
@@ -176,7 +176,7 @@ fn mark_contention(
             v.reason = format!(
                 "{} (the rest of the machine used {} CPU)",
                 v.reason,
-                crate::report::format_value(others, crate::criteria::Dimension::Percent)
+                brunt_report::format_value(others, crate::criteria::Dimension::Percent)
             );
         }
     }
@@ -186,8 +186,8 @@ fn mark_contention(
         title: "the machine was contended during the run".to_string(),
         detail: format!(
             "the rest of the machine used {} CPU (host.cpu.others, at least {} counts as contended){}; rerun on a quiet machine before calling a time or rate criterion's failure the system's",
-            crate::report::format_value(others, crate::criteria::Dimension::Percent),
-            crate::report::format_value(contention::CONTENDED_PERCENT, crate::criteria::Dimension::Percent),
+            brunt_report::format_value(others, crate::criteria::Dimension::Percent),
+            brunt_report::format_value(contention::CONTENDED_PERCENT, crate::criteria::Dimension::Percent),
             if failed_contended.is_empty() {
                 String::new()
             } else {

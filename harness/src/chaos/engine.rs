@@ -21,7 +21,7 @@ use super::safety::SafetyFilter;
 use super::schedule::{ScheduleFile, ScheduledFault, digest, draw, fault_seed};
 use crate::journal::{Journal, Record};
 use crate::load::Cancel;
-use crate::report::{
+use brunt_report::{
     ChaosLogEntry, ChaosSection, DeterminismCheck, FaultTiming, FaultWeight, SettledCheck,
 };
 

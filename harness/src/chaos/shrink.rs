@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{SCHEDULE_SCHEMA, ScheduleFile, ScheduledFault};
-use crate::report::{Finding, Outcome, Report, Severity, ShrinkSummary};
+use brunt_report::{Finding, Outcome, Report, Severity, ShrinkSummary};
 
 /// Most candidate runs shrinking takes by default (`BRUNT_SHRINK_RUNS`).
 pub(crate) const DEFAULT_SHRINK_RUNS: u32 = 64;

@@ -2,7 +2,7 @@
 //! metric that was never recorded, or recorded without a value, fails.
 
 use crate::criteria::{CmpOp, Criterion, Unit, Verdict};
-use crate::report::{MetricValue, format_value};
+use brunt_report::{MetricValue, format_value};
 use std::collections::BTreeMap;
 
 /// How far below the declared rate the offered rate may fall before the
@@ -391,7 +391,7 @@ mod tests {
                     MetricValue {
                         value: *v,
                         unit: Unit::from_symbol(u).unwrap(),
-                        scope: crate::report::Scope::Total,
+                        scope: brunt_report::Scope::Total,
                         note: v.is_none().then(|| "fewer than 3 samples".to_string()),
                     },
                 )

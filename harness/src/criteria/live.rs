@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::criteria::{Criterion, Unit, Windows, evaluate};
-use crate::report::MetricValue;
+use brunt_report::MetricValue;
 
 /// One value known while the run is going: a metric name, its value in the
 /// unit's base terms (counts, bytes), and the unit.
@@ -49,7 +49,7 @@ impl AbortCriteria {
                     MetricValue {
                         value: Some(*value),
                         unit: *unit,
-                        scope: crate::report::Scope::Observed,
+                        scope: brunt_report::Scope::Observed,
                         note: None,
                     },
                 )

@@ -7,8 +7,8 @@ mod evaluate;
 mod live;
 mod model;
 
-pub use crate::report::Verdict;
 pub use brunt_grammar::{CmpOp, Dimension, Unit};
+pub use brunt_report::Verdict;
 pub(crate) use evaluate::{RATE_TOLERANCE, Windows, base_metric, evaluate};
 pub(crate) use live::{AbortCriteria, LiveValue};
 pub use model::Criterion;

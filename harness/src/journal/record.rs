@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Event, Finding, MetricValue, RunInfo, SamplePoint, ScenarioInfo, Step};
+use brunt_report::{Event, Finding, MetricValue, RunInfo, SamplePoint, ScenarioInfo, Step};
 
 /// One line of the journal. Written as it happens by whoever measured it
 /// (the scenario's handle, the load models, the sampler, chaos); read only
@@ -46,17 +46,17 @@ pub(crate) enum Record {
     DriveTotals(Box<super::SavedTotals>),
     /// A chaos run began: its schedule's fingerprint and settings (the log
     /// is empty; steps follow).
-    ChaosStart(Box<crate::report::ChaosSection>),
+    ChaosStart(Box<brunt_report::ChaosSection>),
     /// One fault of the chaos run ran and the health check after it ended.
     ChaosStep {
-        entry: crate::report::ChaosLogEntry,
-        timing: crate::report::FaultTiming,
+        entry: brunt_report::ChaosLogEntry,
+        timing: brunt_report::FaultTiming,
     },
     /// The chaos run ended (with the settled health check, if it ran).
     ChaosEnd {
         t_ms: f64,
         #[serde(default)]
-        settled: Option<crate::report::SettledCheck>,
+        settled: Option<brunt_report::SettledCheck>,
     },
     /// A chaos fault is about to stop process `pid` (`SIGSTOP`): until a
     /// `continued` follows, the runner continues it when the scenario ends,
@@ -69,7 +69,7 @@ pub(crate) enum Record {
         series: String,
         #[serde(with = "brunt_report::unit_symbol")]
         unit: brunt_grammar::Unit,
-        point: crate::report::CustomPoint,
+        point: brunt_report::CustomPoint,
     },
     /// The child finished: its body returned (or panicked), the sampler and
     /// the runtime stopped. Nothing after it belongs to the run; a journal

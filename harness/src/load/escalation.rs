@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::criteria::Criterion;
 use crate::measure::OpTotals;
-use crate::report::{Finding, Step};
+use brunt_report::{Finding, Step};
 
 /// `escalate(start = 8, factor = 2, max = 1024, step = "10s", until(...))`
 /// (workers) or `escalate(start = "100/s", …, max = "50000/s", …)`

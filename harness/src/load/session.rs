@@ -18,7 +18,7 @@ use super::{
 use crate::criteria::Unit;
 use crate::journal::{Journal, Record};
 use crate::measure::{OpTotals, ProgressBoard, SavedTotals};
-use crate::report::{Event, MetricValue, Scope};
+use brunt_report::{Event, MetricValue, Scope};
 
 /// Most threads a blocking op gets under the open model.
 const BLOCKING_POOL: usize = 256;

@@ -14,7 +14,7 @@ use brunt_grammar::Unit;
 use super::{ProcessProbe, ProcessReading, ProgressBoard, thread_cpu_time};
 use crate::criteria::LiveValue;
 use crate::journal::{Journal, Record};
-use crate::report::{Event, SamplePoint};
+use brunt_report::{Event, SamplePoint};
 
 /// What the sampler needs from the run.
 pub(crate) struct SamplerConfig {

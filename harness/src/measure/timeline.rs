@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use super::OpTotals;
 use crate::journal::Slice;
-use crate::report::{LoadBin, LoadBins, LoadPoint};
+use brunt_report::{LoadBin, LoadBins, LoadPoint};
 
 /// The widths a slicer cuts at, ms, finest first. Each divides the next
 /// and 1,000: the nesting that makes every merge of slices exact.

@@ -5,9 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::Stress;
 use crate::criteria::Criterion;
 use crate::load::{Escalation, Stage};
+use crate::stress::Stress;
 
 /// What a scenario body returns; an `Err` is outcome `error`.
 pub type ScenarioResult = anyhow::Result<()>;
@@ -58,7 +58,7 @@ pub struct Declared {
     /// latency and counted in `timeouts`.
     pub op_timeout: Option<Duration>,
     /// Findings of this severity or worse fail the scenario.
-    pub fail_on: Option<crate::report::Severity>,
+    pub fail_on: Option<brunt_report::Severity>,
     /// Default seed.
     pub seed: Option<u64>,
     /// Resident memory, in bytes, past which the child is killed.

@@ -15,9 +15,9 @@ use crate::journal::{Journal, Record};
 use crate::load::Cancel;
 use crate::measure::{LiveCheck, ProgressBoard, ResourceSampler, SamplerConfig, WatchList};
 use crate::registry::{Body, ScenarioEntry, find_scenario};
-use crate::report::{Finding, Outcome, Report, Severity};
 use crate::settings::{RESOLVED_ENV, Resolved};
 use crate::stress::{Stress, StressContext};
+use brunt_report::{Finding, Outcome, Report, Severity};
 
 /// How long tasks a scenario left running get to finish after its body.
 const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::report::Report;
+use brunt_report::Report;
 
 /// The files of one scenario in the report directory.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@
 
 use crate::criteria::Dimension;
 use crate::measure::ProcessProbe;
-use crate::report::format_value;
+use brunt_report::format_value;
 
 /// What passed the limit.
 #[derive(Debug, Clone, PartialEq)]

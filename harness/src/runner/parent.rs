@@ -24,8 +24,8 @@ use crate::criteria::Dimension;
 use crate::journal::{JournalTail, Record, read_journal};
 use crate::measure::machine_memory;
 use crate::registry::ScenarioEntry;
-use crate::report::{Event, Outcome, Report, format_value};
 use crate::settings::{EnvSettings, RESOLVED_ENV, Resolved, resolve};
+use brunt_report::{Event, Outcome, Report, format_value};
 
 /// How often the parent checks the child's exit, deadline and memory.
 const WATCH_INTERVAL: Duration = Duration::from_millis(5);
@@ -111,7 +111,7 @@ pub(crate) fn run_trial(
         && attempts.len() < retries
         && processes::interrupted().is_none()
     {
-        attempts.push(crate::report::Attempt::of(&report));
+        attempts.push(brunt_report::Attempt::of(&report));
         eprintln!(
             "brunt: `{}` {}; rerun {} of {retries} (BRUNT_RETRIES)",
             entry.trial_name(),

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::criteria::Dimension;
 use crate::journal::Record;
-use crate::report::format_value;
+use brunt_report::format_value;
 
 /// How often the bar is refreshed.
 const REFRESH: Duration = Duration::from_millis(250);

@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use crate::measure::machine_memory;
 use crate::registry::{Declared, ScenarioEntry};
-use crate::report::{Host, RunInfo, ScenarioInfo, Settings};
 use crate::settings::Resolved;
+use brunt_report::{Host, RunInfo, ScenarioInfo, Settings};
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::report::Report;
 use crate::settings::EnvSettings;
+use brunt_report::Report;
 
 /// Whether and where snapshots are checked.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::criteria::Dimension;
 use crate::load::Escalation;
-use crate::report::{Outcome, Report, Severity, format_value};
+use brunt_report::{Outcome, Report, Severity, format_value};
 
 /// Most characters of a finding's detail the verdict shows (the report
 /// has all of it).

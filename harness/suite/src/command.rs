@@ -14,8 +14,9 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use crate::baseline::{BaselineStore, CompareOptions, Comparison, compare};
-use crate::model::{Shard, Suite, SuiteMeta, load_reports, load_run_dir};
+use crate::model::{Shard, Suite, SuiteMeta, load_reports};
 use crate::render::{render_html, render_json, render_junit, render_markdown};
+use crate::suite_file::load_run_dir;
 use crate::view::{exit_code, verdict_line};
 use brunt_grammar::env::EnvSettings;
 

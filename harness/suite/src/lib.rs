@@ -33,12 +33,12 @@ pub use baseline::{
 pub use command::{StressReportArgs, stress_report, xtask_main};
 pub use model::{
     BASELINE_SCHEMA, SUITE_SCHEMA, Shard, Suite, SuiteError, SuiteMeta, baseline_file_json,
-    load_reports, load_run_dir, load_suite,
+    load_reports, load_suite,
 };
 pub use render::{render_html, render_json, render_junit, render_markdown};
 pub use stats::{RelativeChange, Spread, relative_change, spread};
 pub use suite_file::{
     ChaosSummary, CriterionEntry, FailedCriterionEntry, LatencySummary, ScenarioSummary, SuiteFile,
-    SuiteLatency, SuiteMetric, SuiteSummary, SuiteTotal, ThroughputConsistency,
+    SuiteLatency, SuiteMetric, SuiteSummary, SuiteTotal, ThroughputConsistency, load_run_dir,
 };
 pub use view::{exit_code, verdict_line};

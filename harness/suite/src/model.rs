@@ -11,8 +11,6 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use brunt_report::input::{InputError, InputKind};
-
-use crate::suite_file::SuiteFile;
 use brunt_report::{Host, Outcome, Report, SCHEMA, decode_histogram, merge_histograms};
 
 /// The schema identifier of `stress-report.json`.
@@ -182,7 +180,7 @@ pub enum SuiteError {
 /// Reads `path` as JSON of `kind` (a regular file under the kind's size cap;
 /// when `dir` is given, an entry of it that stays inside); an unreadable
 /// file or one that is not JSON is an error naming it.
-fn read_json(
+pub(crate) fn read_json(
     dir: Option<&Path>,
     path: &Path,
     kind: InputKind,
@@ -204,7 +202,11 @@ fn read_json(
 }
 
 /// An error unless `value`'s `schema` is `expected`.
-fn expect_schema(path: &Path, value: &serde_json::Value, expected: &str) -> Result<(), SuiteError> {
+pub(crate) fn expect_schema(
+    path: &Path,
+    value: &serde_json::Value,
+    expected: &str,
+) -> Result<(), SuiteError> {
     let schema = value.get("schema").and_then(|s| s.as_str());
     if schema == Some(expected) {
         return Ok(());
@@ -288,24 +290,6 @@ pub fn load_suite(path: &Path) -> Result<Suite, SuiteError> {
 /// `suite` as the file [`load_suite`] reads.
 pub fn baseline_file_json(suite: &Suite) -> serde_json::Value {
     serde_json::json!({ "schema": BASELINE_SCHEMA, "suite": suite })
-}
-
-/// Reads the output directory of one `stress-report` run (a shard's, for
-/// `--merge`): the run's `meta` from `stress-report.json` and the
-/// scenario reports under `reports/`.
-pub fn load_run_dir(dir: &Path) -> Result<Suite, SuiteError> {
-    let path = dir.join("stress-report.json");
-    let value = read_json(Some(dir), &path, InputKind::Suite)?;
-    expect_schema(&path, &value, SUITE_SCHEMA)?;
-    let file: SuiteFile = serde_json::from_value(value).map_err(|e| SuiteError::Corrupt {
-        path: path.clone(),
-        detail: format!("it does not parse as {SUITE_SCHEMA}: {e}"),
-    })?;
-    let reports = load_reports(&dir.join("reports"))?;
-    Ok(Suite {
-        meta: file.meta,
-        reports,
-    })
 }
 
 impl Suite {

@@ -3,13 +3,17 @@
 //! drift apart. Dashboards read this file; every field is documented.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use brunt_report::input::InputKind;
 use brunt_report::{ChaosLogEntry, FaultShare, Finding, Scope, Step};
 
 use crate::baseline::Comparison;
-use crate::model::SuiteMeta;
+use crate::model::{
+    SUITE_SCHEMA, Suite, SuiteError, SuiteMeta, expect_schema, load_reports, read_json,
+};
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,4 +240,22 @@ pub struct ChaosSummary {
     pub minimal: Option<Vec<ChaosLogEntry>>,
     /// The one command that replays it.
     pub replay: Option<String>,
+}
+
+/// Reads the output directory of one `stress-report` run (a shard's, for
+/// `--merge`): the run's `meta` from `stress-report.json` and the
+/// scenario reports under `reports/`.
+pub fn load_run_dir(dir: &Path) -> Result<Suite, SuiteError> {
+    let path = dir.join("stress-report.json");
+    let value = read_json(Some(dir), &path, InputKind::Suite)?;
+    expect_schema(&path, &value, SUITE_SCHEMA)?;
+    let file: SuiteFile = serde_json::from_value(value).map_err(|e| SuiteError::Corrupt {
+        path: path.clone(),
+        detail: format!("it does not parse as {SUITE_SCHEMA}: {e}"),
+    })?;
+    let reports = load_reports(&dir.join("reports"))?;
+    Ok(Suite {
+        meta: file.meta,
+        reports,
+    })
 }
