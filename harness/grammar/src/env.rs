@@ -69,6 +69,45 @@ pub struct EnvSettings {
     /// `BRUNT_RETRIES`: reruns of a failed scenario, up to this many; one
     /// that fails then passes is flaky.
     pub retries: Option<u32>,
+    /// `BRUNT_SEGMENT=I/N`, or `BRUNT_SEGMENTS=N` with Kubernetes'
+    /// `JOB_COMPLETION_INDEX`: this process runs segment I of N of each
+    /// scenario's load.
+    pub segment: Option<SegmentSetting>,
+}
+
+/// The most segments one scenario's load is split into.
+pub const MAX_SEGMENTS: u32 = 10_000;
+
+/// One segment of a scenario's load: the `index`-th of `count` (1-based, as
+/// written in `BRUNT_SEGMENT=I/N`). Its processes together run the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSetting {
+    /// Which segment, 1 ..= `count`.
+    pub index: u32,
+    /// How many segments the load is split into.
+    pub count: u32,
+}
+
+impl std::fmt::Display for SegmentSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for SegmentSetting {
+    type Err = &'static str;
+
+    /// `I/N` with `1 <= I <= N <=` [`MAX_SEGMENTS`].
+    fn from_str(text: &str) -> Result<SegmentSetting, &'static str> {
+        const EXPECTED: &str = "I/N with 1 <= I <= N <= 10000, such as 2/4";
+        let (index, count) = text.trim().split_once('/').ok_or(EXPECTED)?;
+        let index: u32 = index.trim().parse().map_err(|_| EXPECTED)?;
+        let count: u32 = count.trim().parse().map_err(|_| EXPECTED)?;
+        if index == 0 || index > count || count > MAX_SEGMENTS {
+            return Err(EXPECTED);
+        }
+        Ok(SegmentSetting { index, count })
+    }
 }
 
 /// The most reruns `BRUNT_RETRIES` may ask for: a scenario that needs more
@@ -179,6 +218,7 @@ impl EnvSettings {
                 expected: "a whole number of reruns from 0 to 10",
             })?);
         }
+        settings.segment = segment(&get)?;
         if let Some((_, value)) = get("BRUNT_LOCK") {
             settings.lock = Some(match value.trim() {
                 "0" | "false" | "no" | "off" => LockSetting::Off,
@@ -187,6 +227,63 @@ impl EnvSettings {
             });
         }
         Ok(settings)
+    }
+}
+
+/// `BRUNT_SEGMENT=I/N`, or `BRUNT_SEGMENTS=N` with `JOB_COMPLETION_INDEX`
+/// (0-based, as a Kubernetes Indexed Job sets it). `JOB_COMPLETION_INDEX`
+/// alone means nothing: any Indexed Job has it.
+fn segment(
+    get: &impl Fn(&'static str) -> Option<(&'static str, String)>,
+) -> Result<Option<SegmentSetting>, EnvError> {
+    match (get("BRUNT_SEGMENT"), get("BRUNT_SEGMENTS")) {
+        (Some(_), Some((var, value))) => Err(EnvError {
+            var,
+            value,
+            expected: "unset when BRUNT_SEGMENT is set (one of the two names the segment)",
+        }),
+        (Some((var, value)), None) => match value.parse::<SegmentSetting>() {
+            Ok(segment) => Ok(Some(segment)),
+            Err(expected) => Err(EnvError {
+                var,
+                value,
+                expected,
+            }),
+        },
+        (None, Some((var, value))) => {
+            let count = value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_SEGMENTS).contains(n))
+                .ok_or_else(|| EnvError {
+                    var,
+                    value: value.clone(),
+                    expected: "a whole number of segments from 1 to 10000",
+                })?;
+            let Some((index_var, index)) = get("JOB_COMPLETION_INDEX") else {
+                return Err(EnvError {
+                    var,
+                    value,
+                    expected: "a count with JOB_COMPLETION_INDEX set (a Kubernetes Indexed Job's completion index); else use BRUNT_SEGMENT=I/N",
+                });
+            };
+            let index = index
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|i| *i < count)
+                .ok_or(EnvError {
+                    var: index_var,
+                    value: index,
+                    expected: "a whole number from 0 to BRUNT_SEGMENTS - 1",
+                })?;
+            Ok(Some(SegmentSetting {
+                index: index + 1,
+                count,
+            }))
+        }
+        (None, None) => Ok(None),
     }
 }
 
@@ -268,6 +365,42 @@ mod tests {
             lock("/tmp/shared.lock"),
             Some(LockSetting::File("/tmp/shared.lock".into()))
         );
+    }
+
+    #[test]
+    fn a_segment_is_named_one_way_or_the_kubernetes_way() {
+        let segment = |pairs: &[(&str, &str)]| read(pairs).map(|s| s.segment);
+        let second = SegmentSetting { index: 2, count: 4 };
+        let two_of_four = Some(second);
+        assert_eq!(segment(&[("BRUNT_SEGMENT", "2/4")]), Ok(two_of_four));
+        assert_eq!(
+            segment(&[("BRUNT_SEGMENTS", "4"), ("JOB_COMPLETION_INDEX", "1")]),
+            Ok(two_of_four)
+        );
+        assert_eq!(segment(&[("JOB_COMPLETION_INDEX", "1")]), Ok(None));
+        assert_eq!(second.to_string(), "2/4");
+        for (pairs, names) in [
+            (&[("BRUNT_SEGMENT", "0/4")][..], "BRUNT_SEGMENT"),
+            (&[("BRUNT_SEGMENT", "5/4")][..], "BRUNT_SEGMENT"),
+            (&[("BRUNT_SEGMENT", "2")][..], "BRUNT_SEGMENT"),
+            (&[("BRUNT_SEGMENT", "1/20000")][..], "BRUNT_SEGMENT"),
+            (&[("BRUNT_SEGMENTS", "4")][..], "JOB_COMPLETION_INDEX"),
+            (
+                &[("BRUNT_SEGMENTS", "0"), ("JOB_COMPLETION_INDEX", "0")][..],
+                "BRUNT_SEGMENTS",
+            ),
+            (
+                &[("BRUNT_SEGMENTS", "4"), ("JOB_COMPLETION_INDEX", "4")][..],
+                "JOB_COMPLETION_INDEX",
+            ),
+            (
+                &[("BRUNT_SEGMENT", "1/2"), ("BRUNT_SEGMENTS", "2")][..],
+                "BRUNT_SEGMENT",
+            ),
+        ] {
+            let text = read(pairs).unwrap_err().to_string();
+            assert!(text.contains(names), "{pairs:?}: {text}");
+        }
     }
 
     #[test]

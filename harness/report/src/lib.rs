@@ -26,7 +26,7 @@ pub use histogram::{HistogramError, decode_histogram, encode_histogram, merge_hi
 pub use model::{
     Attempt, BuildInfo, CustomPoint, CustomSeries, Event, Finding, Host, LoadBin, LoadBins,
     LoadPoint, MetricValue, Outcome, Phase, Report, RunInfo, SCHEMA, SamplePoint, Samples,
-    ScenarioInfo, Scope, Series, Settings, Severity, Step, Verdict, optional_unit_symbol,
-    push_point, unit_symbol,
+    ScenarioInfo, Scope, SegmentInfo, Series, Settings, Severity, Step, Verdict,
+    optional_unit_symbol, push_point, unit_symbol,
 };
 pub use schedule::{SCHEDULE_SCHEMA, ScheduleFile, ScheduleFileError, ScheduledFault};

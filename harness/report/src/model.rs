@@ -214,6 +214,19 @@ pub struct RunInfo {
     /// versions that did not say).
     #[serde(default)]
     pub build: Option<BuildInfo>,
+    /// The segment of the scenario's load this run was (`BRUNT_SEGMENT`),
+    /// when the load was split over several processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentInfo>,
+}
+
+/// One segment of a scenario's load split over N processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentInfo {
+    /// Which segment, 1 ..= `count`.
+    pub index: u32,
+    /// How many segments the load was split into.
+    pub count: u32,
 }
 
 /// How the code a run measured was compiled: an unoptimised build measures

@@ -165,8 +165,9 @@ impl<W: Workload> Worker<'_, W> {
                     None => return,
                 }
             }
-            let index = progress.next.get();
-            progress.next.set(index + 1);
+            let local = progress.next.get();
+            progress.next.set(local + 1);
+            let index = self.frame.first_index + self.frame.segment.position(local);
             let nth = if W::FLOWS {
                 let nth = progress.nth.get();
                 progress.nth.set(nth + 1);
@@ -258,18 +259,32 @@ pub(crate) fn run_closed<W: Workload>(
     progress: &Arc<ProgressBoard>,
 ) -> LoadRun {
     let frame = &plan.frame;
-    let threads = frame.threads.clamp(1, plan.workers.max(1) as usize);
+    let segment = frame.segment;
+    // This segment's workers: those of the whole whose rank is in its
+    // stripe (all of them for the whole). A count has ops in every segment,
+    // so a segment whose stripe holds no worker (fewer workers than
+    // segments) still runs one.
+    let workers = match frame.stop {
+        Stop::Count(n) if segment.share(n) > 0 => segment.share_u32(plan.workers).max(1),
+        _ => segment.share_u32(plan.workers),
+    };
+    let threads = frame.threads.clamp(1, workers.max(1) as usize);
+    // Indices are counted per segment (0, 1, …) and become the whole run's
+    // when an op takes one: `first_index + segment.position(local)`.
     let (limit, chunk) = match frame.stop {
-        Stop::Count(n) => (
-            Some(frame.first_index + n),
-            (n / (u64::from(plan.workers) * 8)).clamp(1, 64),
-        ),
+        Stop::Count(n) => {
+            let mine = segment.share(n);
+            (
+                Some(mine),
+                (mine / (u64::from(workers.max(1)) * 8)).clamp(1, 64),
+            )
+        }
         // Indices need only be unique: large chunks keep threads off the
         // shared counter.
         Stop::After(_) => (None, 4096),
     };
     let indices = IndexSource {
-        next: AtomicU64::new(frame.first_index),
+        next: AtomicU64::new(0),
         limit,
         chunk,
     };
@@ -282,7 +297,7 @@ pub(crate) fn run_closed<W: Workload>(
     let jobs: Vec<DriverJob<'_, OpRecorder>> = (0..threads)
         .map(|t| {
             let workers_here =
-                plan.workers as usize / threads + usize::from(t < plan.workers as usize % threads);
+                workers as usize / threads + usize::from(t < workers as usize % threads);
             let indices = &indices;
             let tally = frame.record.then(|| progress.register());
             let job: DriverJob<'_, OpRecorder> = Box::new(move || {
@@ -301,7 +316,7 @@ pub(crate) fn run_closed<W: Workload>(
                     let mut running: FuturesUnordered<_> = (0..workers_here)
                         .map(|j| {
                             Worker {
-                                rank: t + j * threads,
+                                rank: segment.position((t + j * threads) as u64) as usize,
                                 ..worker
                             }
                             .run()
@@ -318,11 +333,19 @@ pub(crate) fn run_closed<W: Workload>(
     let recorders = driver_threads.run_each(jobs);
     let elapsed = began.elapsed();
     let issued = indices.next.load(Ordering::Relaxed);
+    // Past every index any segment used, and the same for every segment of
+    // a count (so the next drive's stripes stay apart): `first + n` for a
+    // count, and for a duration past this segment's last position (every
+    // segment's next index stays `first` modulo N).
+    let next_index = match frame.stop {
+        Stop::Count(n) => frame.first_index + n,
+        Stop::After(_) => frame.first_index + issued * segment.stride(),
+    };
     LoadRun {
         recorders,
         elapsed,
         issuing: elapsed,
-        next_index: limit.map_or(issued, |l| issued.min(l)),
+        next_index,
         generator: GeneratorLoad::default(),
         pool: Default::default(),
     }
@@ -348,6 +371,7 @@ mod tests {
             stream: None,
             think: None,
             seed: 0,
+            segment: crate::load::Segment::WHOLE,
         }
     }
 
@@ -381,6 +405,61 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, (0..1_003).collect::<Vec<_>>());
         assert_eq!(run.next_index, 1_003);
+    }
+
+    #[test]
+    fn segments_of_a_count_run_each_index_of_the_whole_once() {
+        for count in [1u32, 2, 4] {
+            let seen = Mutex::new(Vec::new());
+            let mut drives = Vec::new();
+            for index in 0..count {
+                let op = |i: u64| {
+                    seen.lock().unwrap().push(i);
+                    async { Ok::<_, ()>(()) }
+                };
+                let plan = ClosedPlan {
+                    frame: RunFrame {
+                        first_index: 40,
+                        segment: crate::load::Segment { index, count },
+                        ..frame(2, Stop::Count(1_003))
+                    },
+                    workers: 7,
+                };
+                let mut run = run_closed(
+                    plan,
+                    DriverThreads::Kept(&Drivers::default()),
+                    &crate::load::workload::plain(&op),
+                    &Arc::new(ProgressBoard::default()),
+                );
+                drives.push((run.totals().ops, run.next_index));
+            }
+            let mut seen = seen.into_inner().unwrap();
+            seen.sort_unstable();
+            assert_eq!(seen, (40..1_043).collect::<Vec<_>>(), "{count} segments");
+            let ops: u64 = drives.iter().map(|(ops, _)| ops).sum();
+            assert_eq!(ops, 1_003, "{count} segments");
+            // Every segment moves on to the same next index.
+            assert!(drives.iter().all(|(_, next)| *next == 1_043), "{drives:?}");
+        }
+    }
+
+    #[test]
+    fn a_segment_with_no_worker_of_its_own_still_runs_its_ops() {
+        let op = |_i: u64| async { Ok::<_, ()>(()) };
+        let plan = ClosedPlan {
+            frame: RunFrame {
+                segment: crate::load::Segment { index: 3, count: 4 },
+                ..frame(1, Stop::Count(10))
+            },
+            workers: 2,
+        };
+        let mut run = run_closed(
+            plan,
+            DriverThreads::Kept(&Drivers::default()),
+            &crate::load::workload::plain(&op),
+            &Arc::new(ProgressBoard::default()),
+        );
+        assert_eq!(run.totals().ops, 2, "positions 3 and 7 of 10");
     }
 
     #[test]

@@ -93,6 +93,9 @@ pub(crate) struct RunFrame {
     pub(crate) think: Option<brunt_grammar::ThinkTime>,
     /// The scenario's seed (think times are drawn from it).
     pub(crate) seed: u64,
+    /// The stripe of the run's workers, ops and arrivals this process runs
+    /// (`BRUNT_SEGMENT`; the whole by default).
+    pub(crate) segment: super::Segment,
 }
 
 impl RunFrame {

@@ -90,7 +90,10 @@ pub(crate) fn run_open<W: Workload>(
     progress: &Arc<ProgressBoard>,
 ) -> LoadRun {
     let frame = &plan.frame;
+    let segment = frame.segment;
     let threads = frame.threads.max(1);
+    // Arrivals are numbered over the whole run; this segment sends those in
+    // its stripe, each at the whole's time for it.
     let total_arrivals = match (&frame.ramp, frame.stop) {
         (Some(ramp), _) => ramp.arrivals(),
         (None, Stop::Count(n)) => n,
@@ -100,11 +103,14 @@ pub(crate) fn run_open<W: Workload>(
     // The pool's bound: declared, else the default for states that cost
     // something to hold; a plain op's `()` states are unbounded (the
     // in-flight bound limits them).
+    // A segment holds its share of the bounds, so the segments together
+    // hold what one run would.
+    let max_in_flight = segment.share_u32(plan.max_in_flight).max(1);
     let bound = match plan.connections {
-        Some(n) => Some(n.min(plan.max_in_flight).max(1) as usize),
-        None => workload
-            .holds_states()
-            .then(|| default_connections(plan.rate, plan.max_in_flight) as usize),
+        Some(n) => Some(segment.share_u32(n).min(max_in_flight).max(1) as usize),
+        None => workload.holds_states().then(|| {
+            default_connections(plan.rate / segment.stride() as f64, max_in_flight) as usize
+        }),
     };
     // Never more arrival threads than states: each holds at least one.
     let threads = bound.map_or(threads, |b| threads.min(b));
@@ -130,13 +136,18 @@ pub(crate) fn run_open<W: Workload>(
                     ));
                     let cpu_before = thread_cpu_time();
                     let wall_before = Instant::now();
-                    // Each lane issues every `threads`-th arrival.
-                    let pacer = Pacer::for_interval(interval.saturating_mul(threads as u32))
-                        .expect("creating the pacer's timer");
+                    // Each lane issues every `threads`-th arrival of the
+                    // segment's stripe.
+                    let stride = threads as u64 * segment.stride();
+                    let pacer = Pacer::for_interval(
+                        interval.saturating_mul(u32::try_from(stride).unwrap_or(u32::MAX)),
+                    )
+                    .expect("creating the pacer's timer");
                     let lane = Lane {
                         plan,
-                        index: j as u64,
-                        lanes: threads as u64,
+                        max_in_flight: max_in_flight as usize,
+                        first: segment.position(j as u64),
+                        stride,
                         total_arrivals,
                         in_flight,
                         start,
@@ -169,10 +180,12 @@ pub(crate) fn run_open<W: Workload>(
     let results = DriverThreads::Kept(drivers).run_each(jobs);
     let elapsed = start.elapsed();
     let last_issue = results.iter().map(|r| r.last_issue).max().unwrap_or(start);
-    let issuing = if total_arrivals == 0 {
+    let issuing = if segment.share(total_arrivals) == 0 {
         Duration::ZERO
     } else {
-        (last_issue - start).saturating_add(interval)
+        (last_issue - start).saturating_add(
+            interval.saturating_mul(u32::try_from(segment.stride()).unwrap_or(u32::MAX)),
+        )
     };
     let pool = PoolUse {
         bound: bound.map_or(0, |b| b as u64),
@@ -201,12 +214,14 @@ pub(crate) fn run_open<W: Workload>(
     }
 }
 
-/// One arrival thread's share of the schedule: arrivals `index`,
-/// `index + lanes`, …
+/// One arrival thread's share of the schedule: arrivals `first`,
+/// `first + stride`, … of the whole run.
 struct Lane<'a> {
     plan: &'a OpenPlan,
-    index: u64,
-    lanes: u64,
+    /// The segment's share of the in-flight bound.
+    max_in_flight: usize,
+    first: u64,
+    stride: u64,
     total_arrivals: u64,
     /// Ops in flight over every lane.
     in_flight: &'a AtomicUsize,
@@ -298,7 +313,7 @@ async fn arrivals<W: Workload>(
 ) -> (Instant, Duration, (u64, u64)) {
     let frame = &lane.plan.frame;
     let mut last_issue = lane.start;
-    let max_in_flight = lane.plan.max_in_flight as usize;
+    let max_in_flight = lane.max_in_flight;
     let record = |done: &Completed<W::State>| record_completed(&lane, done);
     let run = |pending: Pending, start: Start<W::State>| run_op(workload, frame, pending, start);
     let mut running = FuturesUnordered::new();
@@ -313,7 +328,7 @@ async fn arrivals<W: Workload>(
             }
         }};
     }
-    let mut arrival = lane.index;
+    let mut arrival = lane.first;
     let mut waiting = Duration::ZERO;
     while arrival < lane.total_arrivals && !frame.cancel.is_tripped() {
         let due = match &frame.ramp {
@@ -372,7 +387,7 @@ async fn arrivals<W: Workload>(
                 start => running.push(run(pending, start)),
             }
         }
-        arrival += lane.lanes;
+        arrival += lane.stride;
     }
     if frame.cancel.is_tripped() {
         // Cut short: arrivals still waiting for a state never start.
@@ -408,6 +423,7 @@ mod tests {
             stream: None,
             think: None,
             seed: 0,
+            segment: crate::load::Segment::WHOLE,
         }
     }
 
@@ -446,6 +462,55 @@ mod tests {
         assert!(service_p50 < 5_000_000, "service p50 {service_p50} ns");
         assert!(totals.late >= 50, "late {}", totals.late);
         assert!(run.elapsed >= Duration::from_millis(990));
+    }
+
+    #[test]
+    fn segments_send_the_wholes_arrivals_each_at_its_time() {
+        const RATE: f64 = 2_000.0;
+        for count in [1u32, 2, 4] {
+            let sent = std::sync::Mutex::new(Vec::new());
+            let mut ops = 0;
+            for index in 0..count {
+                let start = Instant::now();
+                let op = |i: u64| {
+                    sent.lock().unwrap().push((i, start.elapsed()));
+                    async { Ok::<_, ()>(()) }
+                };
+                let plan = OpenPlan {
+                    frame: RunFrame {
+                        first_index: 10,
+                        segment: crate::load::Segment { index, count },
+                        ..frame(Stop::Count(600))
+                    },
+                    rate: RATE,
+                    max_in_flight: 1000,
+                    connections: None,
+                };
+                let mut run = run_open(
+                    plan,
+                    &Drivers::default(),
+                    &crate::load::workload::plain(&op),
+                    &Arc::new(ProgressBoard::default()),
+                );
+                ops += run.totals().ops;
+                assert_eq!(run.next_index, 610, "every segment moves on alike");
+            }
+            assert_eq!(ops, 600, "{count} segments");
+            let mut sent = sent.into_inner().unwrap();
+            sent.sort_unstable_by_key(|(i, _)| *i);
+            let indices: Vec<u64> = sent.iter().map(|(i, _)| *i).collect();
+            assert_eq!(indices, (10..610).collect::<Vec<_>>(), "{count} segments");
+            // Arrival k of the whole is never sent before the whole's time
+            // for it, k / rate, whichever segment sends it: each segment
+            // keeps the whole's spacing rather than compressing its share.
+            for (i, at) in sent {
+                let due = Duration::from_secs_f64((i - 10) as f64 / RATE);
+                assert!(
+                    at + Duration::from_millis(1) >= due,
+                    "{i} sent at {at:?}, due {due:?}"
+                );
+            }
+        }
     }
 
     #[test]

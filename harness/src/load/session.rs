@@ -69,6 +69,9 @@ pub(crate) struct LoadSettings {
     /// Ops each worker runs in order, for `drive_mix`, as declared.
     #[serde(skip)]
     pub(crate) flow: &'static [&'static str],
+    /// The stripe of the load this process runs (`BRUNT_SEGMENT`).
+    #[serde(default)]
+    pub(crate) segment: super::Segment,
 }
 
 /// The run a load session belongs to.
@@ -318,6 +321,7 @@ impl LoadSession {
             think: self.settings.think,
             seed: self.settings.seed,
             stream: Some(Arc::clone(&self.journal)),
+            segment: self.settings.segment,
         }
     }
 

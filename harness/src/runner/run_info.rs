@@ -90,5 +90,12 @@ pub(crate) fn run_info(settings: &Resolved) -> RunInfo {
         host: host(),
         brunt_version: env!("CARGO_PKG_VERSION").to_string(),
         build: None,
+        segment: {
+            let segment = settings.load.segment;
+            (!segment.is_whole()).then_some(brunt_report::SegmentInfo {
+                index: segment.index + 1,
+                count: segment.count,
+            })
+        },
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::load::{Escalation, LoadSettings, Stage, Stop, next_level};
+use crate::load::{Escalation, LoadSettings, Segment, Stage, Stop, next_level};
 use crate::registry::Declared;
 use crate::settings::EnvSettings;
 
@@ -113,6 +113,10 @@ pub fn resolve(declared: &Declared, env: &EnvSettings, fallback_seed: u64) -> Re
             cancellable: declared.criteria.iter().any(|c| c.abort),
             mix: declared.mix,
             flow: declared.flow,
+            segment: env.segment.map_or(Segment::WHOLE, |s| Segment {
+                index: s.index - 1,
+                count: s.count,
+            }),
         },
         sample: declared.sample.unwrap_or(DEFAULT_SAMPLE),
         timeout,

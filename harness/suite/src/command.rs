@@ -18,7 +18,7 @@ use crate::model::{Shard, Suite, SuiteMeta, load_reports};
 use crate::render::{render_html, render_json, render_junit, render_markdown};
 use crate::suite_file::load_run_dir;
 use crate::view::{exit_code, verdict_line};
-use brunt_grammar::env::EnvSettings;
+use brunt_grammar::env::{EnvSettings, SegmentSetting};
 
 /// The command's arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -43,8 +43,11 @@ pub struct StressReportArgs {
     /// Run the I-th of N deterministic partitions of the scenarios.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Run segment I of N of every scenario's load (BRUNT_SEGMENT).
+    #[arg(long, value_name = "I/N")]
+    pub segment: Option<SegmentSetting>,
     /// Merge the output directories of shard runs instead of running.
-    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["shard", "filters", "scale", "seed", "retries"])]
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["shard", "segment", "filters", "scale", "seed", "retries"])]
     pub merge: Vec<PathBuf>,
     /// Save this run as baseline NAME (under <target dir>/stress-baselines).
     #[arg(long, value_name = "NAME")]
@@ -440,6 +443,11 @@ fn run_suite(
     }
     if let Some(retries) = args.retries {
         c.env("BRUNT_RETRIES", retries.to_string());
+    }
+    if let Some(segment) = args.segment {
+        // One way of naming the segment, so the runner never sees two.
+        c.env("BRUNT_SEGMENT", segment.to_string())
+            .env_remove("BRUNT_SEGMENTS");
     }
     eprintln!(
         "running {} scenario{}{} one at a time: {}",
