@@ -375,7 +375,8 @@ impl LoadSession {
             totals.absorb(recorder);
         }
         if let Model::Open { rate, .. } = model {
-            totals.declared_rate = Some(rate);
+            // What this process was to offer: a segment's share of the rate.
+            totals.declared_rate = Some(rate / self.settings.segment.stride() as f64);
             totals.issuing = run.issuing;
             totals.generator = run.generator;
             totals.pool = run.pool;
